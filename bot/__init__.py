@@ -1,0 +1,1 @@
+"""Teams front door: adapter, inbound auth, activity handler, gateway and outbox worker."""

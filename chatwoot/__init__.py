@@ -1,0 +1,1 @@
+"""Everything Chatwoot: Client API client, cable listener, webhook verification and the sandbox."""

@@ -1,0 +1,1 @@
+"""Tests for Tickets for Teams."""
