@@ -1,0 +1,492 @@
+"""Chatwoot Client API client (httpx): typed results, typed errors, retries only where safe."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum, auto
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+
+from chatwoot.errors import ChatwootNotFound, ChatwootRejected, ChatwootUnavailable
+from chatwoot.events import (
+    Attachment,
+    ConversationStatus,
+    MessageType,
+    SenderType,
+    as_int,
+    as_map,
+    as_str,
+    parse_attachments,
+    parse_message_type,
+    parse_sender,
+    parse_status,
+    parse_time,
+)
+
+log = logging.getLogger(__name__)
+
+# Bounded and small: the caller (a web request, a bot turn) is waiting.
+_ATTEMPTS = 3
+_BACKOFF_BASE = 0.2
+_BACKOFF_CAP = 2.0
+# A 429 asking us to wait longer than this is reported rather than slept through.
+_MAX_RETRY_AFTER = 5.0
+# Catch-up never walks further back than this many pages of 20.
+_MAX_CATCHUP_PAGES = 50
+
+
+class _Retry(Enum):
+    """Say when a failed call may be sent again."""
+
+    SAFE = auto()  # idempotent: GETs, deterministic-id creates, resolve, typing, last seen
+    BEFORE_SEND = auto()  # only when the connection failed before the request left
+
+
+@dataclass(frozen=True, slots=True)
+class Inbox:
+    """The API-channel inbox as the Client API shows it."""
+
+    identifier: str
+    name: str | None
+    timezone: str | None
+    identity_validation_enabled: bool
+    working_hours_enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A contact's session in the inbox; ``pubsub_token`` is absent after an update."""
+
+    source_id: str
+    id: int | None
+    name: str | None
+    email: str | None
+    phone_number: str | None
+    pubsub_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message as the Client API lists it (never private notes or activity lines)."""
+
+    id: int
+    conversation_id: int
+    message_type: MessageType
+    content: str | None
+    content_type: str
+    created_at: datetime
+    sender_name: str | None
+    sender_type: SenderType | None
+    sender_id: int | None
+    attachments: tuple[Attachment, ...] = ()
+    deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A conversation as the Client API shows it (no custom attributes, no assignee)."""
+
+    id: int
+    uuid: str | None
+    inbox_id: int | None
+    status: ConversationStatus | None
+    contact_last_seen_at: datetime | None
+    agent_last_seen_at: datetime | None
+    messages: tuple[Message, ...]
+    contact_id: int | None
+
+
+def _parse_inbox(data: Mapping[str, Any]) -> Inbox:
+    return Inbox(
+        identifier=as_str(data.get("identifier")) or "",
+        name=as_str(data.get("name")),
+        timezone=as_str(data.get("timezone")),
+        identity_validation_enabled=data.get("identity_validation_enabled") is True,
+        working_hours_enabled=data.get("working_hours_enabled") is True,
+    )
+
+
+def _parse_contact(data: Mapping[str, Any], source_id: str | None = None) -> Contact:
+    return Contact(
+        source_id=as_str(data.get("source_id")) or source_id or "",
+        id=as_int(data.get("id")),
+        name=as_str(data.get("name")),
+        email=as_str(data.get("email")),
+        phone_number=as_str(data.get("phone_number")),
+        pubsub_token=as_str(data.get("pubsub_token")),
+    )
+
+
+def _parse_message(data: Mapping[str, Any], conversation_id: int | None = None) -> Message:
+    message_type = parse_message_type(data.get("message_type"))
+    message_id = as_int(data.get("id"))
+    if message_type is None or message_id is None:
+        raise ChatwootUnavailable(f"unexpected message shape from Chatwoot: {dict(data)!r:.200}")
+    name, sender_type, sender_id = parse_sender(data.get("sender"), data.get("sender_type"))
+    return Message(
+        id=message_id,
+        conversation_id=as_int(data.get("conversation_id")) or conversation_id or 0,
+        message_type=message_type,
+        content=as_str(data.get("content")),
+        content_type=as_str(data.get("content_type")) or "text",
+        created_at=parse_time(data.get("created_at")) or datetime.now(UTC),
+        sender_name=name,
+        sender_type=sender_type,
+        sender_id=sender_id,
+        attachments=parse_attachments(data.get("attachments")),
+        deleted=as_map(data.get("content_attributes")).get("deleted") is True,
+    )
+
+
+def _parse_conversation(data: Mapping[str, Any]) -> Conversation:
+    conversation_id = as_int(data.get("id"))
+    if conversation_id is None:
+        raise ChatwootUnavailable("unexpected conversation shape from Chatwoot")
+    raw_messages = data.get("messages")
+    messages = tuple(
+        _parse_message(item, conversation_id)
+        for item in (raw_messages if isinstance(raw_messages, list) else [])
+        if isinstance(item, Mapping)
+    )
+    # 0 means "never" in these two fields.
+    contact_seen = as_int(data.get("contact_last_seen_at"))
+    agent_seen = as_int(data.get("agent_last_seen_at"))
+    return Conversation(
+        id=conversation_id,
+        uuid=as_str(data.get("uuid")),
+        inbox_id=as_int(data.get("inbox_id")),
+        status=parse_status(data.get("status")),
+        contact_last_seen_at=parse_time(contact_seen) if contact_seen else None,
+        agent_last_seen_at=parse_time(agent_seen) if agent_seen else None,
+        messages=messages,
+        contact_id=as_int(as_map(data.get("contact")).get("id")),
+    )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _rejection(response: httpx.Response) -> ChatwootRejected:
+    message = response.reason_phrase or "rejected"
+    attributes: Sequence[str] = ()
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, Mapping):
+        # RecordInvalid → {"message", "attributes"}; other errors → {"error"}.
+        message = as_str(body.get("message")) or as_str(body.get("error")) or message
+        raw = body.get("attributes")
+        if isinstance(raw, list):
+            attributes = [str(item) for item in raw]
+    elif response.text.strip():
+        message = response.text.strip()[:200]
+    if response.status_code == 404:
+        return ChatwootNotFound(404, message, attributes)
+    return ChatwootRejected(response.status_code, message, attributes)
+
+
+class ChatwootClient:
+    """Talk to one Chatwoot API-channel inbox through the public Client API."""
+
+    def __init__(
+        self,
+        base_url: str,
+        inbox_identifier: str,
+        *,
+        http: httpx.AsyncClient | None = None,
+        timeout: float = 10.0,
+        api_access_token: str | None = None,
+        account_id: int | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.inbox_identifier = inbox_identifier
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout))
+        self._timeout = timeout
+        self._api_access_token = api_access_token
+        self._account_id = account_id
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    # ---- plumbing -----------------------------------------------------------------------
+
+    def _inbox_url(self, *parts: str | int) -> str:
+        tail = "".join("/" + quote(str(part), safe="") for part in parts)
+        return (
+            f"{self.base_url}/public/api/v1/inboxes/{quote(self.inbox_identifier, safe='')}{tail}"
+        )
+
+    def _contact_url(self, source_id: str, *parts: str | int) -> str:
+        return self._inbox_url("contacts", source_id, *parts)
+
+    def _conversation_url(self, source_id: str, conversation_id: int, *parts: str | int) -> str:
+        return self._contact_url(source_id, "conversations", conversation_id, *parts)
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        retry: _Retry,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one call under the retry policy and map failures to typed errors."""
+        for attempt in range(1, _ATTEMPTS + 1):
+            last = attempt == _ATTEMPTS
+            try:
+                response = await self._http.request(
+                    method, url, json=json, params=params, headers=headers
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # Nothing reached Chatwoot: retrying cannot duplicate anything.
+                if last:
+                    raise ChatwootUnavailable(
+                        f"cannot connect to Chatwoot: {exc!r}", request_sent=False
+                    ) from exc
+            except httpx.TransportError as exc:
+                # A read timeout or a dropped connection after sending: Chatwoot may have acted.
+                if last or retry is not _Retry.SAFE:
+                    raise ChatwootUnavailable(f"Chatwoot did not answer: {exc!r}") from exc
+            else:
+                status = response.status_code
+                if status < 400:
+                    return response
+                if status == 429 or status >= 500:
+                    wait = _retry_after(response)
+                    error = ChatwootUnavailable(
+                        f"Chatwoot answered {status}", status=status, retry_after=wait
+                    )
+                    too_long = wait is not None and wait > _MAX_RETRY_AFTER
+                    if last or retry is not _Retry.SAFE or too_long:
+                        raise error
+                    if wait is not None:
+                        await asyncio.sleep(wait)
+                        continue
+                else:
+                    raise _rejection(response)
+            delay = min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1))
+            log.info("retrying %s %s (attempt %d)", method, url, attempt + 1)
+            await asyncio.sleep(random.uniform(delay / 2, delay))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _json(
+        self, method: str, url: str, *, retry: _Retry, json: Any = None, **kwargs: Any
+    ) -> Any:
+        response = await self._request(method, url, retry=retry, json=json, **kwargs)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ChatwootUnavailable(f"Chatwoot answered non-JSON for {method} {url}") from exc
+
+    async def _object(self, method: str, url: str, *, retry: _Retry, **kwargs: Any) -> Any:
+        body = await self._json(method, url, retry=retry, **kwargs)
+        if not isinstance(body, Mapping):
+            raise ChatwootUnavailable(f"Chatwoot answered an unexpected body for {url}")
+        return body
+
+    async def _list(self, url: str, **kwargs: Any) -> list[Mapping[str, Any]]:
+        body = await self._json("GET", url, retry=_Retry.SAFE, **kwargs)
+        if not isinstance(body, list):
+            raise ChatwootUnavailable(f"Chatwoot answered an unexpected body for {url}")
+        return [item for item in body if isinstance(item, Mapping)]
+
+    # ---- inbox --------------------------------------------------------------------------
+
+    async def get_inbox(self) -> Inbox:
+        """Read the inbox (also proves the inbox identifier is right)."""
+        return _parse_inbox(await self._object("GET", self._inbox_url(), retry=_Retry.SAFE))
+
+    async def ping(self) -> bool:
+        """Tell whether Chatwoot answers for this inbox (readiness)."""
+        try:
+            response = await self._http.get(self._inbox_url(), timeout=min(self._timeout, 3.0))
+        except httpx.HTTPError as exc:
+            log.warning("chatwoot ping failed: %r", exc)
+            return False
+        if response.status_code != 200:
+            log.warning("chatwoot ping answered %s", response.status_code)
+            return False
+        return True
+
+    # ---- contacts -----------------------------------------------------------------------
+
+    async def create_contact(
+        self,
+        *,
+        source_id: str,
+        name: str,
+        email: str | None = None,
+        custom_attributes: Mapping[str, Any] | None = None,
+    ) -> Contact:
+        """Create the contact session, or return the existing one for this ``source_id``."""
+        body: dict[str, Any] = {"source_id": source_id, "name": name}
+        if email:
+            body["email"] = email
+        if custom_attributes:
+            body["custom_attributes"] = dict(custom_attributes)
+        # Chatwoot returns the existing ContactInbox for a known source_id: safe to resend.
+        data = await self._object("POST", self._inbox_url("contacts"), retry=_Retry.SAFE, json=body)
+        return _parse_contact(data, source_id)
+
+    async def get_contact(self, source_id: str) -> Contact:
+        """Read a contact session by ``source_id``."""
+        data = await self._object("GET", self._contact_url(source_id), retry=_Retry.SAFE)
+        return _parse_contact(data, source_id)
+
+    async def update_contact(self, source_id: str, **fields: Any) -> Contact:
+        """Update name/email/phone_number/avatar_url/custom_attributes (blank values ignored)."""
+        data = await self._object(
+            "PATCH", self._contact_url(source_id), retry=_Retry.SAFE, json=fields
+        )
+        # PATCH renders the bare Contact record: no source_id, no pubsub_token.
+        return _parse_contact(data, source_id)
+
+    # ---- conversations ------------------------------------------------------------------
+
+    async def create_conversation(
+        self, source_id: str, *, custom_attributes: Mapping[str, Any] | None = None
+    ) -> Conversation:
+        """Open a conversation for the contact with the ticket's custom attributes."""
+        body = {"custom_attributes": dict(custom_attributes or {})}
+        url = self._contact_url(source_id, "conversations")
+        data = await self._object("POST", url, retry=_Retry.BEFORE_SEND, json=body)
+        return _parse_conversation(data)
+
+    async def list_conversations(self, source_id: str) -> list[Conversation]:
+        """List every conversation of the contact session (with all its messages)."""
+        items = await self._list(self._contact_url(source_id, "conversations"))
+        return [_parse_conversation(item) for item in items]
+
+    async def get_conversation(self, source_id: str, conversation_id: int) -> Conversation:
+        """Read one conversation by display id."""
+        url = self._conversation_url(source_id, conversation_id)
+        return _parse_conversation(await self._object("GET", url, retry=_Retry.SAFE))
+
+    async def resolve_conversation(self, source_id: str, conversation_id: int) -> Conversation:
+        """Resolve the conversation (``toggle_status`` only ever resolves; repeats are no-ops)."""
+        url = self._conversation_url(source_id, conversation_id, "toggle_status")
+        return _parse_conversation(await self._object("POST", url, retry=_Retry.SAFE))
+
+    async def toggle_typing(self, source_id: str, conversation_id: int, on: bool) -> None:
+        """Show or hide the contact's typing indicator to agents."""
+        url = self._conversation_url(source_id, conversation_id, "toggle_typing")
+        body = {"typing_status": "on" if on else "off"}
+        await self._request("POST", url, retry=_Retry.SAFE, json=body)
+
+    async def update_last_seen(self, source_id: str, conversation_id: int) -> None:
+        """Mark the conversation as seen by the contact (agents' replies become read)."""
+        url = self._conversation_url(source_id, conversation_id, "update_last_seen")
+        await self._request("POST", url, retry=_Retry.SAFE)
+
+    # ---- messages -----------------------------------------------------------------------
+
+    async def list_messages(
+        self, source_id: str, conversation_id: int, *, before: int | None = None
+    ) -> list[Message]:
+        """List up to 20 messages, oldest first; with ``before`` the 20 older than that id."""
+        url = self._conversation_url(source_id, conversation_id, "messages")
+        params = {"before": before} if before is not None else None
+        items = await self._list(url, params=params)
+        return [_parse_message(item, conversation_id) for item in items]
+
+    async def list_messages_since(
+        self, source_id: str, conversation_id: int, after_message_id: int
+    ) -> list[Message]:
+        """List every message newer than ``after_message_id``, oldest first (catch-up)."""
+        found: dict[int, Message] = {}
+        before: int | None = None
+        for _ in range(_MAX_CATCHUP_PAGES):
+            page = await self.list_messages(source_id, conversation_id, before=before)
+            newer = [message for message in page if message.id > after_message_id]
+            found.update((message.id, message) for message in newer)
+            if not page or len(newer) < len(page):
+                break
+            oldest = min(message.id for message in page)
+            if before is not None and oldest >= before:
+                break  # the server ignored ``before``; stop rather than loop
+            before = oldest
+        else:
+            log.warning(
+                "catch-up of conversation %s stopped after %d pages",
+                conversation_id,
+                _MAX_CATCHUP_PAGES,
+            )
+        return [found[key] for key in sorted(found)]
+
+    async def create_message(
+        self, source_id: str, conversation_id: int, *, content: str, echo_id: str | None = None
+    ) -> Message:
+        """Post the contact's message; never resent once it may have reached Chatwoot."""
+        body: dict[str, Any] = {"content": content}
+        if echo_id is not None:
+            body["echo_id"] = echo_id
+        url = self._conversation_url(source_id, conversation_id, "messages")
+        data = await self._object("POST", url, retry=_Retry.BEFORE_SEND, json=body)
+        return _parse_message(data, conversation_id)
+
+    # ---- Application API (optional) -----------------------------------------------------
+
+    @property
+    def application_api_enabled(self) -> bool:
+        """Tell whether an access token and account id were given for the Application API."""
+        return bool(self._api_access_token) and self._account_id is not None
+
+    async def set_labels_and_priority(
+        self, conversation_id: int, labels: Sequence[str], priority: str | None
+    ) -> bool:
+        """Set labels and priority through the Application API; False when not configured."""
+        if not self.application_api_enabled:
+            return False
+        assert self._api_access_token is not None
+        headers = {"api_access_token": self._api_access_token}
+        base = f"{self.base_url}/api/v1/accounts/{self._account_id}/conversations/{conversation_id}"
+        if labels:
+            # Overwrites the label list, so a resend is harmless.
+            await self._request(
+                "POST",
+                f"{base}/labels",
+                retry=_Retry.SAFE,
+                json={"labels": list(labels)},
+                headers=headers,
+            )
+        if priority:
+            await self._request(
+                "POST",
+                f"{base}/toggle_priority",
+                retry=_Retry.SAFE,
+                json={"priority": priority},
+                headers=headers,
+            )
+        return True

@@ -1,0 +1,57 @@
+"""Error types raised by the Chatwoot edge (client, webhooks)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class ChatwootError(Exception):
+    """Base class of every error the Chatwoot edge raises."""
+
+
+class ChatwootUnavailable(ChatwootError):
+    """Report that Chatwoot could not be reached or answered 5xx/429.
+
+    ``request_sent`` is False only when the connection failed before the request left,
+    so the caller knows a create call certainly did not happen.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        request_sent: bool = True,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+        self.request_sent = request_sent
+
+
+class ChatwootRejected(ChatwootError):
+    """Report a 4xx answer, carrying Chatwoot's own message and the invalid attributes."""
+
+    def __init__(self, status: int, message: str, attributes: Sequence[str] = ()) -> None:
+        super().__init__(f"Chatwoot rejected the request ({status}): {message}")
+        self.status = status
+        self.message = message
+        self.attributes: tuple[str, ...] = tuple(attributes)
+
+
+class ChatwootNotFound(ChatwootRejected):
+    """Report a 404: unknown inbox, contact, conversation or message."""
+
+
+class WebhookSignatureError(ChatwootError):
+    """Report a webhook whose signature or timestamp does not check out."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"webhook refused: {reason}")
+        self.reason = reason
+
+
+class WebhookPayloadError(ChatwootError):
+    """Report a webhook body that is not a JSON object."""
