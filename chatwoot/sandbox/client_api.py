@@ -1,0 +1,263 @@
+"""The public Client API under ``/public/api/v1/inboxes/{inbox_identifier}``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from chatwoot.sandbox import shapes
+from chatwoot.sandbox.desk import Desk, RecordInvalid
+from chatwoot.sandbox.keys import DESK
+from chatwoot.sandbox.state import ContactInbox, Conversation, Inbox
+
+PREFIX = "/public/api/v1/inboxes"
+PAGE_SIZE = 20
+
+_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def not_found() -> web.Response:
+    """Return Rails' production 404 body."""
+    return web.json_response({"status": 404, "error": "Not Found"}, status=404)
+
+
+class _NotFound(Exception):
+    pass
+
+
+@web.middleware
+async def client_api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Apply the ``delay_ms``/``http_status`` faults and Rails' error bodies to the Client API."""
+    if not request.path.startswith("/public/"):
+        return await handler(request)
+    faults = request.app[DESK].state.faults
+    if faults.delay_ms:
+        await asyncio.sleep(faults.delay_ms / 1000)
+    if faults.http_status is not None:
+        status = faults.http_status
+        if faults.count is not None:
+            faults.count -= 1
+            if faults.count <= 0:
+                faults.http_status, faults.count = None, None
+        if status == 429:
+            # Rack::Attack's throttled response: plain text, no Retry-After header.
+            return web.Response(status=429, text="Retry later\n", content_type="text/plain")
+        reason = _REASONS.get(status, "Error")
+        return web.json_response({"status": status, "error": reason}, status=status)
+    try:
+        return await handler(request)
+    except (_NotFound, web.HTTPNotFound, web.HTTPMethodNotAllowed):
+        return not_found()
+    except RecordInvalid as exc:
+        return web.json_response({"message": exc.message, "attributes": exc.attributes}, status=422)
+
+
+async def read_params(request: web.Request) -> dict[str, Any]:
+    """Read a JSON, form or multipart body (and the query) into one dict, as Rails params."""
+    params: dict[str, Any] = dict(request.query)
+    if not request.can_read_body:
+        return params
+    if request.content_type == "application/json":
+        try:
+            body = await request.json()
+        except json.JSONDecodeError as exc:
+            raise web.HTTPBadRequest(text="invalid JSON") from exc
+        if isinstance(body, dict):
+            params.update(body)
+        return params
+    form = await request.post()
+    for key, value in form.items():
+        if not isinstance(value, str):
+            continue
+        # Rails nests "custom_attributes[ticket_ref]" into {"custom_attributes": {...}}.
+        if key.endswith("]") and "[" in key:
+            outer, inner = key[:-1].split("[", 1)
+            nested = params.setdefault(outer, {})
+            if isinstance(nested, dict):
+                nested[inner] = value
+        else:
+            params[key] = value
+    return params
+
+
+def _desk(request: web.Request) -> Desk:
+    return request.app[DESK]
+
+
+def _inbox(request: web.Request) -> Inbox:
+    inbox = _desk(request).state.inbox_by_identifier(request.match_info["inbox_identifier"])
+    if inbox is None:
+        raise _NotFound
+    return inbox
+
+
+def _contact_inbox(request: web.Request) -> ContactInbox:
+    ci = _desk(request).state.contact_inbox(_inbox(request), request.match_info["source_id"])
+    if ci is None:
+        raise _NotFound
+    return ci
+
+
+def _visible(request: web.Request, ci: ContactInbox) -> list[Conversation]:
+    convs = _desk(request).state.conversations.values()
+    if ci.hmac_verified:
+        return [c for c in convs if c.contact is ci.contact]
+    return [c for c in convs if c.contact_inbox is ci]
+
+
+def _conversation(request: web.Request) -> Conversation:
+    ci = _contact_inbox(request)
+    try:
+        display_id = int(request.match_info["conversation_id"])
+    except ValueError:
+        raise _NotFound from None
+    for conv in _visible(request, ci):
+        if conv.display_id == display_id:
+            return conv
+    raise _NotFound
+
+
+async def show_inbox(request: web.Request) -> web.Response:
+    """Show the inbox."""
+    inbox = _inbox(request)
+    closed = {0, 6}
+    working_hours = [
+        {
+            "day_of_week": day,
+            "closed_all_day": day in closed,
+            "open_hour": None if day in closed else 8,
+            "open_minutes": None if day in closed else 0,
+            "close_hour": None if day in closed else 18,
+            "close_minutes": None if day in closed else 0,
+            "open_all_day": False,
+        }
+        for day in range(7)
+    ]
+    return web.json_response(
+        {
+            "identifier": inbox.identifier,
+            "identity_validation_enabled": False,
+            "name": inbox.name,
+            "timezone": "UTC",
+            "working_hours": working_hours,
+            "working_hours_enabled": False,
+            "csat_survey_enabled": False,
+            "greeting_enabled": False,
+        }
+    )
+
+
+async def create_contact(request: web.Request) -> web.Response:
+    """Create a contact (idempotent on an existing ``source_id``)."""
+    inbox = _inbox(request)
+    ci = _desk(request).create_contact(inbox, await read_params(request))
+    return web.json_response(shapes.contact_short(ci))
+
+
+async def show_contact(request: web.Request) -> web.Response:
+    """Show a contact by ``source_id``."""
+    return web.json_response(shapes.contact_short(_contact_inbox(request)))
+
+
+async def update_contact(request: web.Request) -> web.Response:
+    """Update a contact; answer with the full contact record."""
+    ci = _contact_inbox(request)
+    contact = _desk(request).update_contact(ci, await read_params(request))
+    return web.json_response(shapes.contact_record(_desk(request).state, contact))
+
+
+async def create_conversation(request: web.Request) -> web.Response:
+    """Create a conversation (only ``custom_attributes`` is taken)."""
+    ci = _contact_inbox(request)
+    params = await read_params(request)
+    conv = _desk(request).create_conversation(ci, params.get("custom_attributes"))
+    return web.json_response(shapes.public_conversation(_desk(request).state, conv))
+
+
+async def list_conversations(request: web.Request) -> web.Response:
+    """List every conversation of the contact session, each with all its chat messages."""
+    ci = _contact_inbox(request)
+    state = _desk(request).state
+    return web.json_response([shapes.public_conversation(state, c) for c in _visible(request, ci)])
+
+
+async def show_conversation(request: web.Request) -> web.Response:
+    """Show one conversation."""
+    conv = _conversation(request)
+    return web.json_response(shapes.public_conversation(_desk(request).state, conv))
+
+
+async def toggle_status(request: web.Request) -> web.Response:
+    """Resolve the conversation (the only thing this route does)."""
+    conv = _conversation(request)
+    _desk(request).resolve_by_contact(conv)
+    return web.json_response(shapes.public_conversation(_desk(request).state, conv))
+
+
+async def toggle_typing(request: web.Request) -> web.Response:
+    """Relay the contact's typing status; empty 200."""
+    conv = _conversation(request)
+    params = await read_params(request)
+    _desk(request).contact_typing(conv, str(params.get("typing_status", "")))
+    return web.Response(status=200)
+
+
+async def update_last_seen(request: web.Request) -> web.Response:
+    """Record that the contact has seen the conversation; empty 200."""
+    conv = _conversation(request)
+    _desk(request).contact_seen(conv)
+    return web.Response(status=200)
+
+
+async def list_messages(request: web.Request) -> web.Response:
+    """List the latest 20 chat messages (or the 20 before ``before``), oldest first."""
+    conv = _conversation(request)
+    messages = conv.chat_messages()
+    before = request.query.get("before")
+    if before:
+        try:
+            before_id = int(before)
+        except ValueError:
+            before_id = 0
+        messages = [m for m in messages if m.id < before_id]
+    return web.json_response([shapes.public_message(m) for m in messages[-PAGE_SIZE:]])
+
+
+async def create_message(request: web.Request) -> web.Response:
+    """Post a message as the contact."""
+    conv = _conversation(request)
+    params = await read_params(request)
+    content = params.get("content")
+    echo_id = params.get("echo_id")
+    msg = _desk(request).contact_message(
+        conv,
+        None if content is None else str(content),
+        None if echo_id is None else str(echo_id),
+    )
+    return web.json_response(shapes.public_message(msg))
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the Client API routes."""
+    base = PREFIX + "/{inbox_identifier}"
+    contact = base + "/contacts/{source_id}"
+    conv = contact + "/conversations/{conversation_id}"
+    app.router.add_get(base, show_inbox)
+    app.router.add_post(base + "/contacts", create_contact)
+    app.router.add_get(contact, show_contact)
+    app.router.add_patch(contact, update_contact)
+    app.router.add_put(contact, update_contact)
+    app.router.add_post(contact + "/conversations", create_conversation)
+    app.router.add_get(contact + "/conversations", list_conversations)
+    app.router.add_get(conv, show_conversation)
+    app.router.add_post(conv + "/toggle_status", toggle_status)
+    app.router.add_post(conv + "/toggle_typing", toggle_typing)
+    app.router.add_post(conv + "/update_last_seen", update_last_seen)
+    app.router.add_get(conv + "/messages", list_messages)
+    app.router.add_post(conv + "/messages", create_message)

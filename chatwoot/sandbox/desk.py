@@ -1,0 +1,385 @@
+"""The sandbox's use cases: mutate state, emit the webhooks and cable frames Chatwoot would."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from chatwoot.sandbox import shapes
+from chatwoot.sandbox.cable import CableHub
+from chatwoot.sandbox.state import (
+    ACTIVITY,
+    INCOMING,
+    OUTGOING,
+    STATUSES,
+    Agent,
+    Contact,
+    ContactInbox,
+    Conversation,
+    Inbox,
+    Message,
+    SandboxState,
+)
+from chatwoot.sandbox.webhooks import WebhookDispatcher
+
+MAX_CONTENT = 150_000
+MAX_ATTRIBUTE_STRING = 1500
+MAX_ATTRIBUTE_INTEGER = 9_999_999_999
+FLOOD_LIMIT_PER_MINUTE = 200
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class RecordInvalid(Exception):
+    """Raise for what Rails reports as ``ActiveRecord::RecordInvalid`` (HTTP 422)."""
+
+    def __init__(self, message: str, attributes: list[str]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.attributes = attributes
+
+
+def _conversation_key(conv: Conversation) -> str:
+    return f"conversation:{conv.display_id}"
+
+
+def _contact_key(contact: Contact) -> str:
+    return f"contact:{contact.id}"
+
+
+class Desk:
+    """Run every sandbox action and fan its events out to webhooks and the cable."""
+
+    def __init__(self, state: SandboxState, webhooks: WebhookDispatcher, cable: CableHub) -> None:
+        self.state = state
+        self.webhooks = webhooks
+        self.cable = cable
+
+    # --- contacts ---------------------------------------------------------------------------
+
+    def create_contact(self, inbox: Inbox, params: dict[str, Any]) -> ContactInbox:
+        """Create (or, for a known ``source_id``, return unchanged) a contact session."""
+        source_id = _text(params.get("source_id"))
+        if source_id:
+            existing = self.state.contact_inbox(inbox, source_id)
+            if existing is not None:
+                return existing
+        email = _text(params.get("email"))
+        if email and not _EMAIL.match(email):
+            raise RecordInvalid("Email Invalid email", ["email"])
+        identifier = _text(params.get("identifier"))
+        contact = None
+        if identifier:
+            contact = next(
+                (c for c in self.state.contacts.values() if c.identifier == identifier), None
+            )
+        if contact is None and email:
+            contact = next((c for c in self.state.contacts.values() if c.email == email), None)
+        if contact is None:
+            contact = self.state.new_contact(
+                _text(params.get("name")),
+                email,
+                _text(params.get("phone_number")),
+                identifier,
+                _object(params.get("custom_attributes")),
+            )
+            self.webhooks.enqueue(
+                _contact_key(contact),
+                {**shapes.contact_webhook(self.state, contact), "event": "contact_created"},
+            )
+        return self.state.new_contact_inbox(contact, inbox, source_id)
+
+    def update_contact(self, ci: ContactInbox, params: dict[str, Any]) -> Contact:
+        """Apply a PATCH (blank values ignored, custom attributes deep-merged)."""
+        contact = ci.contact
+        changes: list[shapes.Json] = []
+        email = _text(params.get("email"))
+        if email and not _EMAIL.match(email):
+            raise RecordInvalid("Email Invalid email", ["email"])
+        for name in ("name", "email", "phone_number"):
+            value = _text(params.get(name))
+            if value and value != getattr(contact, name):
+                changes.append(shapes.changed(name, getattr(contact, name), value))
+                setattr(contact, name, value)
+        extra = _object(params.get("custom_attributes"))
+        if extra:
+            merged = {**contact.custom_attributes, **extra}
+            if merged != contact.custom_attributes:
+                changes.append(
+                    shapes.changed("custom_attributes", contact.custom_attributes, merged)
+                )
+                contact.custom_attributes = merged
+        if changes:
+            self._touch_contact(contact, changes)
+        return contact
+
+    def _touch_contact(self, contact: Contact, changes: list[shapes.Json]) -> None:
+        before = shapes.iso(contact.updated_at)
+        contact.updated_at = time.time()
+        changes.append(shapes.changed("updated_at", before, shapes.iso(contact.updated_at)))
+        payload = {
+            **shapes.contact_webhook(self.state, contact),
+            "event": "contact_updated",
+            "changed_attributes": changes,
+        }
+        self.webhooks.enqueue(_contact_key(contact), payload)
+
+    # --- conversations ----------------------------------------------------------------------
+
+    def create_conversation(self, ci: ContactInbox, custom_attributes: Any) -> Conversation:
+        """Open a conversation carrying ``custom_attributes``."""
+        attributes = _object(custom_attributes)
+        _check_attributes(attributes)
+        conv = self.state.new_conversation(ci, attributes)
+        if ci.contact.blocked:
+            conv.status = "resolved"
+        self._conversation_event(conv, "conversation_created", "conversation.created")
+        return conv
+
+    def contact_message(
+        self, conv: Conversation, content: str | None, echo_id: str | None
+    ) -> Message:
+        """Post the contact's message (reopening a resolved conversation)."""
+        if content is not None and len(content) > MAX_CONTENT:
+            raise RecordInvalid(
+                f"Content is too long (maximum is {MAX_CONTENT} characters)", ["content"]
+            )
+        minute_ago = time.time() - 60
+        if sum(1 for m in conv.messages if m.created_at > minute_ago) >= FLOOD_LIMIT_PER_MINUTE:
+            raise RecordInvalid("Too many messages", ["base"])
+        contact = conv.contact
+        msg = self.state.new_message(conv, content, INCOMING, contact, echo_id=echo_id)
+        conv.last_activity_at = msg.created_at
+        if not conv.waiting_since:
+            conv.waiting_since = msg.created_at
+        self._message_event(msg, "message_created", "message.created")
+        previous = contact.last_activity_at
+        contact.last_activity_at = msg.created_at
+        self._touch_contact(
+            contact,
+            [shapes.changed("last_activity_at", shapes.iso(previous), shapes.iso(msg.created_at))],
+        )
+        if conv.status == "resolved":
+            self._change_status(
+                conv, "open", "System reopened the conversation due to a new incoming message."
+            )
+        return msg
+
+    def agent_message(
+        self, conv: Conversation, content: str, agent_name: str, *, private: bool
+    ) -> Message:
+        """Post an agent reply or private note."""
+        if len(content) > MAX_CONTENT:
+            raise RecordInvalid(
+                f"Content is too long (maximum is {MAX_CONTENT} characters)", ["content"]
+            )
+        agent = self.state.agent(agent_name)
+        msg = self.state.new_message(conv, content, OUTGOING, agent, private=private)
+        conv.last_activity_at = msg.created_at
+        if not private:
+            if conv.first_reply_created_at is None:
+                conv.first_reply_created_at = msg.created_at
+            conv.waiting_since = None
+        self._message_event(msg, "message_created", "message.created", performer=agent)
+        return msg
+
+    def resolve_by_contact(self, conv: Conversation) -> None:
+        """Resolve a conversation at the contact's request (no-op when already resolved)."""
+        if conv.status == "resolved":
+            return
+        # Ruby's String#capitalize: first letter up, the rest down ("Jane Doe" -> "Jane doe").
+        name = conv.contact.name.capitalize()
+        self._change_status(conv, "resolved", f"Conversation was resolved by {name}")
+
+    def set_status(self, conv: Conversation, status: str, agent_name: str) -> None:
+        """Change the status as an agent would."""
+        if status not in STATUSES:
+            raise RecordInvalid(f"Status '{status}' is not a valid status", ["status"])
+        if status == conv.status:
+            return
+        texts = {
+            "resolved": "Conversation was marked resolved by {}",
+            "open": "Conversation was reopened by {}",
+            "pending": "Conversation was marked as pending by {}",
+            "snoozed": "Conversation was snoozed by {}",
+        }
+        self._change_status(conv, status, texts[status].format(agent_name))
+
+    def _change_status(self, conv: Conversation, status: str, activity: str) -> None:
+        previous = conv.status
+        before = shapes.iso(conv.updated_at)
+        conv.status = status
+        conv.updated_at = time.time()
+        changes = [
+            shapes.changed("status", previous, status),
+            shapes.changed("updated_at", before, shapes.iso(conv.updated_at)),
+        ]
+        # Chatwoot's after-update callbacks: status_changed first, then conversation_updated.
+        self._conversation_event(
+            conv,
+            "conversation_status_changed",
+            "conversation.status_changed",
+            changed_attributes=None,
+        )
+        self._conversation_event(
+            conv, "conversation_updated", "conversation.updated", changed_attributes=changes
+        )
+        self._activity(conv, activity)
+
+    def assign(self, conv: Conversation, agent_name: str | None, by: str | None) -> None:
+        """Assign the conversation to an agent, or unassign it with ``None``."""
+        new = self.state.agent(agent_name) if agent_name else None
+        old = conv.assignee
+        if new is old:
+            return
+        actor = by or agent_name or "Administrator"
+        before = shapes.iso(conv.updated_at)
+        conv.assignee = new
+        conv.updated_at = time.time()
+        changes = [
+            shapes.changed("assignee_id", old.id if old else None, new.id if new else None),
+            shapes.changed("updated_at", before, shapes.iso(conv.updated_at)),
+        ]
+        self._conversation_event(
+            conv, "conversation_updated", "conversation.updated", changed_attributes=changes
+        )
+        if new is None:
+            text = f"Conversation unassigned by {actor}"
+        elif actor == new.name:
+            text = f"{actor} self-assigned this conversation"
+        else:
+            text = f"Assigned to {new.name} by {actor}"
+        self._activity(conv, text)
+
+    def contact_typing(self, conv: Conversation, status: str) -> None:
+        """Relay the contact's typing indicator (webhook only: a typist never hears itself)."""
+        if status not in ("on", "off"):
+            return
+        payload = {
+            "event": f"conversation_typing_{status}",
+            "user": shapes.contact_webhook(self.state, conv.contact),
+            "conversation": shapes.conversation_webhook(self.state, conv),
+            "is_private": False,
+        }
+        self.webhooks.enqueue(_conversation_key(conv), payload)
+
+    def agent_typing(self, conv: Conversation, agent_name: str, status: str, private: bool) -> None:
+        """Relay an agent's typing indicator to the webhook and the contact's cable."""
+        if status not in ("on", "off"):
+            raise RecordInvalid("Typing status must be on or off", ["typing_status"])
+        agent = self.state.agent(agent_name)
+        self.webhooks.enqueue(
+            _conversation_key(conv),
+            {
+                "event": f"conversation_typing_{status}",
+                "user": shapes.user_webhook(agent),
+                "conversation": shapes.conversation_webhook(self.state, conv),
+                "is_private": private,
+            },
+        )
+        self.cable.broadcast(
+            conv.contact_inbox.pubsub_token,
+            f"conversation.typing_{status}",
+            {
+                "conversation": shapes.conversation_push(self.state, conv),
+                "user": shapes.user_push(agent),
+                "is_private": private,
+                "account_id": self.state.config.account_id,
+                "performer": shapes.user_push(agent),
+            },
+        )
+
+    def contact_seen(self, conv: Conversation) -> None:
+        """Mark the conversation seen by the contact; earlier non-incoming messages become read."""
+        now = time.time()
+        conv.contact_last_seen_at = now
+        for msg in conv.messages:
+            if msg.message_type == INCOMING or msg.status not in ("sent", "delivered"):
+                continue
+            if msg.created_at > now:
+                continue
+            before_status, before_time = msg.status, shapes.iso(msg.updated_at)
+            msg.status = "read"
+            msg.updated_at = time.time()
+            previous = {
+                "status": [before_status, "read"],
+                "updated_at": [before_time, shapes.iso(msg.updated_at)],
+            }
+            self._message_event(msg, "message_updated", "message.updated", previous=previous)
+
+    def agent_seen(self, conv: Conversation) -> None:
+        """Record that an agent looked at the conversation (resets ``unread_count``)."""
+        conv.agent_last_seen_at = time.time()
+
+    # --- events -----------------------------------------------------------------------------
+
+    def _activity(self, conv: Conversation, text: str) -> None:
+        # Activity lines are agent-only: Chatwoot sends them to no webhook and no contact token.
+        self.state.new_message(conv, text, ACTIVITY, None)
+
+    def _message_event(
+        self,
+        msg: Message,
+        webhook_event: str,
+        cable_event: str,
+        *,
+        performer: Agent | None = None,
+        previous: dict[str, Any] | None = None,
+    ) -> None:
+        conv = msg.conversation
+        if msg.message_type == ACTIVITY:
+            return
+        self.webhooks.enqueue(
+            _conversation_key(conv), shapes.message_webhook(self.state, msg, webhook_event)
+        )
+        if msg.private:
+            return
+        data = shapes.message_push(self.state, msg)
+        if previous is not None:
+            data["previous_changes"] = previous
+        data["account_id"] = self.state.config.account_id
+        if performer is not None:
+            data["performer"] = shapes.user_push(performer)
+        self.cable.broadcast(conv.contact_inbox.pubsub_token, cable_event, data)
+
+    def _conversation_event(
+        self,
+        conv: Conversation,
+        webhook_event: str,
+        cable_event: str,
+        **extra: Any,
+    ) -> None:
+        payload = {**shapes.conversation_webhook(self.state, conv), "event": webhook_event, **extra}
+        self.webhooks.enqueue(_conversation_key(conv), payload)
+        data = shapes.conversation_push(self.state, conv)
+        data["account_id"] = self.state.config.account_id
+        self.cable.broadcast(conv.contact_inbox.pubsub_token, cable_event, data)
+
+
+def _check_attributes(attributes: dict[str, Any]) -> None:
+    for key, value in attributes.items():
+        if isinstance(value, str) and len(value) > MAX_ATTRIBUTE_STRING:
+            raise RecordInvalid(
+                f"Custom attributes {key} length should be < {MAX_ATTRIBUTE_STRING}",
+                ["custom_attributes"],
+            )
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and abs(value) > MAX_ATTRIBUTE_INTEGER
+        ):
+            raise RecordInvalid(
+                f"Custom attributes {key} value should be < {MAX_ATTRIBUTE_INTEGER}",
+                ["custom_attributes"],
+            )
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}

@@ -1,0 +1,311 @@
+"""Chatwoot's JSON shapes (Client API, push/cable data, webhook objects), key for key."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from chatwoot.sandbox.state import (
+    MESSAGE_TYPE_NAMES,
+    Agent,
+    Contact,
+    ContactInbox,
+    Conversation,
+    Message,
+    SandboxState,
+)
+
+Json = dict[str, Any]
+
+
+def iso(ts: float | None) -> str | None:
+    """Format a unix time as Rails does: ISO-8601 UTC with milliseconds."""
+    if ts is None:
+        return None
+    moment = datetime.fromtimestamp(ts, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def unix(ts: float | None) -> int:
+    """Format a unix time as an integer (0 when unset, as Chatwoot does)."""
+    return int(ts) if ts else 0
+
+
+def rails_json(payload: Any) -> bytes:
+    """Encode like ActiveSupport: compact, with ``<``, ``>``, ``&`` escaped."""
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text.encode()
+
+
+def account(state: SandboxState) -> Json:
+    """Return the account building block ``{id, name}``."""
+    return {"id": state.config.account_id, "name": state.config.account_name}
+
+
+# --- contacts -------------------------------------------------------------------------------
+
+
+def contact_short(ci: ContactInbox) -> Json:
+    """Return the Client API contact (create/show)."""
+    c = ci.contact
+    return {
+        "source_id": ci.source_id,
+        "pubsub_token": ci.pubsub_token,
+        "id": c.id,
+        "name": c.name,
+        "email": c.email,
+        "phone_number": c.phone_number,
+    }
+
+
+def contact_type(c: Contact) -> str:
+    """Return the contact type Chatwoot derives (lead once e-mail or phone is known)."""
+    return "lead" if c.email or c.phone_number else "visitor"
+
+
+def contact_record(state: SandboxState, c: Contact) -> Json:
+    """Return the full Contact record (PATCH contact, conversation ``contact``)."""
+    return {
+        "id": c.id,
+        "name": c.name,
+        "email": c.email,
+        "phone_number": c.phone_number,
+        "account_id": state.config.account_id,
+        "created_at": iso(c.created_at),
+        "updated_at": iso(c.updated_at),
+        "additional_attributes": {},
+        "identifier": c.identifier,
+        "custom_attributes": c.custom_attributes,
+        "last_activity_at": iso(c.last_activity_at),
+        "contact_type": contact_type(c),
+        "middle_name": "",
+        "last_name": "",
+        "location": None,
+        "country_code": None,
+        "blocked": c.blocked,
+        "company_id": None,
+    }
+
+
+def contact_push(c: Contact) -> Json:
+    """Return the contact push data (cable, Client API message sender)."""
+    return {
+        "additional_attributes": {},
+        "custom_attributes": c.custom_attributes,
+        "email": c.email,
+        "id": c.id,
+        "identifier": c.identifier,
+        "name": c.name,
+        "phone_number": c.phone_number,
+        "thumbnail": "",
+        "blocked": c.blocked,
+        "type": "contact",
+    }
+
+
+def contact_webhook(state: SandboxState, c: Contact) -> Json:
+    """Return the contact webhook object (no ``type`` key)."""
+    return {
+        "account": account(state),
+        "additional_attributes": {},
+        "avatar": "",
+        "custom_attributes": c.custom_attributes,
+        "email": c.email,
+        "id": c.id,
+        "identifier": c.identifier,
+        "name": c.name,
+        "phone_number": c.phone_number,
+        "thumbnail": "",
+        "blocked": c.blocked,
+    }
+
+
+# --- agents ---------------------------------------------------------------------------------
+
+
+def user_push(a: Agent) -> Json:
+    """Return the user push data."""
+    return {
+        "id": a.id,
+        "name": a.name,
+        "available_name": a.name,
+        "avatar_url": "",
+        "type": "user",
+        "availability_status": "online",
+        "thumbnail": "",
+    }
+
+
+def user_webhook(a: Agent) -> Json:
+    """Return the user webhook object."""
+    return {"id": a.id, "name": a.name, "email": a.email, "type": "user"}
+
+
+def sender_push(sender: Contact | Agent) -> Json:
+    """Return the push data of a message sender."""
+    return contact_push(sender) if isinstance(sender, Contact) else user_push(sender)
+
+
+def sender_webhook(state: SandboxState, sender: Contact | Agent | None) -> Json | None:
+    """Return the webhook object of a message sender (or null)."""
+    if sender is None:
+        return None
+    if isinstance(sender, Contact):
+        return contact_webhook(state, sender)
+    return user_webhook(sender)
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+def public_message(m: Message) -> Json:
+    """Return the Client API message (integer ``message_type``)."""
+    out: Json = {
+        "id": m.id,
+        "content": m.content,
+        "message_type": m.message_type,
+        "content_type": "text",
+        "content_attributes": m.content_attributes,
+        "created_at": unix(m.created_at),
+        "conversation_id": m.conversation.display_id,
+    }
+    if m.sender is not None:
+        out["sender"] = sender_push(m.sender)
+    return out
+
+
+def message_push(state: SandboxState, m: Message) -> Json:
+    """Return the message push data (cable ``message.*`` and conversation ``messages``)."""
+    conv = m.conversation
+    out: Json = {
+        "id": m.id,
+        "content": m.content,
+        "account_id": state.config.account_id,
+        "inbox_id": conv.inbox.id,
+        "conversation_id": conv.display_id,
+        "message_type": m.message_type,
+        "created_at": unix(m.created_at),
+        "updated_at": iso(m.updated_at),
+        "private": m.private,
+        "status": m.status,
+        "source_id": None,
+        "content_type": "text",
+        "content_attributes": m.content_attributes,
+        "sender_type": None
+        if m.sender is None
+        else ("Contact" if isinstance(m.sender, Contact) else "User"),
+        "sender_id": None if m.sender is None else m.sender.id,
+        "external_source_ids": {},
+        "additional_attributes": {},
+        "processed_message_content": m.content,
+        "sentiment": {},
+        "conversation": {
+            "assignee_id": conv.assignee.id if conv.assignee else None,
+            "unread_count": conv.unread_count(),
+            "last_activity_at": unix(conv.last_activity_at),
+            "contact_inbox": {"source_id": conv.contact_inbox.source_id},
+        },
+    }
+    if m.echo_id is not None:
+        out["echo_id"] = m.echo_id
+    if m.sender is not None:
+        out["sender"] = sender_push(m.sender)
+    return out
+
+
+def message_webhook(state: SandboxState, m: Message, event: str) -> Json:
+    """Return a ``message_created``/``message_updated`` webhook body (string ``message_type``)."""
+    conv = m.conversation
+    return {
+        "account": account(state),
+        "additional_attributes": {},
+        "content_attributes": m.content_attributes,
+        "content_type": "text",
+        "content": m.content,
+        "conversation": conversation_webhook(state, conv),
+        "created_at": iso(m.created_at),
+        "id": m.id,
+        "inbox": {"id": conv.inbox.id, "name": conv.inbox.name},
+        "message_type": MESSAGE_TYPE_NAMES[m.message_type],
+        "private": m.private,
+        "sender": sender_webhook(state, m.sender),
+        "source_id": None,
+        "event": event,
+    }
+
+
+# --- conversations --------------------------------------------------------------------------
+
+
+def public_conversation(state: SandboxState, conv: Conversation) -> Json:
+    """Return the Client API conversation (all chat messages, full contact record)."""
+    return {
+        "id": conv.display_id,
+        "uuid": conv.uuid,
+        "inbox_id": conv.inbox.id,
+        "contact_last_seen_at": unix(conv.contact_last_seen_at),
+        "status": conv.status,
+        "agent_last_seen_at": unix(conv.agent_last_seen_at),
+        "messages": [public_message(m) for m in conv.chat_messages()],
+        "contact": contact_record(state, conv.contact),
+    }
+
+
+def conversation_push(state: SandboxState, conv: Conversation) -> Json:
+    """Return the conversation push data (cable ``conversation.*``)."""
+    ci = conv.contact_inbox
+    chat = conv.chat_messages()
+    return {
+        "additional_attributes": {},
+        "can_reply": True,
+        "channel": "Channel::Api",
+        "contact_inbox": {
+            "id": ci.id,
+            "contact_id": ci.contact.id,
+            "inbox_id": ci.inbox.id,
+            "source_id": ci.source_id,
+            "created_at": iso(ci.created_at),
+            "updated_at": iso(ci.updated_at),
+            "hmac_verified": ci.hmac_verified,
+            "pubsub_token": ci.pubsub_token,
+        },
+        "id": conv.display_id,
+        "inbox_id": ci.inbox.id,
+        "messages": [message_push(state, chat[-1])] if chat else [],
+        "labels": [],
+        "meta": {
+            "sender": contact_push(ci.contact),
+            "assignee": user_push(conv.assignee) if conv.assignee else None,
+            "assignee_type": "User" if conv.assignee else None,
+            "team": None,
+            "hmac_verified": ci.hmac_verified,
+        },
+        "status": conv.status,
+        "custom_attributes": conv.custom_attributes,
+        "snoozed_until": None,
+        "unread_count": conv.unread_count(),
+        "first_reply_created_at": iso(conv.first_reply_created_at),
+        "priority": None,
+        "waiting_since": unix(conv.waiting_since),
+        "agent_last_seen_at": unix(conv.agent_last_seen_at),
+        "contact_last_seen_at": unix(conv.contact_last_seen_at),
+        "last_activity_at": unix(conv.last_activity_at),
+        "timestamp": unix(conv.last_activity_at),
+        "created_at": unix(conv.created_at),
+        "updated_at": conv.updated_at,
+    }
+
+
+def conversation_webhook(state: SandboxState, conv: Conversation) -> Json:
+    """Return the conversation webhook object (push data + ``account``)."""
+    out = conversation_push(state, conv)
+    out["account"] = account(state)
+    return out
+
+
+def changed(name: str, previous: Any, current: Any) -> Json:
+    """Return one ``changed_attributes`` entry."""
+    return {name: {"previous_value": previous, "current_value": current}}

@@ -1,0 +1,330 @@
+"""In-memory records of the sandbox: inboxes, contacts, conversations, messages, faults."""
+
+from __future__ import annotations
+
+import secrets
+import string
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatwoot.sandbox.config import SandboxConfig
+
+INCOMING, OUTGOING, ACTIVITY, TEMPLATE = 0, 1, 2, 3
+MESSAGE_TYPE_NAMES = {
+    INCOMING: "incoming",
+    OUTGOING: "outgoing",
+    ACTIVITY: "activity",
+    TEMPLATE: "template",
+}
+STATUSES = ("open", "resolved", "pending", "snoozed")
+
+_TOKEN_ALPHABET = string.ascii_letters + string.digits
+_ADJECTIVES = ("silent", "brave", "lucky", "shy", "calm", "bold", "quick", "wise", "noble")
+_NOUNS = (
+    "river",
+    "falcon",
+    "meadow",
+    "harbor",
+    "comet",
+    "maple",
+    "canyon",
+    "ember",
+    "glade",
+    "otter",
+)
+
+
+def secure_token(length: int = 24) -> str:
+    """Return a Rails ``has_secure_token``-style random token."""
+    return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(length))
+
+
+def random_contact_name() -> str:
+    """Return a random "adjective-noun-123" name, as Chatwoot gives nameless contacts."""
+    return f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_NOUNS)}-{secrets.randbelow(900) + 100}"
+
+
+@dataclass
+class Inbox:
+    """Hold one API-channel inbox."""
+
+    id: int
+    name: str
+    identifier: str
+
+
+@dataclass
+class Agent:
+    """Hold one agent (a Chatwoot user)."""
+
+    id: int
+    name: str
+    email: str
+
+
+@dataclass
+class Contact:
+    """Hold one contact of the account."""
+
+    id: int
+    name: str
+    email: str | None
+    phone_number: str | None
+    identifier: str | None
+    custom_attributes: dict[str, Any]
+    created_at: float
+    updated_at: float
+    last_activity_at: float | None = None
+    blocked: bool = False
+
+
+@dataclass
+class ContactInbox:
+    """Hold a contact's session in one inbox (``source_id`` + ``pubsub_token``)."""
+
+    id: int
+    contact: Contact
+    inbox: Inbox
+    source_id: str
+    pubsub_token: str
+    created_at: float
+    updated_at: float
+    hmac_verified: bool = False
+
+
+@dataclass
+class Message:
+    """Hold one message of a conversation (any type, private notes included)."""
+
+    id: int
+    conversation: Conversation
+    content: str | None
+    message_type: int
+    private: bool
+    sender: Contact | Agent | None
+    created_at: float
+    updated_at: float
+    status: str = "sent"
+    echo_id: str | None = None
+    content_attributes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_chat(self) -> bool:
+        """Tell whether Chatwoot's ``chat`` scope (no activity, no private note) holds it."""
+        return self.message_type != ACTIVITY and not self.private
+
+
+@dataclass
+class Conversation:
+    """Hold one conversation; ``display_id`` is the id every payload shows."""
+
+    display_id: int
+    uuid: str
+    contact_inbox: ContactInbox
+    custom_attributes: dict[str, Any]
+    created_at: float
+    updated_at: float
+    last_activity_at: float
+    status: str = "open"
+    assignee: Agent | None = None
+    messages: list[Message] = field(default_factory=list)
+    contact_last_seen_at: float | None = None
+    agent_last_seen_at: float | None = None
+    waiting_since: float | None = None
+    first_reply_created_at: float | None = None
+
+    @property
+    def inbox(self) -> Inbox:
+        """Return the conversation's inbox."""
+        return self.contact_inbox.inbox
+
+    @property
+    def contact(self) -> Contact:
+        """Return the conversation's contact."""
+        return self.contact_inbox.contact
+
+    def chat_messages(self) -> list[Message]:
+        """Return the messages a contact may see, oldest first."""
+        return [m for m in self.messages if m.is_chat]
+
+    def unread_count(self) -> int:
+        """Count incoming messages since an agent last looked (Chatwoot caps it at 10)."""
+        seen = self.agent_last_seen_at or 0.0
+        count = sum(1 for m in self.messages if m.message_type == INCOMING and m.created_at > seen)
+        return min(count, 10)
+
+
+@dataclass
+class Faults:
+    """Hold the fault switches (see the README); all off by default."""
+
+    http_status: int | None = None
+    count: int | None = None
+    delay_ms: int = 0
+    webhook_drop: bool | int = False
+    webhook_duplicate: int = 1
+    webhook_reorder: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the switches as JSON."""
+        return {
+            "http_status": self.http_status,
+            "count": self.count,
+            "delay_ms": self.delay_ms,
+            "webhook_drop": self.webhook_drop,
+            "webhook_duplicate": self.webhook_duplicate,
+            "webhook_reorder": self.webhook_reorder,
+        }
+
+
+class SandboxState:
+    """Hold every record of one sandbox; nothing here does I/O."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.inbox = Inbox(config.inbox_id, config.inbox_name, config.inbox_identifier)
+        self.foreign_inbox = Inbox(
+            config.inbox_id + 1, config.foreign_inbox_name, config.foreign_inbox_identifier
+        )
+        self.webhook_url: str | None = config.webhook_url
+        self.webhook_secret: str | None = config.webhook_secret
+        self.faults = Faults()
+        self.deliveries: list[dict[str, Any]] = []
+        self.wipe()
+
+    def wipe(self) -> None:
+        """Forget every contact, conversation, message and agent, and clear the faults."""
+        self.contacts: dict[int, Contact] = {}
+        self.contact_inboxes: list[ContactInbox] = []
+        self.conversations: dict[int, Conversation] = {}
+        self.agents: dict[str, Agent] = {}
+        self.faults = Faults()
+        self.deliveries.clear()
+        # Distinct id ranges make a mixed-up id (contact vs message vs conversation) fail loudly.
+        self._next = {"contact": 101, "contact_inbox": 501, "conversation": 1, "message": 1001}
+
+    def next_id(self, kind: str) -> int:
+        """Allocate the next id of a kind."""
+        value = self._next[kind]
+        self._next[kind] = value + 1
+        return value
+
+    def inbox_by_identifier(self, identifier: str) -> Inbox | None:
+        """Find an inbox by its public identifier."""
+        for inbox in (self.inbox, self.foreign_inbox):
+            if inbox.identifier == identifier:
+                return inbox
+        return None
+
+    def inbox_by_id(self, inbox_id: int) -> Inbox | None:
+        """Find an inbox by id."""
+        for inbox in (self.inbox, self.foreign_inbox):
+            if inbox.id == inbox_id:
+                return inbox
+        return None
+
+    def contact_inbox(self, inbox: Inbox, source_id: str) -> ContactInbox | None:
+        """Find a contact's session in an inbox by ``source_id``."""
+        for ci in self.contact_inboxes:
+            if ci.inbox is inbox and ci.source_id == source_id:
+                return ci
+        return None
+
+    def contact_inbox_by_token(self, token: str) -> ContactInbox | None:
+        """Find a contact's session by its cable ``pubsub_token``."""
+        for ci in self.contact_inboxes:
+            if ci.pubsub_token == token:
+                return ci
+        return None
+
+    def agent(self, name: str) -> Agent:
+        """Return the agent with this name, creating it on first use."""
+        found = self.agents.get(name)
+        if found is None:
+            slug = "".join(c for c in name.lower().replace(" ", ".") if c.isalnum() or c == ".")
+            found = Agent(len(self.agents) + 1, name, f"{slug or 'agent'}@sandbox.local")
+            self.agents[name] = found
+        return found
+
+    def new_contact(
+        self,
+        name: str | None,
+        email: str | None,
+        phone_number: str | None,
+        identifier: str | None,
+        custom_attributes: dict[str, Any],
+    ) -> Contact:
+        """Create a contact."""
+        now = time.time()
+        contact = Contact(
+            id=self.next_id("contact"),
+            name=name or random_contact_name(),
+            email=email,
+            phone_number=phone_number,
+            identifier=identifier,
+            custom_attributes=dict(custom_attributes),
+            created_at=now,
+            updated_at=now,
+        )
+        self.contacts[contact.id] = contact
+        return contact
+
+    def new_contact_inbox(
+        self, contact: Contact, inbox: Inbox, source_id: str | None
+    ) -> ContactInbox:
+        """Create a contact's session in an inbox (UUID ``source_id`` when none is given)."""
+        now = time.time()
+        ci = ContactInbox(
+            id=self.next_id("contact_inbox"),
+            contact=contact,
+            inbox=inbox,
+            source_id=source_id or str(uuid.uuid4()),
+            pubsub_token=secure_token(),
+            created_at=now,
+            updated_at=now,
+        )
+        self.contact_inboxes.append(ci)
+        return ci
+
+    def new_conversation(self, ci: ContactInbox, custom_attributes: dict[str, Any]) -> Conversation:
+        """Create a conversation with the next display id."""
+        now = time.time()
+        conv = Conversation(
+            display_id=self.next_id("conversation"),
+            uuid=str(uuid.uuid4()),
+            contact_inbox=ci,
+            custom_attributes=dict(custom_attributes),
+            created_at=now,
+            updated_at=now,
+            last_activity_at=now,
+        )
+        self.conversations[conv.display_id] = conv
+        return conv
+
+    def new_message(
+        self,
+        conv: Conversation,
+        content: str | None,
+        message_type: int,
+        sender: Contact | Agent | None,
+        *,
+        private: bool = False,
+        echo_id: str | None = None,
+    ) -> Message:
+        """Append a message to a conversation."""
+        now = time.time()
+        msg = Message(
+            id=self.next_id("message"),
+            conversation=conv,
+            content=content,
+            message_type=message_type,
+            private=private,
+            sender=sender,
+            created_at=now,
+            updated_at=now,
+            echo_id=echo_id,
+        )
+        conv.messages.append(msg)
+        return msg
