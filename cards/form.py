@@ -1,0 +1,175 @@
+"""The new-ticket form card: inputs with client-side checks, server errors and kept values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from cards.actions import ActionData, Verb
+from cards.elements import Json, card, execute, text
+from cards.text import field_error, t
+from cards.views import FormView
+
+TITLE_MAX: Final = 120
+DESCRIPTION_MAX: Final = 5000
+NAME_MAX: Final = 120
+EMAIL_MAX: Final = 254
+# Client-side hints only; the service re-validates everything (REFERENCE §5.5).
+TITLE_REGEX: Final = r"^[\s\S]{3,120}$"
+EMAIL_REGEX: Final = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def ticket_form_card(view: FormView, locale: str | None) -> Json:
+    """Build the new-ticket form; raises ``ValueError`` if a choice list is empty."""
+    if not view.complexities or not view.sectors:
+        raise ValueError("the ticket form needs at least one complexity and one sector")
+    values, errors = view.values, view.errors
+    body: list[Json] = [
+        text(t("form.title", locale), size="Large", weight="Bolder"),
+        text(t("form.subtitle", locale), isSubtle=True, spacing="None"),
+    ]
+    if view.notice:
+        body.append(_banner(view.notice, "warning"))
+    if errors:
+        body.append(_banner(t("form.fix_errors", locale), "attention"))
+    body += _field(
+        {
+            "type": "Input.Text",
+            "id": "title",
+            "label": t("form.title.label", locale),
+            "placeholder": t("form.title.placeholder", locale),
+            "isRequired": True,
+            "errorMessage": t("err.title.length", locale),
+            "regex": TITLE_REGEX,
+            "maxLength": TITLE_MAX,
+        },
+        view,
+        locale,
+    )
+    body += _field(
+        {
+            "type": "Input.Text",
+            "id": "description",
+            "label": t("form.description.label", locale),
+            "placeholder": t("form.description.placeholder", locale),
+            "isMultiline": True,
+            "isRequired": True,
+            "errorMessage": t("err.description.required", locale),
+            "maxLength": DESCRIPTION_MAX,
+        },
+        view,
+        locale,
+    )
+    body.append(
+        {
+            "type": "ColumnSet",
+            "spacing": "Medium",
+            "columns": [
+                _column(_choice("complexity", view.complexities, locale), view, locale),
+                _column(_choice("sector", view.sectors, locale), view, locale),
+            ],
+        }
+    )
+    for_other = values.get("for_other", "false") in ("true", "on")
+    body.append(
+        {
+            "type": "Container",
+            "style": "emphasis",
+            "spacing": "Large",
+            "items": [
+                text(t("form.for_other.heading", locale), weight="Bolder"),
+                text(t("form.for_other.hint", locale), size="Small", isSubtle=True, spacing="None"),
+                {
+                    "type": "Input.Toggle",
+                    "id": "for_other",
+                    "title": t("form.for_other.label", locale),
+                    "value": "true" if for_other else "false",
+                    "valueOn": "true",
+                    "valueOff": "false",
+                    "wrap": True,
+                },
+                *_field(
+                    {
+                        "type": "Input.Text",
+                        "id": "beneficiary_name",
+                        "label": t("form.beneficiary_name.label", locale),
+                        "maxLength": NAME_MAX,
+                    },
+                    view,
+                    locale,
+                ),
+                *_field(
+                    {
+                        "type": "Input.Text",
+                        "id": "beneficiary_email",
+                        "label": t("form.beneficiary_email.label", locale),
+                        "placeholder": t("form.beneficiary_email.placeholder", locale),
+                        "style": "Email",
+                        "regex": EMAIL_REGEX,
+                        "errorMessage": t("err.beneficiary_email.invalid_email", locale),
+                        "maxLength": EMAIL_MAX,
+                    },
+                    view,
+                    locale,
+                ),
+            ],
+        }
+    )
+    actions = [
+        execute(
+            t("action.create", locale),
+            ActionData(Verb.CREATE, form_id=view.form_id),
+            style="positive",
+        ),
+        execute(t("action.list", locale), ActionData(Verb.LIST, page=1), inputs=False),
+    ]
+    return card(body, actions, locale)
+
+
+def _banner(message: str, style: str) -> Json:
+    return {
+        "type": "Container",
+        "style": style,
+        "spacing": "Medium",
+        "items": [text(message, weight="Bolder", size="Small")],
+    }
+
+
+def _field(element: dict[str, Any], view: FormView, locale: str | None) -> list[Json]:
+    """Return the input with its kept value, followed by its server error line if any."""
+    input_id = element["id"]
+    value = view.values.get(input_id)
+    # A kept choice that is no longer on the list would be an invisible selection; drop it.
+    choices = [choice["value"] for choice in element.get("choices", ())]
+    if value and (not choices or value in choices):
+        element["value"] = value
+    elements: list[Json] = [element]
+    code = view.errors.get(input_id)
+    if code:
+        elements.append(
+            text(
+                "⚠ " + field_error(input_id, code, locale),
+                color="Attention",
+                size="Small",
+                spacing="Small",
+            )
+        )
+    return elements
+
+
+def _choice(field: str, options: Sequence[str], locale: str | None) -> Json:
+    choice: Json = {
+        "type": "Input.ChoiceSet",
+        "id": field,
+        "label": t(f"form.{field}.label", locale),
+        "placeholder": t(f"form.{field}.placeholder", locale),
+        "style": "compact",
+        "isRequired": True,
+        "errorMessage": t(f"err.{field}.required", locale),
+        "choices": [{"title": option, "value": option} for option in options],
+    }
+    return choice
+
+
+def _column(choice: Json, view: FormView, locale: str | None) -> Json:
+    return {"type": "Column", "width": "stretch", "items": _field(choice, view, locale)}

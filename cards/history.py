@@ -1,0 +1,151 @@
+"""The paged "my tickets" card."""
+
+from __future__ import annotations
+
+from datetime import UTC, tzinfo
+
+from cards.actions import ActionData, Verb
+from cards.elements import Json, badge, card, execute, one_line, run, text
+from cards.text import format_datetime, status_label, t
+from cards.views import HistoryView, TicketSummary
+
+# Beyond this a page would make a long, heavy card (REFERENCE §5.7 suggests 10-20 rows).
+MAX_ROWS = 20
+
+
+def history_card(view: HistoryView, locale: str | None, tz: tzinfo = UTC) -> Json:
+    """Build one page of the user's tickets, with prev/next buttons; dates shown in ``tz``.
+
+    Raises ``ValueError`` for more than ``MAX_ROWS`` rows or a page outside ``1..pages``.
+    """
+    pages = max(view.pages, 1)
+    if len(view.tickets) > MAX_ROWS:
+        raise ValueError(f"a history page holds at most {MAX_ROWS} tickets")
+    if not 1 <= view.page <= pages:
+        raise ValueError("page must be between 1 and pages")
+    header: list[Json] = [
+        {
+            "type": "ColumnSet",
+            "columns": [
+                {
+                    "type": "Column",
+                    "width": "stretch",
+                    "items": [text(t("history.title", locale), size="Large", weight="Bolder")],
+                },
+                {
+                    "type": "Column",
+                    "width": "auto",
+                    "verticalContentAlignment": "Center",
+                    "items": [
+                        text(
+                            t("history.page", locale, page=view.page, pages=pages),
+                            isSubtle=True,
+                            size="Small",
+                        )
+                    ],
+                },
+            ],
+        }
+    ]
+    if not view.tickets:
+        body = [
+            *header,
+            {
+                "type": "Container",
+                "style": "emphasis",
+                "spacing": "Medium",
+                "items": [
+                    text(t("history.empty", locale), weight="Bolder", horizontalAlignment="Center"),
+                    text(
+                        t("history.empty.hint", locale),
+                        isSubtle=True,
+                        size="Small",
+                        horizontalAlignment="Center",
+                        spacing="Small",
+                    ),
+                ],
+            },
+        ]
+    else:
+        body = [*header, *(_row(ticket, locale, tz) for ticket in view.tickets)]
+    actions: list[Json] = []
+    if view.page > 1:
+        actions.append(
+            execute(
+                t("action.prev", locale), ActionData(Verb.LIST, page=view.page - 1), inputs=False
+            )
+        )
+    if view.page < pages:
+        actions.append(
+            execute(
+                t("action.next", locale), ActionData(Verb.LIST, page=view.page + 1), inputs=False
+            )
+        )
+    actions.append(
+        execute(t("action.new", locale), ActionData(Verb.NEW), style="positive", inputs=False)
+    )
+    return card(body, actions, locale)
+
+
+def _row(ticket: TicketSummary, locale: str | None, tz: tzinfo) -> Json:
+    assignee = (
+        run(one_line(ticket.assignee, 80))
+        if ticket.assignee
+        else run(t("ticket.unassigned", locale), italic=True)
+    )
+    meta = {
+        "type": "RichTextBlock",
+        "spacing": "None",
+        "inlines": [
+            run(f"#{ticket.id} · ", isSubtle=True, size="Small"),
+            {**assignee, "isSubtle": True, "size": "Small"},
+            run(
+                " · "
+                + t("history.updated", locale, date=format_datetime(ticket.updated_at, locale, tz)),
+                isSubtle=True,
+                size="Small",
+            ),
+        ],
+    }
+    return {
+        "type": "Container",
+        "separator": True,
+        "spacing": "Medium",
+        "items": [
+            {
+                "type": "ColumnSet",
+                "columns": [
+                    {
+                        "type": "Column",
+                        "width": "stretch",
+                        "verticalContentAlignment": "Center",
+                        "items": [
+                            {
+                                "type": "RichTextBlock",
+                                "inlines": [run(one_line(ticket.title, 120), weight="Bolder")],
+                            },
+                            meta,
+                        ],
+                    },
+                    badge(ticket.status, status_label(ticket.status, locale)),
+                    {
+                        "type": "Column",
+                        "width": "auto",
+                        "verticalContentAlignment": "Center",
+                        "items": [
+                            {
+                                "type": "ActionSet",
+                                "actions": [
+                                    execute(
+                                        t("action.open", locale),
+                                        ActionData(Verb.OPEN, ticket_id=ticket.id),
+                                        inputs=False,
+                                    )
+                                ],
+                            }
+                        ],
+                    },
+                ],
+            }
+        ],
+    }

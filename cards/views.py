@@ -1,0 +1,73 @@
+"""View data the bot fills and the card builders read: plain frozen dataclasses, no behaviour."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+
+@dataclass(frozen=True, slots=True)
+class TicketSummary:
+    """One history row; ``status`` is a Chatwoot status: open, pending, resolved or snoozed."""
+
+    id: int
+    title: str
+    status: str
+    assignee: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CardMessage:
+    """One message of a ticket; ``direction`` is ``requester``, ``agent`` or ``system``."""
+
+    direction: str
+    author: str
+    content: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """Everything the ticket card shows; ``messages`` oldest first (the card keeps the last 5)."""
+
+    id: int
+    title: str
+    status: str
+    assignee: str | None
+    sector: str | None
+    complexity: str | None
+    created_at: datetime
+    updated_at: datetime
+    messages: Sequence[CardMessage] = ()
+    beneficiary_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FormView:
+    """The new-ticket form: choices, values typed so far, server errors and a notice.
+
+    ``errors`` maps an input id to an error **code** (``required``, ``too_short``, ``too_long``,
+    ``invalid_choice``, ``invalid_email``); the card translates it. ``notice`` is an already
+    translated sentence shown above the form (e.g. "helpdesk unavailable, try again").
+    ``form_id`` is a fresh unique id per form card, echoed back as ``formId`` on submit so a
+    double click can be detected.
+    """
+
+    complexities: Sequence[str]
+    sectors: Sequence[str]
+    form_id: str
+    values: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    errors: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    notice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryView:
+    """One page (1-based) of the user's tickets, newest first; keep pages at 20 rows or fewer."""
+
+    tickets: Sequence[TicketSummary]
+    page: int = 1
+    pages: int = 1

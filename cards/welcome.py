@@ -1,0 +1,39 @@
+"""Welcome and help cards: what the bot does and the ways in."""
+
+from __future__ import annotations
+
+from cards.actions import ActionData, Verb
+from cards.elements import Json, card, execute, text
+from cards.text import HELP_COMMANDS, normalize_locale, t
+
+
+def _entry_actions(locale: str | None) -> list[Json]:
+    return [
+        execute(t("action.new", locale), ActionData(Verb.NEW), style="positive"),
+        execute(t("action.list", locale), ActionData(Verb.LIST, page=1)),
+    ]
+
+
+def welcome_card(locale: str | None) -> Json:
+    """Build the card sent when the bot is installed or greeted."""
+    body = [
+        text(t("app.name", locale), size="Small", weight="Bolder", color="Accent"),
+        text(t("welcome.title", locale), size="Large", weight="Bolder", spacing="None"),
+        text(t("welcome.body", locale), spacing="Small"),
+    ]
+    return card(body, _entry_actions(locale), locale)
+
+
+def help_card(locale: str | None) -> Json:
+    """Build the card listing the buttons and text commands the bot understands."""
+    commands = HELP_COMMANDS[normalize_locale(locale)]
+    body = [
+        text(t("help.title", locale), size="Large", weight="Bolder"),
+        text(t("help.body", locale), spacing="Small"),
+        {
+            "type": "FactSet",
+            "facts": [{"title": word, "value": t(key, locale)} for word, key in commands],
+        },
+        text(t("help.footer", locale), isSubtle=True, size="Small"),
+    ]
+    return card(body, _entry_actions(locale), locale)
