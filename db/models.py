@@ -1,0 +1,316 @@
+"""SQLAlchemy 2 models for the whole domain."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Sequence,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    """Store a StrEnum as a native PostgreSQL enum of its values."""
+    return Enum(cls, name=name, values_callable=lambda members: [m.value for m in members])
+
+
+class Base(DeclarativeBase):
+    """Declarative base with constraint names alembic can diff."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# Messages and timeline events draw ids from one sequence, so "everything after id N" is a
+# single ordered cursor across both tables (the web socket resumes from it).
+TIMELINE = Sequence("timeline_seq", metadata=Base.metadata)
+
+
+def _now() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class Direction(enum.StrEnum):
+    """Who wrote a timeline message."""
+
+    REQUESTER = "requester"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+class Origin(enum.StrEnum):
+    """Where a message entered the system."""
+
+    WEB = "web"
+    TEAMS = "teams"
+    CHATWOOT = "chatwoot"
+
+
+class TicketStatus(enum.StrEnum):
+    """Chatwoot conversation statuses."""
+
+    OPEN = "open"
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    SNOOZED = "snoozed"
+
+
+class ReferenceState(enum.StrEnum):
+    """Whether the bot may still write to a Teams conversation."""
+
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    UNINSTALLED = "uninstalled"
+    GONE = "gone"
+
+
+class OutboxState(enum.StrEnum):
+    """Life of one Teams delivery."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class User(Base):
+    """One person, whether they come from the web or from Teams."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        Index("uq_users_email_lower", func.lower(text("email")), unique=True),
+        UniqueConstraint("entra_oid", "entra_tid", name="uq_users_entra"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    entra_oid: Mapped[str | None] = mapped_column(String(64))
+    entra_tid: Mapped[str | None] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(200), nullable=False, server_default="")
+    locale: Mapped[str | None] = mapped_column(String(10))
+    current_ticket_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("tickets.id", ondelete="SET NULL", use_alter=True)
+    )
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class WebSession(Base):
+    """A server-side browser session; the cookie holds only its random id."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(128), nullable=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime] = _now()
+    last_seen_at: Mapped[datetime] = _now()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttempt(Base):
+    """A failed sign-in, counted per account and per address for throttling."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_key_at", "key", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), nullable=False)
+    attempted_at: Mapped[datetime] = _now()
+
+
+class ChatwootContactLink(Base):
+    """The one Chatwoot contact (ContactInbox) of a user in an inbox."""
+
+    __tablename__ = "chatwoot_contact_link"
+    __table_args__ = (
+        UniqueConstraint("user_id", "inbox_identifier", name="uq_contact_user_inbox"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    inbox_identifier: Mapped[str] = mapped_column(String(100), nullable=False)
+    source_id: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    pubsub_token: Mapped[str | None] = mapped_column(String(100))
+    contact_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = _now()
+
+
+class Ticket(Base):
+    """A helpdesk ticket: one Chatwoot conversation."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_requester_activity", "requester_id", "last_activity_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    requester_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    contact_link_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("chatwoot_contact_link.id", ondelete="SET NULL")
+    )
+    beneficiary_name: Mapped[str | None] = mapped_column(String(200))
+    beneficiary_email: Mapped[str | None] = mapped_column(String(320))
+    title: Mapped[str] = mapped_column(String(120), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    complexity: Mapped[str] = mapped_column(String(60), nullable=False)
+    sector: Mapped[str] = mapped_column(String(60), nullable=False)
+    chatwoot_conversation_id: Mapped[int] = mapped_column(BigInteger, nullable=False, unique=True)
+    status: Mapped[TicketStatus] = mapped_column(
+        _enum(TicketStatus, "ticket_status"), nullable=False, server_default="open"
+    )
+    assignee_name: Mapped[str | None] = mapped_column(String(200))
+    origin: Mapped[Origin] = mapped_column(_enum(Origin, "origin"), nullable=False)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    teams_card_activity_id: Mapped[str | None] = mapped_column(String(200))
+    teams_card_conversation_id: Mapped[str | None] = mapped_column(String(400))
+    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+    last_activity_at: Mapped[datetime] = _now()
+
+    requester: Mapped[User] = relationship(foreign_keys=[requester_id], lazy="raise")
+
+
+class Message(Base):
+    """One chat message of a ticket (employee or agent)."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_ticket_id_id", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger, TIMELINE, primary_key=True, server_default=TIMELINE.next_value()
+    )
+    ticket_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False
+    )
+    chatwoot_message_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    echo_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    direction: Mapped[Direction] = mapped_column(_enum(Direction, "direction"), nullable=False)
+    author: Mapped[str] = mapped_column(String(200), nullable=False, server_default="")
+    content: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, server_default="[]"
+    )
+    origin: Mapped[Origin] = mapped_column(_enum(Origin, "origin"), nullable=False)
+    created_at: Mapped[datetime] = _now()
+
+
+class TicketEvent(Base):
+    """A timeline line: assigned, resolved, reopened, and so on."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger, TIMELINE, primary_key=True, server_default=TIMELINE.next_value()
+    )
+    ticket_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    dedupe_key: Mapped[str] = mapped_column(String(300), nullable=False, unique=True)
+    created_at: Mapped[datetime] = _now()
+
+
+class TeamsConversationRef(Base):
+    """Where and how the bot can reach a user in Teams."""
+
+    __tablename__ = "teams_conversation_refs"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    tenant_id: Mapped[str] = mapped_column(String(64), nullable=False, server_default="")
+    conversation_id: Mapped[str] = mapped_column(String(400), nullable=False, unique=True)
+    service_url: Mapped[str] = mapped_column(String(400), nullable=False)
+    reference: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    state: Mapped[ReferenceState] = mapped_column(
+        _enum(ReferenceState, "reference_state"), nullable=False, server_default="active"
+    )
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = _now()
+
+
+class OutboxItem(Base):
+    """One pending Teams delivery, keyed so a replay never sends it twice."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    ticket_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("tickets.id", ondelete="CASCADE")
+    )
+    target: Mapped[str] = mapped_column(String(400), nullable=False)
+    kind: Mapped[str] = mapped_column(String(40), nullable=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    dedupe_key: Mapped[str] = mapped_column(String(500), nullable=False, unique=True)
+    state: Mapped[OutboxState] = mapped_column(
+        _enum(OutboxState, "outbox_state"), nullable=False, server_default="pending"
+    )
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    next_attempt_at: Mapped[datetime] = _now()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    activity_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _now()
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Throttle(Base):
+    """A shared 'do not send before' time, per tenant or conversation, after a 429."""
+
+    __tablename__ = "teams_throttle"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    throttled_until: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class WebhookReceipt(Base):
+    """One webhook delivery we received, and what became of it."""
+
+    __tablename__ = "webhook_receipts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    delivery_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    event: Mapped[str] = mapped_column(String(80), nullable=False)
+    received_at: Mapped[datetime] = _now()
+    outcome: Mapped[str] = mapped_column(String(80), nullable=False)

@@ -1,0 +1,102 @@
+"""Shared fixtures: one embedded PostgreSQL per session, a fresh migrated database per test."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from db.embedded import EmbeddedPostgres
+from db.engine import make_engine, make_sessionmaker
+from db.migrate import upgrade_to_head
+from tickets.settings import Settings
+
+TEMPLATE = "tickets_template"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[EmbeddedPostgres]:
+    """Start one embedded PostgreSQL for the whole test session."""
+    data = Path(os.environ.get("TEST_PG_DIR") or tempfile.mkdtemp(prefix="tickets-test-pg-"))
+    server = EmbeddedPostgres(data).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def template_db(postgres: EmbeddedPostgres) -> str:
+    """Create a database migrated to head, used as the template of every test database."""
+    admin = await asyncpg.connect(postgres.url())
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {TEMPLATE}")
+        await admin.execute(f"CREATE DATABASE {TEMPLATE}")
+    finally:
+        await admin.close()
+    engine = make_engine(postgres.url(TEMPLATE), pool_size=1)
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        await engine.dispose()
+    return TEMPLATE
+
+
+async def create_test_database(postgres: EmbeddedPostgres, template: str) -> str:
+    """Clone the migrated template into a new database and return its URL."""
+    name = f"t_{os.getpid()}_{next(_counter)}"
+    admin = await asyncpg.connect(postgres.url())
+    try:
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+    finally:
+        await admin.close()
+    return postgres.url(name)
+
+
+async def drop_test_database(postgres: EmbeddedPostgres, url: str) -> None:
+    """Drop a test database, closing whatever still holds it."""
+    name = url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(postgres.url())
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def database_url(postgres: EmbeddedPostgres, template_db: str) -> AsyncIterator[str]:
+    """Give each test its own clean, migrated database."""
+    url = await create_test_database(postgres, template_db)
+    yield url
+    await drop_test_database(postgres, url)
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """Engine on the test's database."""
+    engine = make_engine(database_url, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Session factory on the test's database."""
+    return make_sessionmaker(engine)
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Build settings for tests without reading the developer's environment or `.env`."""
+    values: dict[str, Any] = {
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "CHATWOOT_WEBHOOK_TOKEN": "test-webhook-token",
+        "CHATWOOT_WEBHOOK_SECRET": "test-webhook-secret",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -1,0 +1,98 @@
+"""Assemble the aiohttp application: resources in dependency order, then every route."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+from aiohttp import web
+from sqlalchemy import text
+
+from db.engine import async_url, make_engine, make_sessionmaker
+from tickets import keys
+from tickets.hub import Hub
+from tickets.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CleanupCtx = Callable[[web.Application], AsyncIterator[None]]
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the whole service for `settings` (DATABASE_URL and CHATWOOT_BASE_URL resolved)."""
+    if settings.DATABASE_URL is None:
+        raise ValueError("create_app needs a DATABASE_URL (the CLI starts the embedded server)")
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[keys.SETTINGS] = settings
+    app[keys.TASKS] = {}
+    app.cleanup_ctx.extend([_database, _http, _hub])
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    assert settings.DATABASE_URL is not None
+    engine = make_engine(settings.DATABASE_URL)
+    app[keys.ENGINE] = engine
+    app[keys.SESSIONMAKER] = make_sessionmaker(engine)
+    yield
+    await engine.dispose()
+
+
+async def _http(app: web.Application) -> AsyncIterator[None]:
+    client = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))
+    app[keys.HTTP] = client
+    yield
+    await client.aclose()
+
+
+async def _hub(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    assert settings.DATABASE_URL is not None
+    hub = Hub(plain_dsn(settings.DATABASE_URL))
+    await hub.start()
+    app[keys.HUB] = hub
+    yield
+    await hub.stop()
+
+
+def plain_dsn(url: str) -> str:
+    """Return the libpq-style URL asyncpg accepts (no SQLAlchemy dialect suffix)."""
+    return async_url(url).replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    """Answer while the process is up."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Answer 200 when the database (and Chatwoot, when wired) answer, else 503."""
+    checks: dict[str, dict[str, object]] = {}
+    checks["database"] = await _timed(_check_database(request.app))
+    chatwoot = request.app.get(keys.CHATWOOT)
+    if chatwoot is not None:
+        checks["chatwoot"] = await _timed(chatwoot.ping())
+    ready = all(check["ok"] for check in checks.values())
+    return web.json_response(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+async def _check_database(app: web.Application) -> None:
+    async with app[keys.ENGINE].connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+async def _timed(check: Awaitable[object]) -> dict[str, object]:
+    started = time.perf_counter()
+    try:
+        await check
+    except Exception as exc:  # readiness reports any failure as "not ready"
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}

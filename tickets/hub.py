@@ -1,0 +1,147 @@
+"""Event hub: "ticket X of user U changed", carried across processes by LISTEN/NOTIFY."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "ticket_changed"
+
+
+@dataclass(frozen=True)
+class TicketChanged:
+    """A ticket's timeline or state changed; readers fetch what is new from the database."""
+
+    ticket_id: int
+    user_id: int
+
+    def encode(self) -> str:
+        """Render as the NOTIFY payload."""
+        return f"{self.ticket_id}:{self.user_id}"
+
+    @classmethod
+    def decode(cls, payload: str) -> TicketChanged | None:
+        """Parse a NOTIFY payload, or None when it is not ours."""
+        try:
+            ticket, user = payload.split(":", 1)
+            return cls(int(ticket), int(user))
+        except ValueError:
+            return None
+
+
+async def notify_changed(session: AsyncSession, change: TicketChanged) -> None:
+    """Queue the notification inside the caller's transaction: PostgreSQL sends it on commit."""
+    await session.execute(select(func.pg_notify(CHANNEL, change.encode())))
+
+
+class Hub:
+    """Fan out ticket changes to the subscribers of this process, fed by one LISTEN connection."""
+
+    def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
+        self._subscribers: dict[int, set[asyncio.Queue[TicketChanged]]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+        self._connection: asyncpg.Connection | None = None
+        self.listening = asyncio.Event()
+        self.reconnects = 0
+
+    async def start(self) -> None:
+        """Start listening; returns once the first LISTEN is in place."""
+        self._task = asyncio.create_task(self._run(), name="hub-listen")
+        await asyncio.wait_for(self.listening.wait(), timeout=15)
+
+    async def stop(self) -> None:
+        """Stop listening and release the connection."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, user_id: int) -> AsyncIterator[asyncio.Queue[TicketChanged]]:
+        """Receive the changes of one user's tickets for as long as the context is open."""
+        queue: asyncio.Queue[TicketChanged] = asyncio.Queue(maxsize=1000)
+        self._subscribers[user_id].add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers[user_id].discard(queue)
+            if not self._subscribers[user_id]:
+                del self._subscribers[user_id]
+
+    @property
+    def subscriber_count(self) -> int:
+        """Count open subscriptions in this process."""
+        return sum(len(queues) for queues in self._subscribers.values())
+
+    def dispatch(self, change: TicketChanged) -> None:
+        """Hand a change to this process's subscribers of that user."""
+        for queue in list(self._subscribers.get(change.user_id, ())):
+            if queue.full():
+                # A reader that fell behind only needs to know "something changed": it
+                # re-reads from the database, so dropping the oldest hint loses nothing.
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+            queue.put_nowait(change)
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        change = TicketChanged.decode(payload)
+        if change is not None:
+            self.dispatch(change)
+
+    async def _run(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                connection = await asyncpg.connect(self._dsn)
+                self._connection = connection
+                await connection.add_listener(CHANNEL, self._on_notify)
+                lost = asyncio.Event()
+                connection.add_termination_listener(lambda _c, lost=lost: lost.set())
+                if self.listening.is_set():
+                    self.reconnects += 1
+                    self._wake_everyone()
+                self.listening.set()
+                delay = 0.2
+                while not lost.is_set():
+                    # A dropped backend is not always reported promptly; probe it.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lost.wait(), timeout=5)
+                    if not lost.is_set() and connection.is_closed():
+                        break
+                    if not lost.is_set():
+                        try:
+                            await asyncio.wait_for(connection.execute("SELECT 1"), timeout=5)
+                        except (asyncpg.PostgresError, OSError, TimeoutError):
+                            break
+            except asyncio.CancelledError:
+                await self._close()
+                raise
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("hub: LISTEN connection failed (%s); retrying", exc)
+            await self._close()
+            await asyncio.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 5.0)
+
+    def _wake_everyone(self) -> None:
+        # Notifications may have been missed while reconnecting: tell every reader to re-read.
+        for user_id in list(self._subscribers):
+            self.dispatch(TicketChanged(ticket_id=0, user_id=user_id))
+
+    async def _close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.close(timeout=2)
+        self._connection = None

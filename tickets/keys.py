@@ -1,0 +1,26 @@
+"""Typed application keys: every shared object of the running app, declared in one place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from tickets.settings import Settings
+
+if TYPE_CHECKING:
+    from chatwoot.client import ChatwootClient
+    from tickets.hub import Hub
+    from tickets.service import TicketService
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONMAKER: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("sessionmaker")
+HTTP = web.AppKey("http", httpx.AsyncClient)
+CHATWOOT: web.AppKey[ChatwootClient] = web.AppKey("chatwoot")
+HUB: web.AppKey[Hub] = web.AppKey("hub")
+SERVICE: web.AppKey[TicketService] = web.AppKey("service")
+# Background tasks by name (cable, outbox, ...), so readiness can report on them.
+TASKS: web.AppKey[dict[str, Any]] = web.AppKey("tasks")
