@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, tzinfo
+from typing import Final
 
 from cards.actions import ActionData, Verb
 from cards.elements import Json, badge, card, execute, one_line, run, text
 from cards.text import format_datetime, status_label, t
 from cards.views import HistoryView, TicketSummary
 
-# Beyond this a page would make a long, heavy card (REFERENCE §5.7 suggests 10-20 rows).
-MAX_ROWS = 20
+# Each row costs ~1.3 KB (title, badge, Open button + fallback): 15 worst-case rows stay far
+# below MAX_CARD_BYTES. The bot should page by 10.
+MAX_ROWS: Final = 15
 
 
 def history_card(view: HistoryView, locale: str | None, tz: tzinfo = UTC) -> Json:

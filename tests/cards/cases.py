@@ -1,0 +1,167 @@
+"""Every card the bot sends, in both languages, built from fixed view data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import cards
+from cards import CardMessage, FormView, HistoryView, TicketSummary, TicketView
+
+LOCALES = ("pt-BR", "en")
+T0 = datetime(2025, 3, 5, 17, 7, tzinfo=UTC)
+SAO_PAULO = timezone(timedelta(hours=-3))
+COMPLEXITIES = ("Baixa", "Média", "Alta")
+SECTORS = ("Financeiro", "RH", "TI", "Operações")
+HUGE = "Linha longa com acentuação e emoji 🙂 [link](https://evil.example) **negrito** " * 400
+
+
+def _summaries(count: int, start: int) -> list[TicketSummary]:
+    statuses = ("open", "pending", "resolved", "snoozed")
+    titles = (
+        "Impressora do 2º andar não imprime",
+        "VPN cai a cada 10 minutos",
+        "Acesso ao sistema de folha",
+        "Troca de monitor",
+    )
+    return [
+        TicketSummary(
+            id=start + i,
+            title=titles[i % len(titles)],
+            status=statuses[i % len(statuses)],
+            assignee=None if i % 3 == 0 else ("Ana Souza", "Bruno Lima")[i % 2],
+            updated_at=T0 - timedelta(hours=5 * i),
+        )
+        for i in range(count)
+    ]
+
+
+def _messages(long: bool) -> list[CardMessage]:
+    body = HUGE if long else None
+    return [
+        CardMessage("requester", "Carla Dias", "A impressora mostra erro 49.", T0),
+        CardMessage("system", "", "Ana Souza assumiu o chamado", T0 + timedelta(minutes=3)),
+        CardMessage(
+            "agent",
+            "Ana Souza",
+            body or "Olá Carla! Pode desligar e ligar de novo, por favor?",
+            T0 + timedelta(minutes=9),
+        ),
+        CardMessage("requester", "Carla Dias", body or "Fiz isso, continua igual.", T0 + timedelta(minutes=20)),
+        CardMessage(
+            "agent",
+            "Ana Souza",
+            body or "Troquei o fusor. Consegue testar? [Clique aqui](https://evil.example)",
+            T0 + timedelta(hours=2),
+        ),
+        CardMessage("requester", "Carla Dias", "Funcionou, obrigada!", T0 + timedelta(hours=3)),
+    ]
+
+
+def _ticket(status: str, long: bool = False) -> TicketView:
+    return TicketView(
+        id=42,
+        title="Impressora do 2º andar não imprime" if not long else "Título " * 60,
+        status=status,
+        assignee=None if status == "open" and not long else "Ana Souza",
+        sector="TI",
+        complexity="Média",
+        created_at=T0,
+        updated_at=T0 + timedelta(hours=3),
+        messages=_messages(long) if status != "pending" else _messages(long)[:1],
+        beneficiary_name="Carla Dias" if status == "resolved" else None,
+    )
+
+
+def _form(errors: bool = False, notice: bool = False) -> FormView:
+    values = (
+        {
+            "title": "ab",
+            "description": "Sem acesso ao sistema.",
+            "complexity": "Média",
+            "sector": "TI",
+            "for_other": "true",
+            "beneficiary_name": "",
+            "beneficiary_email": "carla@",
+        }
+        if errors or notice
+        else {}
+    )
+    return FormView(
+        complexities=COMPLEXITIES,
+        sectors=SECTORS,
+        form_id="form-7f3a",
+        values=values,
+        errors=(
+            {
+                "title": "too_short",
+                "beneficiary_name": "required",
+                "beneficiary_email": "invalid_email",
+            }
+            if errors
+            else {}
+        ),
+        notice=(
+            "O helpdesk está indisponível no momento. Seus dados foram mantidos; tente de novo."
+            if notice
+            else None
+        ),
+    )
+
+
+def _builders(locale: str) -> dict[str, Callable[[], dict[str, Any]]]:
+    return {
+        "welcome": lambda: cards.welcome_card(locale),
+        "help": lambda: cards.help_card(locale),
+        "form_empty": lambda: cards.ticket_form_card(_form(), locale),
+        "form_errors": lambda: cards.ticket_form_card(_form(errors=True), locale),
+        "form_notice": lambda: cards.ticket_form_card(_form(notice=True), locale),
+        "history_empty": lambda: cards.history_card(HistoryView([], 1, 1), locale),
+        "history_one_page": lambda: cards.history_card(
+            HistoryView(_summaries(4, 101), 1, 1), locale, tz=SAO_PAULO
+        ),
+        "history_middle": lambda: cards.history_card(
+            HistoryView(_summaries(10, 201), 2, 3), locale
+        ),
+        "history_full_page": lambda: cards.history_card(
+            HistoryView(
+                [
+                    TicketSummary(i, HUGE, "pending", HUGE, T0)
+                    for i in range(1, cards.history.MAX_ROWS + 1)
+                ],
+                1,
+                2,
+            ),
+            locale,
+        ),
+        "ticket_open": lambda: cards.ticket_card(_ticket("open"), locale, tz=SAO_PAULO),
+        "ticket_pending": lambda: cards.ticket_card(_ticket("pending"), locale),
+        "ticket_resolved": lambda: cards.ticket_card(_ticket("resolved"), locale),
+        "ticket_long": lambda: cards.ticket_card(_ticket("snoozed", long=True), locale),
+        "agent_reply": lambda: cards.agent_reply_card(
+            42,
+            "Impressora do 2º andar não imprime",
+            "Ana Souza",
+            "Olá Carla!\nTroquei o fusor da impressora. Pode testar e me dizer se resolveu?",
+            locale,
+            sent_at=T0,
+        ),
+        "agent_reply_huge": lambda: cards.agent_reply_card(42, HUGE, HUGE, HUGE * 3, locale),
+        "error": lambda: cards.error_card(
+            "Não consegui falar com o helpdesk agora. Tente de novo em alguns minutos."
+            if locale == "pt-BR"
+            else "I could not reach the helpdesk right now. Try again in a few minutes.",
+            "E-5F2C9A",
+            locale,
+        ),
+    }
+
+
+def all_cards() -> dict[str, dict[str, Any]]:
+    """Return ``{"<case>.<locale>": card}`` for every case in both languages."""
+    built: dict[str, dict[str, Any]] = {}
+    for locale in LOCALES:
+        for name, build in _builders(locale).items():
+            built[f"{name}.{locale}"] = build()
+    return built

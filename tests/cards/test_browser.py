@@ -1,0 +1,113 @@
+"""Render every card with the real adaptivecards renderer in headless Chromium and click it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.async_api import Page
+
+from cards import Verb
+from tests.cards.cases import all_cards
+from tests.cards.conftest import ARTIFACTS, render
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+
+@pytest.mark.parametrize("name", sorted(all_cards()))
+async def test_card_renders_cleanly_and_is_screenshotted(
+    harness: Page, built_cards: dict[str, dict[str, Any]], name: str
+) -> None:
+    events = await render(harness, built_cards[name])
+    assert events == []
+    box = harness.locator("#card")
+    assert await box.locator(".ac-adaptiveCard").count() == 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / f"{name}.png"
+    await box.screenshot(path=str(shot))
+    assert shot.stat().st_size > 1000
+
+
+async def test_form_submit_sends_create_verb_with_inputs(
+    harness: Page, built_cards: dict[str, dict[str, Any]]
+) -> None:
+    await render(harness, built_cards["form_empty.en"])
+    await harness.get_by_label("Title").fill("VPN drops every 10 minutes")
+    await harness.get_by_label("Description").fill("Since Monday, on Wi-Fi and cable.")
+    await harness.locator("select").nth(0).select_option("Alta")
+    await harness.locator("select").nth(1).select_option("TI")
+    await harness.get_by_text("This ticket is for someone else").click()
+    await harness.get_by_label("Their name").fill("Carla Dias")
+    await harness.get_by_label("Their e-mail").fill("carla@example.com")
+    await harness.get_by_role("button", name="Submit ticket").click()
+
+    executed = await harness.evaluate("window.executed")
+    assert executed == [
+        {
+            "type": "Action.Execute",
+            "verb": Verb.CREATE.value,
+            "data": {
+                "formId": "form-7f3a",
+                "title": "VPN drops every 10 minutes",
+                "description": "Since Monday, on Wi-Fi and cable.",
+                "complexity": "Alta",
+                "sector": "TI",
+                "for_other": "true",
+                "beneficiary_name": "Carla Dias",
+                "beneficiary_email": "carla@example.com",
+            },
+        }
+    ]
+
+
+async def test_empty_form_is_stopped_by_client_validation(
+    harness: Page, built_cards: dict[str, dict[str, Any]]
+) -> None:
+    await render(harness, built_cards["form_empty.pt-BR"])
+    await harness.get_by_role("button", name="Enviar chamado").click()
+    assert await harness.evaluate("window.executed") == []
+    assert await harness.get_by_text("O título deve ter de 3 a 120 caracteres.").is_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await harness.locator("#card").screenshot(path=str(ARTIFACTS / "form_client_errors.pt-BR.png"))
+
+
+async def test_refresh_skips_the_required_reply_box(
+    harness: Page, built_cards: dict[str, dict[str, Any]]
+) -> None:
+    await render(harness, built_cards["ticket_resolved.en"])
+    await harness.get_by_role("button", name="Reopen").click()
+    assert await harness.evaluate("window.executed") == [
+        {"type": "Action.Execute", "verb": "ticket.reopen", "data": {"ticketId": 42}}
+    ]
+
+
+async def test_reply_sends_text_and_ticket_id(
+    harness: Page, built_cards: dict[str, dict[str, Any]]
+) -> None:
+    await render(harness, built_cards["agent_reply.pt-BR"])
+    await harness.get_by_label("Sua resposta").fill("Testei, funcionou!")
+    await harness.get_by_role("button", name="Enviar").click()
+    assert await harness.evaluate("window.executed") == [
+        {
+            "type": "Action.Execute",
+            "verb": "ticket.reply",
+            "data": {"ticketId": 42, "reply": "Testei, funcionou!"},
+        }
+    ]
+
+
+async def test_links_typed_by_people_are_not_rendered_as_links(
+    harness: Page, built_cards: dict[str, dict[str, Any]]
+) -> None:
+    # Control: the harness does turn markdown links into anchors in a plain TextBlock ...
+    control = {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [{"type": "TextBlock", "text": "[x](https://evil.example)"}],
+    }
+    await render(harness, control)
+    assert await harness.locator('#card a[href="https://evil.example"]').count() == 1
+    # ... but the agent's "[Clique aqui](https://evil.example)" in a ticket stays literal text.
+    await render(harness, built_cards["ticket_open.pt-BR"])
+    assert await harness.locator("#card a").count() == 0
+    assert await harness.get_by_text("[Clique aqui](https://evil.example)", exact=False).count() == 1
