@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+
+from chatwoot.client import ChatwootClient
+from chatwoot.sandbox import SandboxConfig, SandboxServer
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "chatwoot" / "payloads"
 
@@ -20,3 +24,24 @@ def payload() -> Callable[[str], Any]:
         return json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
 
     return load
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[SandboxServer]:
+    """Run a fresh Chatwoot sandbox on an ephemeral port (pings every 0.2 s)."""
+    async with SandboxServer(SandboxConfig(ping_interval=0.2)) as server:
+        yield server
+
+
+@pytest.fixture
+async def control(sandbox: SandboxServer) -> AsyncIterator[httpx.AsyncClient]:
+    """Drive the sandbox's agent control API."""
+    async with httpx.AsyncClient(base_url=sandbox.url + "/sandbox/api") as http:
+        yield http
+
+
+@pytest.fixture
+async def client(sandbox: SandboxServer) -> AsyncIterator[ChatwootClient]:
+    """Return a Client API client pointed at the sandbox's inbox."""
+    async with ChatwootClient(sandbox.url, sandbox.config.inbox_identifier, timeout=2.0) as c:
+        yield c
