@@ -334,7 +334,7 @@ class Desk:
         )
         if msg.private:
             return
-        data = shapes.message_push(self.state, msg)
+        data = shapes.message_push(self.state, msg, with_echo=cable_event == "message.created")
         if previous is not None:
             data["previous_changes"] = previous
         data["account_id"] = self.state.config.account_id

@@ -177,8 +177,12 @@ def public_message(m: Message) -> Json:
     return out
 
 
-def message_push(state: SandboxState, m: Message) -> Json:
-    """Return the message push data (cable ``message.*`` and conversation ``messages``)."""
+def message_push(state: SandboxState, m: Message, *, with_echo: bool = False) -> Json:
+    """Return the message push data (cable ``message.*`` and conversation ``messages``).
+
+    ``echo_id`` is a non-persisted attribute in Chatwoot: only the live cable broadcast of the
+    message itself carries it; re-read copies (conversation payloads, webhooks) never do.
+    """
     conv = m.conversation
     out: Json = {
         "id": m.id,
@@ -209,7 +213,7 @@ def message_push(state: SandboxState, m: Message) -> Json:
             "contact_inbox": {"source_id": conv.contact_inbox.source_id},
         },
     }
-    if m.echo_id is not None:
+    if with_echo and m.echo_id is not None:
         out["echo_id"] = m.echo_id
     if m.sender is not None:
         out["sender"] = sender_push(m.sender)
