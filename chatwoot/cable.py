@@ -89,6 +89,7 @@ class CableListener:
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._ws: ClientConnection | None = None
         self._closing = False
+        self._stopped = asyncio.Event()
         self._catchup: asyncio.Task[None] | None = None
         self.subscribed: set[str] = set()
         """Tokens the server confirmed on the current connection."""
@@ -129,36 +130,51 @@ class CableListener:
 
     async def run(self) -> None:
         """Connect, subscribe, dispatch events and reconnect with backoff until closed."""
+        self._stopped.clear()
+        self._closing = False
+        loop = asyncio.create_task(self._loop())
+        stop = asyncio.create_task(self._stopped.wait())
+        try:
+            await asyncio.wait({loop, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # close() may land while we connect or back off; cancelling the inner loop
+            # makes it take effect at once instead of after the current wait.
+            for task in (loop, stop):
+                task.cancel()
+            await asyncio.gather(loop, stop, return_exceptions=True)
+            self._drop_connection()
+
+    async def close(self) -> None:
+        """Stop the loop (``run()`` then returns) and close the socket."""
+        self._closing = True
+        self._stopped.set()
+        ws = self._ws
+        if ws is not None:
+            with contextlib.suppress(WebSocketException, OSError):
+                await ws.close()
+
+    async def _loop(self) -> None:
         failures = 0
         while not self._closing:
+            welcomed_before = self.connections
             try:
                 async with connect(
-                    self.cable_url, open_timeout=self._open_timeout, max_size=2**22
+                    self.cable_url,
+                    open_timeout=self._open_timeout,
+                    close_timeout=2.0,
+                    max_size=2**22,
                 ) as ws:
                     self._ws = ws
-                    welcomed = await self._serve(ws)
-                    if welcomed:
-                        failures = 0
-            except asyncio.CancelledError:
-                raise
+                    await self._serve(ws)
             except (_Reconnect, WebSocketException, OSError, TimeoutError) as exc:
                 if not self._closing:
                     log.warning("cable connection to %s lost: %r", self.cable_url, exc)
             finally:
                 self._drop_connection()
-            if self._closing:
-                break
-            failures += 1
+            # A connection that got as far as the welcome resets the backoff.
+            failures = 1 if self.connections > welcomed_before else failures + 1
             delay = min(self._backoff_max, self._backoff_min * 2 ** (failures - 1))
             await asyncio.sleep(random.uniform(delay / 2, delay))
-
-    async def close(self) -> None:
-        """Stop the loop and close the socket."""
-        self._closing = True
-        ws = self._ws
-        if ws is not None:
-            await ws.close()
-        self._drop_connection()
 
     # ---- connection ---------------------------------------------------------------------
 
@@ -174,8 +190,8 @@ class CableListener:
             self._catchup.cancel()
             self._catchup = None
 
-    async def _serve(self, ws: ClientConnection) -> bool:
-        """Read frames until the connection must be dropped; tell whether it was welcomed."""
+    async def _serve(self, ws: ClientConnection) -> None:
+        """Read frames until the connection must be dropped (always ends by raising)."""
         loop = asyncio.get_running_loop()
         last_ping = loop.time()
         welcomed = False
@@ -208,7 +224,6 @@ class CableListener:
                 raise _Reconnect(f"server disconnect: {frame.get('reason')}")
             elif kind is None:
                 await self._dispatch(frame)
-        return welcomed  # pragma: no cover - the loop only ends by raising
 
     async def _on_welcome(self, ws: ClientConnection) -> None:
         self.connections += 1
