@@ -12,7 +12,7 @@ from cards.views import TicketView
 
 LAST_MESSAGES: Final = 5
 # Per-message UTF-8 budgets that keep the worst case (5 huge messages) under MAX_CARD_BYTES.
-MESSAGE_BYTES: Final = 3_000
+MESSAGE_BYTES: Final = 1_500
 REPLY_MESSAGE_BYTES: Final = 12_000
 REPLY_MAX: Final = 5_000
 
@@ -155,7 +155,12 @@ def _details(view: TicketView, locale: str | None, tz: tzinfo) -> Json:
                     {
                         "type": "Column",
                         "width": "110px",
-                        "items": [text(label, isSubtle=True, size="Small")],
+                        "items": [
+                            {
+                                "type": "RichTextBlock",
+                                "inlines": [run(label, isSubtle=True, size="Small")],
+                            }
+                        ],
                     },
                     {
                         "type": "Column",
@@ -221,7 +226,8 @@ def _message(
         items.append(text(t("message.truncated", locale), isSubtle=True, size="Small"))
     return {
         "type": "Container",
-        "style": "emphasis" if agent else "default",
+        # Like Teams chat bubbles: the employee's own words tinted, the agent's in grey.
+        "style": "emphasis" if agent else "accent",
         "spacing": "Small",
         "items": items,
     }

@@ -66,7 +66,7 @@ class FormView:
 
 @dataclass(frozen=True, slots=True)
 class HistoryView:
-    """One page (1-based) of the user's tickets, newest first; keep pages at 10 rows (15 at most)."""
+    """One 1-based page of the user's tickets, newest first; 10 rows a page, 15 at most."""
 
     tickets: Sequence[TicketSummary]
     page: int = 1

@@ -48,7 +48,12 @@ def _messages(long: bool) -> list[CardMessage]:
             body or "Olá Carla! Pode desligar e ligar de novo, por favor?",
             T0 + timedelta(minutes=9),
         ),
-        CardMessage("requester", "Carla Dias", body or "Fiz isso, continua igual.", T0 + timedelta(minutes=20)),
+        CardMessage(
+            "requester",
+            "Carla Dias",
+            body or "Fiz isso, continua igual.",
+            T0 + timedelta(minutes=20),
+        ),
         CardMessage(
             "agent",
             "Ana Souza",

@@ -58,7 +58,9 @@ async def harness_url() -> AsyncIterator[str]:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def harness(harness_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Page]:
+async def harness(
+    harness_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Page]:
     async with async_playwright() as playwright:
         context = await playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),

@@ -110,4 +110,6 @@ async def test_links_typed_by_people_are_not_rendered_as_links(
     # ... but the agent's "[Clique aqui](https://evil.example)" in a ticket stays literal text.
     await render(harness, built_cards["ticket_open.pt-BR"])
     assert await harness.locator("#card a").count() == 0
-    assert await harness.get_by_text("[Clique aqui](https://evil.example)", exact=False).count() == 1
+    assert (
+        await harness.get_by_text("[Clique aqui](https://evil.example)", exact=False).count() == 1
+    )

@@ -1,0 +1,191 @@
+"""Behaviour of the builders and the text helpers beyond what the goldens pin."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import cards
+from cards import CardMessage, FormView, HistoryView, TicketSummary, TicketView
+from cards.elements import clip, plain
+from cards.text import field_error
+from tests.cards.cases import COMPLEXITIES, HUGE, SECTORS, T0
+from tests.cards.test_schema import _walk
+
+
+def _texts(card: dict[str, Any]) -> list[str]:
+    return [n["text"] for n in _walk(card) if n.get("type") in ("TextBlock", "TextRun")]
+
+
+def _verbs(card: dict[str, Any]) -> list[str]:
+    return [n["verb"] for n in _walk(card) if n.get("type") == "Action.Execute"]
+
+
+def _ticket(status: str, messages: list[CardMessage]) -> TicketView:
+    return TicketView(42, "Printer", status, None, "TI", "Alta", T0, T0, messages)
+
+
+def test_dates_follow_locale_and_timezone() -> None:
+    moment = datetime(2025, 3, 5, 17, 7, tzinfo=UTC)
+    assert cards.format_datetime(moment, "pt-BR") == "05/03/2025 17:07"
+    assert cards.format_datetime(moment, "en") == "Mar 5, 2025 5:07 PM"
+    assert cards.format_datetime(moment, "en-US", ZoneInfo("America/Sao_Paulo")) == (
+        "Mar 5, 2025 2:07 PM"
+    )
+    assert cards.format_datetime(moment.replace(hour=0), "en") == "Mar 5, 2025 12:07 AM"
+    assert cards.format_datetime(moment.replace(hour=12), "en") == "Mar 5, 2025 12:07 PM"
+    with pytest.raises(ValueError, match="timezone-aware"):
+        cards.format_datetime(datetime(2025, 3, 5, 17, 7), "pt-BR")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("en", "en"),
+        ("en-GB", "en"),
+        ("EN_us", "en"),
+        ("pt-BR", "pt-BR"),
+        ("pt", "pt-BR"),
+        ("fr-FR", "pt-BR"),
+        (None, "pt-BR"),
+        ("", "pt-BR"),
+    ],
+)
+def test_locale_normalisation(given: str | None, expected: str) -> None:
+    assert cards.normalize_locale(given) == expected
+
+
+def test_status_lines_are_plain_text_per_locale() -> None:
+    assert cards.status_line(7, "VPN", "resolved", "pt-BR") == "✅ Chamado #7 “VPN” foi resolvido."
+    assert cards.status_line(7, "VPN", "resolved", "en", agent="Ana") == (
+        "✅ Ticket #7 “VPN” was resolved by Ana."
+    )
+    assert (
+        cards.status_line(7, "VPN", "open", "en", reopened=True)
+        == "🔄 Ticket #7 “VPN” was reopened."
+    )
+    assert cards.status_line(7, "V\nPN  x", "weird", "en") == "📬 Ticket #7 “V PN x” is open."
+    assert cards.assignment_line(7, "VPN", None, "pt-BR").startswith("👤 O chamado #7")
+    assert cards.assignment_line(7, "VPN", "Ana", "en") == "👤 Ana took ticket #7 “VPN”."
+    assert "#9" in cards.created_line(9, "x" * 500, "en")
+    assert len(cards.created_line(9, "x" * 500, "en")) < 200
+
+
+def test_error_codes_translate_without_leaking_codes() -> None:
+    assert field_error("title", "too_short", "en") == "The title must be 3 to 120 characters long."
+    assert field_error("sector", "invalid_choice", "pt-BR") == "Escolha uma das opções da lista."
+    assert field_error("beneficiary_email", "invalid_email", "en").startswith(
+        "Enter a valid e-mail"
+    )
+    assert field_error("description", "mystery_code", "pt-BR") == "Valor inválido."
+
+
+def test_form_keeps_values_shows_errors_and_drops_stale_choice() -> None:
+    view = FormView(
+        complexities=COMPLEXITIES,
+        sectors=SECTORS,
+        form_id="f-1",
+        values={"title": "Impressora", "sector": "Setor removido", "complexity": "Alta"},
+        errors={"sector": "invalid_choice"},
+    )
+    card = cards.ticket_form_card(view, "pt-BR")
+    inputs = {n["id"]: n for n in _walk(card) if str(n.get("type", "")).startswith("Input.")}
+    assert inputs["title"]["value"] == "Impressora"
+    assert inputs["complexity"]["value"] == "Alta"
+    assert "value" not in inputs["sector"]
+    assert inputs["for_other"]["value"] == "false"
+    assert "⚠ Escolha uma das opções da lista." in _texts(card)
+    create = next(
+        n for n in _walk(card) if n.get("type") == "Action.Execute" and n["verb"] == "ticket.create"
+    )
+    assert create["data"] == {"formId": "f-1"}
+
+
+def test_form_needs_choices() -> None:
+    with pytest.raises(ValueError, match="complexity"):
+        cards.ticket_form_card(FormView((), SECTORS, "f"), "en")
+
+
+def test_ticket_card_shows_last_five_and_reopen_only_when_resolved() -> None:
+    messages = [
+        CardMessage("requester", "Carla", f"message {i}", T0 + timedelta(minutes=i))
+        for i in range(8)
+    ]
+    open_card = cards.ticket_card(_ticket("open", messages), "en")
+    texts = _texts(open_card)
+    assert [t for t in texts if t.startswith("message ")] == [f"message {i}" for i in range(3, 8)]
+    assert "Latest 5 of 8 messages" in texts
+    assert _verbs(open_card) == ["ticket.reply", "ticket.refresh"]
+    resolved = cards.ticket_card(_ticket("resolved", messages), "en")
+    assert _verbs(resolved) == ["ticket.reply", "ticket.reopen", "ticket.refresh"]
+    assert "Resolved" in _texts(resolved)
+
+
+def test_huge_message_is_truncated_and_card_stays_small() -> None:
+    messages = [CardMessage("agent", HUGE, HUGE * 10, T0) for _ in range(5)]
+    view = TicketView(1, HUGE, "open", HUGE, HUGE, HUGE, T0, T0, messages, HUGE)
+    card = cards.ticket_card(view, "pt-BR")
+    assert cards.card_size(card) < cards.MAX_CARD_BYTES
+    assert _texts(card).count("[mensagem cortada; veja a íntegra na página web]") == 5
+    reply = cards.agent_reply_card(1, HUGE, HUGE, "🙂" * 100_000, "en")
+    assert cards.card_size(reply) < cards.MAX_CARD_BYTES
+
+
+def test_untrusted_text_is_only_in_text_runs() -> None:
+    evil = "**boss** [Reset password](https://evil.example) {{DATE(2017-02-14T06:08:39Z)}}\u202e"
+    view = TicketView(
+        1, evil, "open", evil, evil, evil, T0, T0, [CardMessage("agent", evil, evil, T0)], evil
+    )
+    card = cards.ticket_card(view, "en")
+    blocks = [n["text"] for n in _walk(card) if n.get("type") == "TextBlock"]
+    assert not any("evil.example" in b for b in blocks)
+    runs = [n["text"] for n in _walk(card) if n.get("type") == "TextRun" and "evil" in n["text"]]
+    assert runs
+    assert all("{{" not in r and "\u202e" not in r for r in runs)
+    history = cards.history_card(HistoryView([TicketSummary(1, evil, "open", evil, T0)]), "en")
+    assert not any(
+        "evil.example" in n["text"] for n in _walk(history) if n.get("type") == "TextBlock"
+    )
+
+
+def test_plain_and_clip() -> None:
+    assert plain("a\x00b\r\nc\u200bd") == "ab\ncd"
+    assert clip("ação", 100) == ("ação", False)
+    cut, was_cut = clip("🙂" * 10, 10)
+    assert was_cut
+    assert cut == "🙂…"
+    assert len(cut.encode()) <= 10
+
+
+def test_history_paging_buttons_and_limits() -> None:
+    row = TicketSummary(1, "VPN", "pending", None, T0)
+    first = cards.history_card(HistoryView([row], 1, 3), "en")
+    middle = cards.history_card(HistoryView([row], 2, 3), "en")
+    last = cards.history_card(HistoryView([row], 3, 3), "en")
+    pages = lambda card: [  # noqa: E731
+        n["data"]["page"] for n in card["actions"] if n["verb"] == "ticket.list"
+    ]
+    assert pages(first) == [2]
+    assert pages(middle) == [1, 3]
+    assert pages(last) == [2]
+    opens = [
+        n for n in _walk(middle) if n.get("type") == "Action.Execute" and n["verb"] == "ticket.open"
+    ]
+    assert [o["data"] for o in opens] == [{"ticketId": 1}]
+    empty = cards.history_card(HistoryView([], 1, 0), "pt-BR")
+    assert "Você ainda não abriu nenhum chamado." in _texts(empty)
+    with pytest.raises(ValueError, match="at most"):
+        cards.history_card(HistoryView([row] * 16), "en")
+    with pytest.raises(ValueError, match="page"):
+        cards.history_card(HistoryView([row], 4, 3), "en")
+
+
+def test_builders_do_not_share_state() -> None:
+    first = cards.welcome_card("en")
+    first["body"].clear()
+    first["actions"][0]["data"] = {"tampered": True}
+    assert cards.welcome_card("en")["body"]
+    assert "data" not in cards.welcome_card("en")["actions"][0]
