@@ -16,6 +16,8 @@ from chatwoot.sandbox.keys import DESK
 from chatwoot.sandbox.state import SandboxState
 from chatwoot.sandbox.webhooks import WebhookDispatcher
 
+__all__ = ["SandboxConfig", "SandboxServer", "create_sandbox_app", "run_sandbox"]
+
 
 def create_sandbox_app(config: SandboxConfig) -> web.Application:
     """Build the sandbox: Client API, ``/cable``, control API, console, webhook sender."""
