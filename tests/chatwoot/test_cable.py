@@ -283,3 +283,27 @@ async def test_unreachable_server_keeps_retrying_until_closed() -> None:
         await asyncio.sleep(0.2)
         assert not listener.connected.is_set()
     assert listener.connections == 0
+
+
+async def test_slow_handler_does_not_count_as_silence(
+    sandbox: SandboxServer, client: ChatwootClient, control: httpx.AsyncClient
+) -> None:
+    token, conv_id = await _contact(client, "teams-cable-slow")
+    handled: list[ChatwootEvent] = []
+
+    async def slow(event: ChatwootEvent) -> None:
+        await asyncio.sleep(0.8)  # longer than ping_timeout; the pings wait in the buffer
+        handled.append(event)
+
+    listener = CableListener(sandbox.cable_url, on_event=slow, ping_timeout=0.5)
+    await listener.subscribe(token)
+    async with running(listener):
+        await _until(lambda: token in listener.subscribed)
+        reply = await control.post(
+            f"/conversations/{conv_id}/messages", json={"content": "slowly", "agent": "A"}
+        )
+        reply.raise_for_status()
+        await _until(lambda: bool(handled))
+        await asyncio.sleep(0.1)
+        assert listener.connections == 1
+        assert listener.connected.is_set()
