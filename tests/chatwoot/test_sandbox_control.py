@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import aiohttp
+import pytest
 
-from chatwoot.sandbox import SandboxConfig, SandboxServer
+from chatwoot.sandbox import SandboxConfig, SandboxServer, run_sandbox
 from tests.chatwoot.sandbox_support import (  # noqa: F401 (fixtures)
     Api,
     WebhookReceiver,
@@ -211,3 +213,23 @@ async def test_server_start_stop_and_custom_config(http: aiohttp.ClientSession) 
             assert (await r.json())["name"] == "Help"
     finally:
         await server.stop()
+
+
+async def test_run_sandbox_serves_until_cancelled(
+    http: aiohttp.ClientSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    task = asyncio.create_task(run_sandbox("127.0.0.1", 0, SandboxConfig()))
+    out = ""
+    async with asyncio.timeout(5):
+        while "cable:" not in out:
+            await asyncio.sleep(0.05)
+            out += capsys.readouterr().out
+    url = out.splitlines()[0].split(": ", 1)[1].strip()
+    async with http.get(f"{url}/sandbox/api/conversations") as r:
+        assert r.status == 200
+        assert await r.json() == []
+    assert "/public/api/v1/inboxes/sandboxinbox0000000000001" in out
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert task.cancelled()
