@@ -165,6 +165,9 @@ class ChatwootContactLink(Base):
     source_id: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
     pubsub_token: Mapped[str | None] = mapped_column(String(100))
     contact_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Set while a conversation create is in flight: if it fails after reaching Chatwoot, the
+    # next attempt adopts the orphan conversation instead of opening a second one.
+    pending_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now()
 
 

@@ -10,12 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.embedded import EmbeddedPostgres
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade_to_head
+from chatwoot.sandbox import SandboxConfig, SandboxServer
+from tickets.app import create_app
 from tickets.settings import Settings
 
 TEMPLATE = "tickets_template"
@@ -100,3 +105,40 @@ def make_settings(**overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[SandboxServer]:
+    """A Chatwoot sandbox on an ephemeral port (webhook target set by `app_client`)."""
+    server = SandboxServer(SandboxConfig(ping_interval=0.5))
+    await server.start("127.0.0.1", 0)
+    yield server
+    await server.stop()
+
+
+def settings_for(database_url: str, sandbox: SandboxServer, **overrides: Any) -> Settings:
+    """Settings wired to a test database and a sandbox."""
+    return make_settings(
+        DATABASE_URL=database_url,
+        CHATWOOT_BASE_URL=sandbox.url,
+        CHATWOOT_INBOX_IDENTIFIER=sandbox.config.inbox_identifier,
+        **overrides,
+    )
+
+
+@pytest.fixture
+async def app_client(
+    database_url: str, sandbox: SandboxServer
+) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    """The real app (from the factory) on 127.0.0.1, with the sandbox's webhooks aimed at it."""
+    settings = settings_for(database_url, sandbox)
+    app = create_app(settings)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        hook = str(client.make_url("/api/chatwoot/webhook")) + "?token=test-webhook-token"
+        async with httpx.AsyncClient() as http:
+            answer = await http.post(
+                f"{sandbox.url}/sandbox/api/webhook",
+                json={"url": hook, "secret": "test-webhook-secret"},
+            )
+            answer.raise_for_status()
+        yield client

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -15,11 +15,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.embedded import free_port
 from db.models import Base
 from tests.conftest import make_settings
 from tickets.app import create_app
 from tickets.settings import SettingsError, load_settings
 
+Client = TestClient[web.Request, web.Application]
 CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.isupper() or k in {"PATH", "HOME"}}
 
 
@@ -106,22 +108,30 @@ async def test_timeline_ids_are_one_sequence(engine: AsyncEngine) -> None:
     }
 
 
-@pytest.fixture
-async def client(database_url: str) -> AsyncIterator[TestClient[object, object]]:
-    app = create_app(make_settings(DATABASE_URL=database_url))
-    async with TestClient(TestServer(app)) as client:
-        yield client
-
-
-async def test_healthz(client: TestClient[object, object]) -> None:
-    response = await client.get("/healthz")
+async def test_healthz(app_client: Client) -> None:
+    response = await app_client.get("/healthz")
     assert response.status == 200
     assert await response.json() == {"status": "ok"}
 
 
-async def test_readyz_reports_the_database(client: TestClient[object, object]) -> None:
-    response = await client.get("/readyz")
+async def test_readyz_reports_the_database_and_chatwoot(app_client: Client) -> None:
+    response = await app_client.get("/readyz")
     body = await response.json()
     assert response.status == 200, body
     assert body["status"] == "ready"
+    assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["chatwoot"]["ok"] is True
+
+
+async def test_readyz_is_503_when_chatwoot_is_down(database_url: str) -> None:
+    settings = make_settings(
+        DATABASE_URL=database_url,
+        CHATWOOT_BASE_URL=f"http://127.0.0.1:{free_port()}",
+        CHATWOOT_INBOX_IDENTIFIER="nobody-listens",
+    )
+    async with TestClient(TestServer(create_app(settings))) as client:
+        response = await client.get("/readyz")
+        body = await response.json()
+    assert response.status == 503
+    assert body["checks"]["chatwoot"]["ok"] is False
     assert body["checks"]["database"]["ok"] is True

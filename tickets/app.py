@@ -10,9 +10,12 @@ import httpx
 from aiohttp import web
 from sqlalchemy import text
 
+from chatwoot.client import ChatwootClient
 from db.engine import async_url, make_engine, make_sessionmaker
 from tickets import keys
 from tickets.hub import Hub
+from tickets.relay import CableRelay, cable_url
+from tickets.service import TicketService
 from tickets.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,9 +30,18 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[keys.SETTINGS] = settings
     app[keys.TASKS] = {}
-    app.cleanup_ctx.extend([_database, _http, _hub])
+    app.cleanup_ctx.extend([_database, _http, _hub, _chatwoot, _service])
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    # The composition root is the one place that knows every front door.
+    from bot.routes import setup_bot
+    from web.routes import setup_web
+    from web.webhook import setup_webhook
+
+    setup_webhook(app)
+    setup_web(app)
+    setup_bot(app)
+    app.cleanup_ctx.append(_relay)
     return app
 
 
@@ -58,6 +70,44 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     app[keys.HUB] = hub
     yield
     await hub.stop()
+
+
+async def _chatwoot(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    client = ChatwootClient(
+        settings.CHATWOOT_BASE_URL,
+        settings.CHATWOOT_INBOX_IDENTIFIER,
+        timeout=10.0,
+        api_access_token=settings.CHATWOOT_API_ACCESS_TOKEN.get_secret_value() or None,
+        account_id=settings.CHATWOOT_ACCOUNT_ID,
+    )
+    app[keys.CHATWOOT] = client
+    yield
+    await client.aclose()
+
+
+async def _service(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    app[keys.SERVICE] = TicketService(
+        app[keys.SESSIONMAKER],
+        app[keys.CHATWOOT],
+        inbox=settings.CHATWOOT_INBOX_IDENTIFIER,
+        secret=settings.SECRET_KEY.get_secret_value(),
+    )
+    yield
+
+
+async def _relay(app: web.Application) -> AsyncIterator[None]:
+    relay = CableRelay(
+        app[keys.SERVICE],
+        app[keys.SESSIONMAKER],
+        cable_url=cable_url(app[keys.SETTINGS].CHATWOOT_BASE_URL),
+        lock_dsn=plain_dsn(app[keys.SETTINGS].DATABASE_URL or ""),
+    )
+    app[keys.RELAY] = relay
+    await relay.start()
+    yield
+    await relay.stop()
 
 
 def plain_dsn(url: str) -> str:
@@ -92,7 +142,9 @@ async def _check_database(app: web.Application) -> None:
 async def _timed(check: Awaitable[object]) -> dict[str, object]:
     started = time.perf_counter()
     try:
-        await check
+        answer = await check
     except Exception as exc:  # readiness reports any failure as "not ready"
         return {"ok": False, "error": type(exc).__name__}
+    if answer is False:
+        return {"ok": False, "error": "no answer"}
     return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}

@@ -13,6 +13,7 @@ from tickets.settings import Settings
 if TYPE_CHECKING:
     from chatwoot.client import ChatwootClient
     from tickets.hub import Hub
+    from tickets.relay import CableRelay
     from tickets.service import TicketService
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -22,5 +23,6 @@ HTTP = web.AppKey("http", httpx.AsyncClient)
 CHATWOOT: web.AppKey[ChatwootClient] = web.AppKey("chatwoot")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 SERVICE: web.AppKey[TicketService] = web.AppKey("service")
+RELAY: web.AppKey[CableRelay] = web.AppKey("relay")
 # Background tasks by name (cable, outbox, ...), so readiness can report on them.
 TASKS: web.AppKey[dict[str, Any]] = web.AppKey("tasks")

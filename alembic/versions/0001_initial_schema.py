@@ -96,6 +96,7 @@ def upgrade() -> None:
         sa.Column("source_id", sa.String(length=255), nullable=False),
         sa.Column("pubsub_token", sa.String(length=100), nullable=True),
         sa.Column("contact_id", sa.BigInteger(), nullable=True),
+        sa.Column("pending_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),

@@ -1,0 +1,273 @@
+"""One idempotent ingest for every Chatwoot event, whatever carried it (webhook, cable, catch-up).
+
+Each event is applied in one transaction: timeline rows, the ticket's new state, outbox rows for
+the requester's Teams chats, and a NOTIFY that PostgreSQL sends on commit. Dedupe keys and
+unique constraints make a replay a no-op.
+
+Outbox payloads (read by the bot's outbox worker):
+- ``agent_message``: ``{"ticket_id", "title", "author", "content", "message_id", "created_at"}``
+- ``card_update``: ``{"ticket_id"}`` — re-render the ticket's card in place
+- ``status_line``: ``{"ticket_id", "title", "event", "status"}`` — one short line (resolve/reopen)
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from chatwoot.events import (
+    AssigneeChanged,
+    ChatwootEvent,
+    ConversationCreated,
+    ConversationUpdated,
+    MessageEvent,
+    MessageType,
+    StatusChanged,
+)
+from db import repo
+from db.models import Direction, Origin, Ticket, TicketStatus
+from tickets.hub import TicketChanged, notify_changed
+
+log = logging.getLogger(__name__)
+
+# Attribute changes worth a timeline line (others, such as timestamps, are noise).
+NOTABLE_UPDATES = frozenset({"priority", "labels", "label_list", "team_id", "custom_attributes"})
+
+
+class IngestOutcome(enum.StrEnum):
+    """What ingest did with one event."""
+
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    PRIVATE = "dropped_private"
+    ACTIVITY = "dropped_activity"
+    ECHO = "dropped_echo"
+    FOREIGN = "dropped_foreign"
+    STALE = "dropped_stale"
+    IGNORED = "ignored"
+
+
+def _status_kind(old: TicketStatus, new: TicketStatus) -> str:
+    if new is TicketStatus.RESOLVED:
+        return "resolved"
+    if new is TicketStatus.OPEN:
+        return "reopened" if old in (TicketStatus.RESOLVED, TicketStatus.SNOOZED) else "opened"
+    return str(new)
+
+
+class Ingestor:
+    """Apply Chatwoot events to our database exactly once."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self.counts: dict[IngestOutcome, int] = dict.fromkeys(IngestOutcome, 0)
+
+    async def ingest(self, event: ChatwootEvent) -> IngestOutcome:
+        """Apply one event; return what happened to it."""
+        outcome = await self._apply(event)
+        self.counts[outcome] += 1
+        return outcome
+
+    async def _apply(self, event: ChatwootEvent) -> IngestOutcome:
+        if isinstance(event, MessageEvent):
+            if event.private:
+                return IngestOutcome.PRIVATE
+            if event.message_type is MessageType.ACTIVITY:
+                return IngestOutcome.ACTIVITY
+            return await self._message(event)
+        if isinstance(event, StatusChanged):
+            return await self._status(event)
+        if isinstance(event, AssigneeChanged):
+            return await self._assignee(event)
+        if isinstance(event, ConversationUpdated):
+            return await self._updated(event)
+        if isinstance(event, ConversationCreated):
+            return IngestOutcome.IGNORED
+        return IngestOutcome.IGNORED  # pragma: no cover - the union is exhaustive
+
+    async def _message(self, event: MessageEvent) -> IngestOutcome:
+        async with self._sessions.begin() as session:
+            ticket = await repo.ticket_by_conversation(session, event.conversation_id)
+            if ticket is None:
+                return IngestOutcome.FOREIGN
+            if event.kind == "updated":
+                return await self._message_updated(session, ticket, event)
+            incoming = event.message_type is MessageType.INCOMING
+            if incoming and await repo.message_known(session, event.message_id, event.echo_id):
+                return IngestOutcome.ECHO
+            stored = await repo.add_message(
+                session,
+                ticket_id=ticket.id,
+                chatwoot_message_id=event.message_id,
+                echo_id=event.echo_id if incoming else None,
+                direction=Direction.REQUESTER if incoming else Direction.AGENT,
+                author=event.sender_name or "",
+                content=event.content or "",
+                attachments=[_attachment(a) for a in event.attachments],
+                origin=Origin.CHATWOOT,
+                created_at=event.created_at,
+            )
+            if stored is None:
+                return IngestOutcome.DUPLICATE
+            await repo.touch_ticket(session, ticket.id)
+            if not incoming:
+                await self._to_teams(
+                    session,
+                    ticket,
+                    kind="agent_message",
+                    key=f"msg:{event.message_id}",
+                    payload={
+                        "ticket_id": ticket.id,
+                        "title": ticket.title,
+                        "author": stored.author,
+                        "content": stored.content,
+                        "message_id": stored.id,
+                        "created_at": event.created_at.isoformat(),
+                    },
+                )
+            await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
+            return IngestOutcome.STORED
+
+    async def _message_updated(
+        self, session: AsyncSession, ticket: Ticket, event: MessageEvent
+    ) -> IngestOutcome:
+        known = await repo.message_known(session, event.message_id, None)
+        if known is None:
+            # An edit of a message we never saw (e.g. before a catch-up): nothing to change.
+            return IngestOutcome.IGNORED
+        content = "" if event.deleted else (event.content or "")
+        if known.content == content:
+            return IngestOutcome.DUPLICATE
+        known.content = content
+        await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
+        return IngestOutcome.STORED
+
+    async def _status(self, event: StatusChanged) -> IngestOutcome:
+        new = TicketStatus(str(event.status))
+        async with self._sessions.begin() as session:
+            ticket = await repo.ticket_by_conversation(session, event.conversation_id, lock=True)
+            if ticket is None:
+                return IngestOutcome.FOREIGN
+            if (
+                ticket.status_changed_at is not None
+                and event.occurred_at < ticket.status_changed_at
+            ):
+                return IngestOutcome.STALE
+            if ticket.status is new:
+                return IngestOutcome.DUPLICATE
+            kind = _status_kind(ticket.status, new)
+            row = await repo.add_event(
+                session,
+                ticket_id=ticket.id,
+                kind=kind,
+                data={"status": str(new), "previous": str(ticket.status)},
+                occurred_at=event.occurred_at,
+                dedupe_key=event.dedupe_key,
+            )
+            if row is None:
+                return IngestOutcome.DUPLICATE
+            await repo.touch_ticket(
+                session, ticket.id, status=new, status_changed_at=event.occurred_at
+            )
+            await self._to_teams(
+                session,
+                ticket,
+                kind="card_update",
+                key=f"card:{row.id}",
+                payload={"ticket_id": ticket.id},
+            )
+            if kind in ("resolved", "reopened"):
+                await self._to_teams(
+                    session,
+                    ticket,
+                    kind="status_line",
+                    key=f"line:{row.id}",
+                    payload={
+                        "ticket_id": ticket.id,
+                        "title": ticket.title,
+                        "event": kind,
+                        "status": str(new),
+                    },
+                )
+            await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
+            return IngestOutcome.STORED
+
+    async def _assignee(self, event: AssigneeChanged) -> IngestOutcome:
+        async with self._sessions.begin() as session:
+            ticket = await repo.ticket_by_conversation(session, event.conversation_id, lock=True)
+            if ticket is None:
+                return IngestOutcome.FOREIGN
+            if ticket.assignee_name == event.assignee_name:
+                return IngestOutcome.DUPLICATE
+            kind = "assigned" if event.assignee_name else "unassigned"
+            row = await repo.add_event(
+                session,
+                ticket_id=ticket.id,
+                kind=kind,
+                data={"assignee": event.assignee_name, "previous": ticket.assignee_name},
+                occurred_at=event.occurred_at,
+                dedupe_key=event.dedupe_key,
+            )
+            if row is None:
+                return IngestOutcome.DUPLICATE
+            await repo.touch_ticket(session, ticket.id, assignee_name=event.assignee_name)
+            await self._to_teams(
+                session,
+                ticket,
+                kind="card_update",
+                key=f"card:{row.id}",
+                payload={"ticket_id": ticket.id},
+            )
+            await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
+            return IngestOutcome.STORED
+
+    async def _updated(self, event: ConversationUpdated) -> IngestOutcome:
+        notable = sorted(NOTABLE_UPDATES.intersection(event.changed))
+        if not notable:
+            return IngestOutcome.IGNORED
+        async with self._sessions.begin() as session:
+            ticket = await repo.ticket_by_conversation(session, event.conversation_id)
+            if ticket is None:
+                return IngestOutcome.FOREIGN
+            row = await repo.add_event(
+                session,
+                ticket_id=ticket.id,
+                kind="updated",
+                data={"changed": notable},
+                occurred_at=event.occurred_at,
+                dedupe_key=event.dedupe_key,
+            )
+            if row is None:
+                return IngestOutcome.DUPLICATE
+            await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
+            return IngestOutcome.STORED
+
+    @staticmethod
+    async def _to_teams(
+        session: AsyncSession, ticket: Ticket, *, kind: str, key: str, payload: dict[str, Any]
+    ) -> None:
+        """Queue one delivery per Teams chat of the requester, keyed on (source id, chat)."""
+        for reference in await repo.active_references(session, ticket.requester_id):
+            await repo.enqueue(
+                session,
+                user_id=ticket.requester_id,
+                ticket_id=ticket.id,
+                target=reference.conversation_id,
+                kind=kind,
+                payload=payload,
+                dedupe_key=f"{key}:{reference.conversation_id}",
+            )
+
+
+def _attachment(attachment: Any) -> dict[str, Any]:
+    return {
+        "file_type": attachment.file_type,
+        "content_type": attachment.content_type,
+        "data_url": attachment.data_url,
+        "thumb_url": attachment.thumb_url,
+        "file_size": attachment.file_size,
+        "extension": attachment.extension,
+    }

@@ -1,0 +1,384 @@
+"""The ticket use cases both front doors call: open, reply, reopen, list, read."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import uuid
+from collections.abc import Awaitable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import func, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from chatwoot.client import ChatwootClient, Conversation
+from chatwoot.client import Message as CwMessage
+from chatwoot.errors import ChatwootRejected, ChatwootUnavailable
+from chatwoot.events import ChatwootEvent, MessageType
+from db import repo
+from db.models import ChatwootContactLink, Direction, Origin, Ticket, User
+from tickets.forms import TicketForm, validate_message
+from tickets.hub import TicketChanged, notify_changed
+from tickets.ingest import Ingestor, IngestOutcome
+from tickets.views import TicketInfo, TimelineItem
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class TicketError(Exception):
+    """Base of the errors a front door turns into a message for the user."""
+
+
+class TicketNotFound(TicketError):
+    """No such ticket for this user (never says whether it exists for someone else)."""
+
+
+class HelpdeskUnavailable(TicketError):
+    """Chatwoot did not answer; nothing was lost, the user may retry."""
+
+
+class HelpdeskRejected(TicketError):
+    """Chatwoot refused the request; `message` is its reason."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TicketService:
+    """Open tickets, post messages and read timelines; one transaction per call."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        chatwoot: ChatwootClient,
+        *,
+        inbox: str,
+        secret: str,
+    ) -> None:
+        self._sessions = sessions
+        self._chatwoot = chatwoot
+        self._inbox = inbox
+        self._secret = secret.encode()
+        self.ingestor = Ingestor(sessions)
+
+    @property
+    def chatwoot(self) -> ChatwootClient:
+        """The Chatwoot client this service talks through."""
+        return self._chatwoot
+
+    # ---- identity in Chatwoot -------------------------------------------------------------
+
+    def source_id_for(self, user_id: int) -> str:
+        """Derive the user's deterministic contact source_id, so contact creation is idempotent."""
+        digest = hmac.new(self._secret, f"contact:{user_id}".encode(), hashlib.sha256)
+        return f"tft-{user_id}-{digest.hexdigest()[:12]}"
+
+    async def ensure_contact(self, user_id: int) -> ChatwootContactLink:
+        """Return the user's contact link, creating the Chatwoot contact the first time."""
+        async with self._sessions() as session:
+            link = await repo.get_contact_link(session, user_id, self._inbox)
+            user = await repo.get_user(session, user_id)
+        if link is not None:
+            return link
+        if user is None:
+            raise TicketNotFound("unknown user")
+        contact = await self._call(
+            self._chatwoot.create_contact(
+                source_id=self.source_id_for(user_id),
+                name=user.display_name or (user.email or f"user {user_id}"),
+                email=user.email,
+            )
+        )
+        async with self._sessions.begin() as session:
+            return await repo.add_contact_link(
+                session,
+                user_id=user_id,
+                inbox=self._inbox,
+                source_id=contact.source_id,
+                pubsub_token=contact.pubsub_token,
+                contact_id=contact.id,
+            )
+
+    # ---- open a ticket --------------------------------------------------------------------
+
+    async def open_ticket(
+        self,
+        user_id: int,
+        form: TicketForm,
+        *,
+        origin: Origin,
+        idempotency_key: str | None = None,
+    ) -> TicketInfo:
+        """Create the Chatwoot conversation and first message, then store the ticket.
+
+        A failure leaves no ticket; a conversation that may exist in Chatwoot is adopted by the
+        next attempt instead of duplicated, and the same idempotency key returns one ticket.
+        """
+        if idempotency_key:
+            async with self._sessions() as session:
+                existing = await repo.ticket_by_key(session, idempotency_key)
+            if existing is not None:
+                if existing.requester_id != user_id:
+                    raise TicketNotFound("idempotency key belongs to someone else")
+                return TicketInfo.of(existing)
+        async with self._sessions() as session:
+            user = await repo.get_user(session, user_id)
+        if user is None:
+            raise TicketNotFound("unknown user")
+        link = await self.ensure_contact(user_id)
+        adopt = await self._mark_pending(link.id)
+        conversation = await self._adoptable(link) if adopt else None
+        if conversation is None:
+            conversation = await self._call(
+                self._chatwoot.create_conversation(
+                    link.source_id, custom_attributes=self._attributes(form, user)
+                )
+            )
+        first = self._first_incoming(conversation)
+        if first is None:
+            first = await self._call(
+                self._chatwoot.create_message(
+                    link.source_id,
+                    conversation.id,
+                    content=self._first_message(form),
+                    echo_id=f"tft-open-{uuid.uuid4().hex}",
+                )
+            )
+        async with self._sessions.begin() as session:
+            ticket = Ticket(
+                requester_id=user_id,
+                contact_link_id=link.id,
+                beneficiary_name=form.beneficiary_name,
+                beneficiary_email=form.beneficiary_email,
+                title=form.title,
+                description=form.description,
+                complexity=form.complexity,
+                sector=form.sector,
+                chatwoot_conversation_id=conversation.id,
+                origin=origin,
+                idempotency_key=idempotency_key,
+            )
+            session.add(ticket)
+            await session.flush()
+            await repo.add_message(
+                session,
+                ticket_id=ticket.id,
+                chatwoot_message_id=first.id,
+                direction=Direction.REQUESTER,
+                author=_name_of(user),
+                content=first.content or self._first_message(form),
+                origin=origin,
+            )
+            await session.execute(
+                update(ChatwootContactLink)
+                .where(ChatwootContactLink.id == link.id)
+                .values(pending_since=None)
+            )
+            await session.execute(
+                update(User).where(User.id == user_id).values(current_ticket_id=ticket.id)
+            )
+            await notify_changed(session, TicketChanged(ticket.id, user_id))
+        await self._route_labels(conversation.id, form)
+        return TicketInfo.of(ticket)
+
+    async def _mark_pending(self, link_id: int) -> bool:
+        """Flag a create in flight; return True when an earlier one may have left an orphan."""
+        async with self._sessions.begin() as session:
+            link = await session.get(ChatwootContactLink, link_id, with_for_update=True)
+            assert link is not None
+            earlier = link.pending_since is not None
+            link.pending_since = datetime.now(UTC)
+        return earlier
+
+    async def _adoptable(self, link: ChatwootContactLink) -> Conversation | None:
+        """Find a conversation of this contact that Chatwoot has and we do not (a lost create)."""
+        conversations = await self._call(self._chatwoot.list_conversations(link.source_id))
+        async with self._sessions() as session:
+            known = await repo.conversation_ids_of(session, link.id)
+        orphans = [c for c in conversations if c.id not in known]
+        if not orphans:
+            return None
+        orphan = max(orphans, key=lambda conversation: conversation.id)
+        log.info("adopting conversation %s left by an interrupted ticket creation", orphan.id)
+        return orphan
+
+    @staticmethod
+    def _first_incoming(conversation: Conversation) -> CwMessage | None:
+        for message in conversation.messages:
+            if message.message_type is MessageType.INCOMING:
+                return message
+        return None
+
+    @staticmethod
+    def _first_message(form: TicketForm) -> str:
+        if form.description:
+            return f"{form.title}\n\n{form.description}"
+        return form.title
+
+    @staticmethod
+    def _attributes(form: TicketForm, user: User) -> dict[str, Any]:
+        attributes: dict[str, Any] = {
+            "title": form.title,
+            "complexity": form.complexity,
+            "sector": form.sector,
+            "requester": _name_of(user),
+            "requester_email": user.email or "",
+        }
+        if form.for_other:
+            attributes["beneficiary"] = form.beneficiary_name or ""
+            attributes["beneficiary_email"] = form.beneficiary_email or ""
+        else:
+            attributes["beneficiary"] = _name_of(user)
+        # Chatwoot refuses top-level strings over 1,500 characters.
+        return {key: value[:1500] for key, value in attributes.items()}
+
+    async def _route_labels(self, conversation_id: int, form: TicketForm) -> None:
+        if not self._chatwoot.application_api_enabled:
+            return
+        try:
+            await self._chatwoot.set_labels_and_priority(
+                conversation_id, [_label(form.sector)], _priority(form.complexity)
+            )
+        except (ChatwootUnavailable, ChatwootRejected) as exc:
+            # Routing hints are a convenience: the ticket exists, so never fail it for them.
+            log.warning("could not label conversation %s: %s", conversation_id, exc)
+
+    # ---- messages -------------------------------------------------------------------------
+
+    async def post_message(
+        self, user_id: int, ticket_id: int, content: str, *, origin: Origin
+    ) -> TimelineItem:
+        """Send the employee's message to Chatwoot and store it once."""
+        text = validate_message(content)
+        async with self._sessions() as session:
+            ticket = await repo.ticket_for_user(session, user_id, ticket_id)
+            user = await repo.get_user(session, user_id)
+        if ticket is None or user is None:
+            raise TicketNotFound(str(ticket_id))
+        link = await self.ensure_contact(user_id)
+        echo_id = f"tft-{uuid.uuid4().hex}"
+        sent = await self._call(
+            self._chatwoot.create_message(
+                link.source_id, ticket.chatwoot_conversation_id, content=text, echo_id=echo_id
+            )
+        )
+        async with self._sessions.begin() as session:
+            stored = await repo.add_message(
+                session,
+                ticket_id=ticket.id,
+                chatwoot_message_id=sent.id,
+                echo_id=echo_id,
+                direction=Direction.REQUESTER,
+                author=_name_of(user),
+                content=sent.content if sent.content is not None else text,
+                origin=origin,
+            )
+            if stored is None:
+                # The webhook or cable echo got here first and stored it: return that row.
+                stored = await repo.message_known(session, sent.id, echo_id)
+            assert stored is not None
+            await repo.touch_ticket(session, ticket.id)
+            await session.execute(
+                update(User).where(User.id == user_id).values(current_ticket_id=ticket.id)
+            )
+            await notify_changed(session, TicketChanged(ticket.id, user_id))
+            return TimelineItem.of_message(stored)
+
+    async def reopen(self, user_id: int, ticket_id: int, note: str) -> TimelineItem:
+        """Reopen a resolved ticket: Chatwoot reopens a conversation on a contact message."""
+        return await self.post_message(user_id, ticket_id, note, origin=Origin.TEAMS)
+
+    # ---- reads ----------------------------------------------------------------------------
+
+    async def list_tickets(
+        self, user_id: int, *, status: str = "all", limit: int = 20, offset: int = 0
+    ) -> tuple[list[TicketInfo], int]:
+        """Page through the user's tickets; status is open, resolved or all."""
+        if status not in repo.STATUS_FILTERS:
+            status = "all"
+        async with self._sessions() as session:
+            rows, total = await repo.tickets_of(
+                session,
+                user_id,
+                status=status,
+                limit=max(1, min(limit, 100)),
+                offset=max(0, offset),
+            )
+        return [TicketInfo.of(row) for row in rows], total
+
+    async def get_ticket(self, user_id: int, ticket_id: int) -> TicketInfo:
+        """Return one of the user's tickets, or raise TicketNotFound."""
+        async with self._sessions() as session:
+            ticket = await repo.ticket_for_user(session, user_id, ticket_id)
+        if ticket is None:
+            raise TicketNotFound(str(ticket_id))
+        return TicketInfo.of(ticket)
+
+    async def timeline(
+        self, user_id: int, ticket_id: int, *, after_id: int = 0, limit: int = 500
+    ) -> list[TimelineItem]:
+        """Return the ticket's messages and events after `after_id`, in order."""
+        async with self._sessions() as session:
+            ticket = await repo.ticket_for_user(session, user_id, ticket_id)
+            if ticket is None:
+                raise TicketNotFound(str(ticket_id))
+            messages, events = await repo.timeline(
+                session, ticket_id, after_id=after_id, limit=limit
+            )
+        items = [TimelineItem.of_message(m) for m in messages]
+        items += [TimelineItem.of_event(e) for e in events]
+        items.sort(key=lambda item: item.id)
+        return items[:limit]
+
+    async def set_current_ticket(self, user_id: int, ticket_id: int) -> None:
+        """Remember the ticket the user last opened, viewed or answered (bot free text)."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(User)
+                .where(User.id == user_id)
+                .values(current_ticket_id=ticket_id, updated_at=func.now())
+            )
+
+    # ---- Chatwoot -> us -------------------------------------------------------------------
+
+    async def ingest(self, event: ChatwootEvent) -> IngestOutcome:
+        """Apply one Chatwoot event exactly once (webhook, cable and catch-up all land here)."""
+        return await self.ingestor.ingest(event)
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    @staticmethod
+    async def _call(call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except ChatwootUnavailable as exc:
+            raise HelpdeskUnavailable(exc.message) from exc
+        except ChatwootRejected as exc:
+            raise HelpdeskRejected(exc.message) from exc
+
+
+def _name_of(user: User) -> str:
+    return user.display_name or user.email or f"#{user.id}"
+
+
+def _label(sector: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() else "-" for ch in sector.lower()).strip("-")
+    return f"setor-{cleaned or 'geral'}"
+
+
+def _priority(complexity: str) -> str | None:
+    mapping = {
+        "baixa": "low",
+        "low": "low",
+        "media": "medium",
+        "média": "medium",
+        "medium": "medium",
+        "alta": "high",
+        "high": "high",
+        "urgente": "urgent",
+    }
+    return mapping.get(complexity.lower())

@@ -1,0 +1,130 @@
+"""Plain data the front doors render: tickets and timeline items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from db.models import Message, Ticket, TicketEvent
+
+
+@dataclass(frozen=True)
+class TicketInfo:
+    """A ticket as its requester sees it."""
+
+    id: int
+    requester_id: int
+    title: str
+    description: str
+    status: str
+    assignee: str | None
+    complexity: str
+    sector: str
+    beneficiary_name: str | None
+    beneficiary_email: str | None
+    chatwoot_conversation_id: int
+    origin: str
+    created_at: datetime
+    updated_at: datetime
+    last_activity_at: datetime
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketInfo:
+        """Build from a row."""
+        return cls(
+            id=ticket.id,
+            requester_id=ticket.requester_id,
+            title=ticket.title,
+            description=ticket.description,
+            status=str(ticket.status),
+            assignee=ticket.assignee_name,
+            complexity=ticket.complexity,
+            sector=ticket.sector,
+            beneficiary_name=ticket.beneficiary_name,
+            beneficiary_email=ticket.beneficiary_email,
+            chatwoot_conversation_id=ticket.chatwoot_conversation_id,
+            origin=str(ticket.origin),
+            created_at=ticket.created_at,
+            updated_at=ticket.updated_at,
+            last_activity_at=ticket.last_activity_at,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Render with the JSON API's names."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "status": self.status,
+            "assignee": self.assignee,
+            "complexity": self.complexity,
+            "sector": self.sector,
+            "beneficiaryName": self.beneficiary_name,
+            "beneficiaryEmail": self.beneficiary_email,
+            "chatwootConversationId": self.chatwoot_conversation_id,
+            "origin": self.origin,
+            "createdAt": self.created_at.isoformat(),
+            "updatedAt": self.updated_at.isoformat(),
+            "lastActivityAt": self.last_activity_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One line of a ticket's timeline: a message, or a system event (`kind` + `data`).
+
+    Ids come from one sequence across messages and events, so they order the timeline and
+    serve as the resume cursor.
+    """
+
+    id: int
+    ticket_id: int
+    direction: str
+    author: str
+    content: str
+    created_at: datetime
+    kind: str = "message"
+    data: dict[str, Any] = field(default_factory=dict)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def of_message(cls, message: Message) -> TimelineItem:
+        """Build from a message row."""
+        return cls(
+            id=message.id,
+            ticket_id=message.ticket_id,
+            direction=str(message.direction),
+            author=message.author,
+            content=message.content,
+            created_at=message.created_at,
+            attachments=list(message.attachments),
+        )
+
+    @classmethod
+    def of_event(cls, event: TicketEvent) -> TimelineItem:
+        """Build from an event row."""
+        return cls(
+            id=event.id,
+            ticket_id=event.ticket_id,
+            direction="system",
+            author=str(event.data.get("actor") or ""),
+            content="",
+            created_at=event.occurred_at,
+            kind=event.kind,
+            data=dict(event.data),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Render with the JSON API's names."""
+        return {
+            "id": self.id,
+            "ticketId": self.ticket_id,
+            "direction": self.direction,
+            "author": self.author,
+            "content": self.content,
+            "kind": self.kind,
+            "data": self.data,
+            "attachments": self.attachments,
+            "createdAt": self.created_at.isoformat(),
+        }

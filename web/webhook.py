@@ -1,0 +1,69 @@
+"""`POST /api/chatwoot/webhook`: authenticate on the raw bytes, then one ingest per event."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from chatwoot.errors import WebhookPayloadError, WebhookSignatureError
+from chatwoot.webhooks import decode_webhook, delivery_id, parse_webhook, verify_webhook
+from db import repo
+from tickets import keys
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # Chatwoot payloads are a few KB; refuse anything absurd early.
+
+
+def setup_webhook(app: web.Application) -> None:
+    """Register the webhook route."""
+    app.router.add_post("/api/chatwoot/webhook", chatwoot_webhook)
+
+
+def _refuse(status: int, error: str) -> web.Response:
+    return web.json_response({"error": error}, status=status)
+
+
+async def chatwoot_webhook(request: web.Request) -> web.Response:
+    """Verify the token (and signature when configured), parse and ingest the events."""
+    settings = request.app[keys.SETTINGS]
+    expected = settings.CHATWOOT_WEBHOOK_TOKEN.get_secret_value()
+    given = request.query.get("token", "")
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        return _refuse(401, "invalid webhook token")
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return _refuse(413, "body too large")
+    raw = await request.content.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        return _refuse(413, "body too large")
+    secret = settings.CHATWOOT_WEBHOOK_SECRET.get_secret_value()
+    if secret:
+        try:
+            verify_webhook(raw, request.headers, secret)
+        except WebhookSignatureError as exc:
+            log.warning("webhook refused: %s", exc.reason)
+            return _refuse(401, exc.reason)
+    try:
+        payload = decode_webhook(raw)
+    except WebhookPayloadError as exc:
+        return _refuse(400, str(exc))
+    kind = str(payload.get("event") or "unknown")
+    service = request.app[keys.SERVICE]
+    outcomes: list[str] = []
+    try:
+        for event in parse_webhook(payload):
+            outcomes.append(str(await service.ingest(event)))
+        async with request.app[keys.SESSIONMAKER].begin() as session:
+            await repo.record_receipt(
+                session,
+                delivery_id=delivery_id(request.headers),
+                event=kind,
+                outcome=",".join(outcomes) or "ignored",
+            )
+    except SQLAlchemyError:
+        log.exception("webhook %s could not be stored", kind)
+        return _refuse(503, "temporarily unavailable")
+    return web.json_response({"ok": True, "event": kind, "outcomes": outcomes})
