@@ -51,7 +51,10 @@ async def client_api_middleware(request: web.Request, handler: Handler) -> web.S
         reason = _REASONS.get(status, "Error")
         return web.json_response({"status": status, "error": reason}, status=status)
     try:
-        return await handler(request)
+        response = await handler(request)
+        if faults.delay_after_ms:
+            await asyncio.sleep(faults.delay_after_ms / 1000)
+        return response
     except (_NotFound, web.HTTPNotFound, web.HTTPMethodNotAllowed):
         return not_found()
     except RecordInvalid as exc:

@@ -204,6 +204,8 @@ async def faults(request: web.Request) -> web.Response:
                 new.count = _int(body["count"], "count", 1)
         if body.get("delay_ms") is not None:
             new.delay_ms = _int(body["delay_ms"], "delay_ms")
+        if body.get("delay_after_ms") is not None:
+            new.delay_after_ms = _int(body["delay_after_ms"], "delay_after_ms")
         drop = body.get("webhook_drop", False)
         new.webhook_drop = drop if isinstance(drop, bool) else _int(drop, "webhook_drop")
         duplicate = body.get("webhook_duplicate")

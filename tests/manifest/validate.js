@@ -8,16 +8,9 @@
 "use strict";
 
 const fs = require("fs");
-const Module = require("module");
-const path = require("path");
 
-// @microsoft/app-manifest 1.1.2 needs fs-extra without declaring it (see shims/fs-extra); append
-// the shim directory to the global module paths so it is found only when fs-extra is absent.
-process.env.NODE_PATH = [process.env.NODE_PATH, path.join(__dirname, "shims")]
-  .filter(Boolean)
-  .join(path.delimiter);
-Module._initPaths();
-
+// @microsoft/app-manifest 1.1.2 requires fs-extra without declaring it; tests/js/package.json
+// pins fs-extra beside it for that reason.
 const { AppManifestUtils } = require("@microsoft/app-manifest");
 
 function bundledSchema(schemaUrl) {
