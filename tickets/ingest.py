@@ -157,6 +157,9 @@ class Ingestor:
             ):
                 return IngestOutcome.STALE
             if ticket.status is new:
+                # Seeing the state at this time makes any older change to it stale.
+                if ticket.status_changed_at is None or event.occurred_at > ticket.status_changed_at:
+                    ticket.status_changed_at = event.occurred_at
                 return IngestOutcome.DUPLICATE
             kind = _status_kind(ticket.status, new)
             row = await repo.add_event(

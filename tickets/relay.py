@@ -156,6 +156,7 @@ class CableRelay:
                             Message.ticket_id == ticket.id
                         )
                     )
+                observed = datetime.now(UTC)
                 messages = await chatwoot.list_messages_since(
                     source_id, ticket.chatwoot_conversation_id, int(last or 0)
                 )
@@ -172,7 +173,7 @@ class CableRelay:
                             conversation_id=conversation.id,
                             inbox_id=conversation.inbox_id,
                             status=conversation.status,
-                            occurred_at=datetime.now(UTC),
+                            occurred_at=observed,
                             source=EventSource.CATCHUP,
                         )
                     )
