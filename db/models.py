@@ -274,7 +274,13 @@ class OutboxItem(Base):
     """One pending Teams delivery, keyed so a replay never sends it twice."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        # The oldest pending row of a conversation is the only one that may be in flight.
+        Index(
+            "ix_outbox_target_pending", "target", "id", postgresql_where=text("state = 'pending'")
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     user_id: Mapped[int] = mapped_column(
@@ -296,6 +302,9 @@ class OutboxItem(Base):
     activity_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = _now()
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A claim is a lease: a crashed worker's rows become claimable again when it runs out.
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class Throttle(Base):
@@ -305,6 +314,19 @@ class Throttle(Base):
 
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
     throttled_until: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # 429s in a row without Retry-After: the exponent of the next backoff.
+    strikes: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+
+
+class TeamsSend(Base):
+    """One request made to Teams, per tenant and per conversation, for the sliding-window limits."""
+
+    __tablename__ = "teams_sends"
+    __table_args__ = (Index("ix_teams_sends_key_at", "key", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), nullable=False)
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
 class WebhookReceipt(Base):
