@@ -38,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.LOG_LEVEL.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Per-request client logs drown the service's own lines; keep their warnings.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     command: str = args.command
     try:
         if command == "serve":
@@ -162,7 +164,7 @@ def _print_urls(settings: Settings, local: str) -> None:
         f"Tickets for Teams serving on {local}",
         f"  web area        {local}/",
         f"  bot endpoint    {local}/api/messages",
-        f"  Chatwoot webhook {settings.base_url}/api/chatwoot/webhook?token={token}",
+        f"  webhook         {settings.base_url}/api/chatwoot/webhook?token={token}",
         f"  health          {local}/healthz  {local}/readyz",
         f"  Chatwoot        {settings.CHATWOOT_BASE_URL}"
         + ("  (local sandbox; agent console at /sandbox/)" if settings.sandbox_mode else ""),
