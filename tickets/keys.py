@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tickets.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.gateway import TeamsGateway
+    from bot.outbox import OutboxWorker
     from chatwoot.client import ChatwootClient
     from tickets.hub import Hub
     from tickets.relay import CableRelay
@@ -24,5 +26,7 @@ CHATWOOT: web.AppKey[ChatwootClient] = web.AppKey("chatwoot")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 SERVICE: web.AppKey[TicketService] = web.AppKey("service")
 RELAY: web.AppKey[CableRelay] = web.AppKey("relay")
+TEAMS_GATEWAY: web.AppKey[TeamsGateway] = web.AppKey("teams_gateway")
+OUTBOX: web.AppKey[OutboxWorker] = web.AppKey("outbox")
 # Background tasks by name (cable, outbox, ...), so readiness can report on them.
 TASKS: web.AppKey[dict[str, Any]] = web.AppKey("tasks")
