@@ -1,0 +1,314 @@
+"""The one door to Teams for outbound work: send, update a card, open a 1:1 chat; typed outcomes.
+
+Botbuilder 4.17.1 is the final release of its SDK; everything outbound goes through here so a move
+to its successor touches this module (and `bot.auth`) only. Callers get a :class:`Delivery`,
+never an SDK exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from botbuilder.core import CardFactory, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationParameters,
+    ConversationReference,
+    ResourceResponse,
+)
+from botframework.connector.auth import ClaimsIdentity
+from msrest.exceptions import ClientRequestError, HttpOperationError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 20.0
+TEAMS_CHANNEL = "msteams"
+
+
+class Outcome(StrEnum):
+    """What became of one outbound call."""
+
+    SENT = "sent"
+    BLOCKED = "blocked"
+    UNINSTALLED = "uninstalled"
+    GONE = "gone"
+    THROTTLED = "throttled"
+    TRANSIENT = "transient"
+    TOO_LARGE = "too_large"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The typed result of a send, update or create: outcome plus what Teams said."""
+
+    outcome: Outcome
+    activity_id: str | None = None
+    retry_after: float | None = None
+    status: int | None = None
+    code: str | None = None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether Teams accepted the call."""
+        return self.outcome is Outcome.SENT
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A plain-text line (sent with ``textFormat`` plain) or one Adaptive Card."""
+
+    text: str | None = None
+    card: dict[str, Any] | None = None
+
+    def to_activity(self) -> Activity:
+        """Build the message activity."""
+        if self.card is not None:
+            return Activity(
+                type=ActivityTypes.message,
+                attachments=[CardFactory.adaptive_card(self.card)],
+                text=self.text,
+            )
+        return Activity(type=ActivityTypes.message, text=self.text or "", text_format="plain")
+
+
+# Codes Teams uses for "the bot may not write here any more" (REFERENCE §4.4).
+_BLOCKED_CODES = frozenset({"ConversationBlockedByUser"})
+_UNINSTALLED_CODES = frozenset(
+    {
+        "BotNotInConversationRoster",
+        "ForbiddenOperationException",
+        "BotDisabledByAdmin",
+        "NotEnoughPermissions",
+        "InvalidBotApiHost",
+        "MessageWritesBlocked",
+    }
+)
+_TRANSIENT_STATUSES = frozenset({408, 412, 502, 503, 504})
+
+
+class TeamsGateway:
+    """Send, update and create Teams conversations through the adapter, one attempt each.
+
+    No retries happen here (the SDK's own PUT retries are switched off too): the outbox decides
+    when to try again, from the outcome and ``retry_after``.
+    """
+
+    def __init__(
+        self, adapter: CloudAdapter, app_id: str, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        self._adapter = adapter
+        self._app_id = app_id
+        self._timeout = timeout
+
+    @property
+    def app_id(self) -> str:
+        """The bot's app id (empty in loopback development)."""
+        return self._app_id
+
+    async def send(self, reference: Mapping[str, Any], message: OutgoingMessage) -> Delivery:
+        """Post a new message to the conversation of a stored reference."""
+
+        async def deliver(context: TurnContext) -> Delivery:
+            # A proactive send must not become a "reply" to the synthetic continuation id.
+            context.on_send_activities(_strip_reply_to)
+            response = await context.send_activity(message.to_activity())
+            return Delivery(Outcome.SENT, activity_id=_id_of(response))
+
+        return await self._continue(reference, deliver)
+
+    async def update(
+        self, reference: Mapping[str, Any], activity_id: str, message: OutgoingMessage
+    ) -> Delivery:
+        """Replace a message we sent earlier (a ticket card) in place."""
+
+        async def deliver(context: TurnContext) -> Delivery:
+            activity = message.to_activity()
+            activity.id = activity_id
+            response = await context.update_activity(activity)
+            return Delivery(Outcome.SENT, activity_id=_id_of(response) or activity_id)
+
+        return await self._continue(reference, deliver)
+
+    async def create_personal_conversation(
+        self, *, service_url: str, tenant_id: str, user_aad_id: str
+    ) -> tuple[Delivery, dict[str, Any] | None]:
+        """Open (or find) the bot's 1:1 chat with a user; return the new serialized reference."""
+        created: list[dict[str, Any]] = []
+
+        async def capture(context: TurnContext) -> None:
+            reference = TurnContext.get_conversation_reference(context.activity)
+            reference.user = ChannelAccount(id=user_aad_id, aad_object_id=user_aad_id)
+            reference.channel_id = TEAMS_CHANNEL
+            reference.conversation.conversation_type = "personal"
+            reference.conversation.tenant_id = tenant_id
+            created.append(reference.serialize())
+
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=ChannelAccount(id=f"28:{self._app_id}" if self._app_id else "bot"),
+            # The AAD object id goes in `id`; Teams answers 400 when it is in `aadObjectId`.
+            members=[ChannelAccount(id=user_aad_id)],
+            tenant_id=tenant_id,
+            # `tenant_id` serializes as `tenantID`; Teams reads the tenant from channelData.
+            channel_data={"tenant": {"id": tenant_id}},
+        )
+        try:
+            await asyncio.wait_for(
+                self._adapter.create_conversation(
+                    self._app_id,
+                    capture,
+                    parameters,
+                    channel_id=TEAMS_CHANNEL,
+                    service_url=service_url,
+                ),
+                self._timeout,
+            )
+        except Exception as exc:  # every failure becomes an outcome for the caller
+            return classify(exc), None
+        if not created:
+            return Delivery(Outcome.FAILED, detail="no conversation created"), None
+        return Delivery(Outcome.SENT), created[0]
+
+    async def _continue(
+        self,
+        reference: Mapping[str, Any],
+        work: Callable[[TurnContext], Awaitable[Delivery]],
+    ) -> Delivery:
+        try:
+            ref = ConversationReference().deserialize(dict(reference))
+        except Exception as exc:  # a corrupt stored reference is a permanent failure
+            return Delivery(Outcome.FAILED, detail=f"bad reference: {type(exc).__name__}")
+        if not ref.conversation or not ref.conversation.id or not ref.service_url:
+            return Delivery(Outcome.FAILED, detail="reference lacks conversation or serviceUrl")
+        results: list[Delivery] = []
+
+        async def callback(context: TurnContext) -> None:
+            _no_hidden_retries(context)
+            # Exceptions must be caught here: the adapter would hand them to on_turn_error and
+            # the caller would never see them (REFERENCE §4.2).
+            try:
+                results.append(await work(context))
+            except Exception as exc:
+                results.append(classify(exc))
+
+        try:
+            if self._app_id:
+                turn = self._adapter.continue_conversation(ref, callback, bot_app_id=self._app_id)
+            else:
+                # 4.17.1 refuses an empty bot id; an authenticated empty identity sends
+                # without a token, as loopback development needs.
+                turn = self._adapter.continue_conversation(
+                    ref, callback, claims_identity=ClaimsIdentity({}, True)
+                )
+            await asyncio.wait_for(turn, self._timeout)
+        except Exception as exc:  # connector or credential failures outside the callback
+            return classify(exc)
+        if not results:
+            return Delivery(Outcome.FAILED, detail="the turn produced no result")
+        return results[0]
+
+
+def classify(exc: BaseException) -> Delivery:
+    """Map an SDK/HTTP failure to a :class:`Delivery` (REFERENCE §4.4 and §6)."""
+    if isinstance(exc, TimeoutError):
+        return Delivery(Outcome.TRANSIENT, detail="timed out")
+    if isinstance(exc, HttpOperationError):
+        return _classify_http(exc)
+    if isinstance(exc, ClientRequestError | ConnectionError | OSError):
+        return Delivery(Outcome.TRANSIENT, detail=f"{type(exc).__name__}: {exc}"[:300])
+    log.warning("unexpected Teams send failure: %s", type(exc).__name__, exc_info=exc)
+    return Delivery(Outcome.FAILED, detail=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def _classify_http(exc: HttpOperationError) -> Delivery:
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    code = _error_code(exc, response)
+    detail = str(getattr(exc, "message", "") or "")[:300]
+
+    def delivery(outcome: Outcome, retry_after: float | None = None) -> Delivery:
+        return Delivery(outcome, retry_after=retry_after, status=status, code=code, detail=detail)
+
+    if status == 429:
+        return delivery(Outcome.THROTTLED, _retry_after(response))
+    if status == 403:
+        if code in _BLOCKED_CODES:
+            return delivery(Outcome.BLOCKED)
+        if code in _UNINSTALLED_CODES:
+            return delivery(Outcome.UNINSTALLED)
+        return delivery(Outcome.FAILED)
+    if status == 404:
+        return delivery(Outcome.GONE)
+    if status == 413:
+        return delivery(Outcome.TOO_LARGE)
+    if status in _TRANSIENT_STATUSES:
+        return delivery(Outcome.TRANSIENT)
+    return delivery(Outcome.FAILED)
+
+
+def _error_code(exc: HttpOperationError, response: Any) -> str | None:
+    error = getattr(getattr(exc, "error", None), "error", None)
+    code = getattr(error, "code", None)
+    if isinstance(code, str) and code:
+        return code
+    # Some 403s carry {"errorCode": 209, "subCode": "MessageWritesBlocked"} instead.
+    try:
+        body = json.loads(getattr(response, "text", "") or "{}")
+    except (TypeError, ValueError):
+        return None
+    if isinstance(body, dict):
+        for key in ("subCode", "code"):
+            if isinstance(body.get(key), str):
+                return str(body[key])
+        inner = body.get("error")
+        if isinstance(inner, dict) and isinstance(inner.get("code"), str):
+            return str(inner["code"])
+    return None
+
+
+def _retry_after(response: Any) -> float | None:
+    headers = getattr(response, "headers", None) or {}
+    raw = headers.get("Retry-After") if hasattr(headers, "get") else None
+    if raw is None:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return None  # an HTTP date; the caller falls back to its own backoff
+
+
+def _id_of(response: ResourceResponse | None) -> str | None:
+    return response.id if response is not None and response.id else None
+
+
+async def _strip_reply_to(
+    _context: TurnContext,
+    activities: list[Activity],
+    next_send: Callable[[], Awaitable[list[ResourceResponse]]],
+) -> list[ResourceResponse]:
+    for activity in activities:
+        activity.reply_to_id = None
+    return await next_send()
+
+
+def _no_hidden_retries(context: TurnContext) -> None:
+    """Switch off msrest's own retries (PUT/GET 5xx, 4 attempts): the outbox owns retrying."""
+    adapter = context.adapter
+    client = context.turn_state.get(getattr(adapter, "BOT_CONNECTOR_CLIENT_KEY", ""))
+    config = getattr(client, "config", None)
+    policy = getattr(config, "retry_policy", None)
+    if policy is not None:
+        policy.retries = 0
+        # Hand the 5xx answer back (status and code) instead of urllib3's "too many retries".
+        policy.policy.raise_on_status = False
