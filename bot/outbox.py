@@ -1,0 +1,393 @@
+"""The outbox worker: deliver queued Teams messages once, in order, inside Teams' limits.
+
+One worker task per process. It wakes on a PostgreSQL notification (ingest's ``ticket_changed``
+or the ``outbox`` channel workers use among themselves) and at least every second, leases due
+rows (``db.outbox.claim_due``: the oldest pending row of each conversation, ``SKIP LOCKED``),
+reserves a slot in the shared send log (``bot.limits``), sends through the gateway and records
+the outcome in the transaction that releases the lease.
+
+Exactly-once, as the employee sees it: ingest's dedupe keys make every replay the same row; the
+lease means one worker at a time holds a conversation's head row. The one window left is a
+process dying after Teams accepted a send and before the release committed: the lease then
+expires and the row is sent again (measured by ``tests/bot/test_outbox_crash.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import secrets
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import Final
+
+import asyncpg
+from aiohttp import web
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.gateway import Delivery, Outcome, OutgoingMessage, TeamsGateway
+from bot.limits import RateLimiter, record_throttle
+from bot.outbox_render import Rendered, render
+from db import outbox as store
+from db.models import OutboxState, ReferenceState, User
+from tickets import keys
+from tickets.hub import CHANNEL as TICKET_CHANNEL
+
+log = logging.getLogger(__name__)
+
+CHANNEL: Final = "outbox"
+LEASE: Final = 60.0
+# A limiter wait longer than this puts the row back instead of holding its lease.
+PATIENCE: Final = 5.0
+MAX_ATTEMPTS: Final = 8
+BACKOFF_BASE: Final = 0.5
+BACKOFF_CAP: Final = 60.0
+PRUNE_EVERY: Final = 60.0
+
+
+def transient_backoff(attempts: int) -> float:
+    """Return the jittered exponential delay before retry number `attempts` (1-based)."""
+    ceiling: float = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(attempts - 1, 0))
+    return ceiling * (0.5 + random.random() / 2)
+
+
+@dataclass
+class OutboxStats:
+    """What this process's worker did (for tests, benches and readiness)."""
+
+    claimed: int = 0
+    sent: int = 0
+    throttled: int = 0
+    retried: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    recreated: int = 0
+    lost_leases: int = 0
+
+
+class OutboxWorker:
+    """Deliver outbox rows through the Teams gateway; one instance per process."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        gateway: TeamsGateway,
+        *,
+        dsn: str,
+        base_url: str,
+        default_locale: str,
+        limiter: RateLimiter | None = None,
+        batch: int = 16,
+        concurrency: int = 32,
+        lease: float = LEASE,
+        poll: float = 1.0,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self._sessions = sessions
+        self._gateway = gateway
+        self._dsn = dsn
+        self._base_url = base_url.rstrip("/")
+        self._default_locale = default_locale
+        self.limiter = limiter or RateLimiter(sessions)
+        self._batch = batch
+        self._concurrency = concurrency
+        self._lease = lease
+        self._poll = poll
+        self._max_attempts = max_attempts
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.stats = OutboxStats()
+        self._wake = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.listening = asyncio.Event()
+
+    # ---- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start listening for hints and delivering."""
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="outbox-listen"),
+            asyncio.create_task(self._run(), name="outbox-worker"),
+        ]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.listening.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        """Stop claiming; let deliveries in flight finish (their sends are already on the wire)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self._inflight:
+            await asyncio.wait(self._inflight, timeout=30)
+
+    @property
+    def running(self) -> bool:
+        """Tell whether the worker loop is alive."""
+        return any(task.get_name() == "outbox-worker" and not task.done() for task in self._tasks)
+
+    def wake(self) -> None:
+        """Look for due rows now."""
+        self._wake.set()
+
+    # ---- the loop ---------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_prune = loop.time() + PRUNE_EVERY
+        failures = 0
+        while True:
+            self._wake.clear()
+            try:
+                claimed = await self._claim_more()
+                failures = 0
+                if loop.time() >= next_prune:
+                    next_prune = loop.time() + PRUNE_EVERY
+                    await self.limiter.prune()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                log.exception("outbox: claiming failed (%d in a row)", failures)
+                await asyncio.sleep(min(5.0, 0.2 * 2**failures))
+                continue
+            if claimed:
+                continue  # a full batch may mean more is due
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+
+    async def _claim_more(self) -> bool:
+        free = self._concurrency - len(self._inflight)
+        if free <= 0:
+            return False
+        want = min(free, self._batch)
+        async with self._sessions.begin() as session:
+            claims = await store.claim_due(
+                session, worker=self.worker_id, limit=want, lease=self._lease
+            )
+        self.stats.claimed += len(claims)
+        for claim in claims:
+            task = asyncio.create_task(self._deliver(claim), name=f"outbox-{claim.id}")
+            self._inflight.add(task)
+            task.add_done_callback(self._finished)
+        return len(claims) == want
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._wake.set()
+
+    async def _listen(self) -> None:
+        delay = 0.2
+        while True:
+            connection: asyncpg.Connection | None = None
+            try:
+                connection = await asyncpg.connect(self._dsn)
+                lost = asyncio.Event()
+                connection.add_termination_listener(lambda _c, lost=lost: lost.set())
+                for channel in (CHANNEL, TICKET_CHANNEL):
+                    await connection.add_listener(channel, self._on_notify)
+                self.listening.set()
+                self._wake.set()  # hints may have been missed while disconnected
+                delay = 0.2
+                while not lost.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lost.wait(), timeout=5)
+                    if not lost.is_set():
+                        await asyncio.wait_for(connection.execute("SELECT 1"), timeout=5)
+            except asyncio.CancelledError:
+                raise
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("outbox: LISTEN connection failed (%s); polling meanwhile", exc)
+            finally:
+                if connection is not None:
+                    with contextlib.suppress(Exception):
+                        await connection.close(timeout=2)
+            await asyncio.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 5.0)
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
+        self._wake.set()
+
+    # ---- one delivery -----------------------------------------------------------------------
+
+    async def _deliver(self, claim: store.Claim) -> None:
+        try:
+            await self._attempt(claim)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # Our own failure (database, rendering): retry like a transient fault, bounded.
+            log.exception("outbox: delivering row %d failed", claim.id)
+            with contextlib.suppress(Exception):
+                await self._record(claim, Delivery(Outcome.TRANSIENT, detail=repr(exc)[:300]))
+
+    async def _attempt(self, claim: store.Claim) -> None:
+        async with self._sessions() as session:
+            rendered = await render(
+                session,
+                claim,
+                default_locale=self._default_locale,
+                base_url=self._base_url,
+            )
+        if rendered.skip is not None:
+            async with self._sessions.begin() as session:
+                await store.finish(
+                    session, claim, OutboxState.CANCELLED, rendered.skip, attempt=False
+                )
+            self.stats.cancelled += 1
+            return
+        delivery = await self._call(claim, rendered)
+        if delivery is None:
+            return
+        if delivery.outcome is Outcome.GONE and rendered.activity_id is None:
+            recreated = await self._recreate(claim)
+            if recreated is None:
+                return
+            claim = recreated
+            delivery = await self._call(claim, rendered)
+            if delivery is None:
+                return
+            if delivery.outcome is Outcome.GONE:
+                delivery = replace(delivery, outcome=Outcome.FAILED, detail="gone after re-create")
+        if delivery.outcome is Outcome.TOO_LARGE and rendered.fallback is not None:
+            small = Rendered(message=OutgoingMessage(text=rendered.fallback))
+            fallback = await self._call(claim, small)
+            if fallback is None:
+                return
+            delivery = fallback
+        await self._record(claim, delivery)
+
+    async def _call(self, claim: store.Claim, rendered: Rendered) -> Delivery | None:
+        """Reserve a slot and make one request; None when the row was put back to wait."""
+        wait = await self.limiter.acquire(claim.tenant_id, claim.target, patience=PATIENCE)
+        if wait > 0:
+            async with self._sessions.begin() as session:
+                await store.reschedule(session, claim, delay=wait, count_attempt=False)
+            return None
+        assert rendered.message is not None
+        if rendered.activity_id is not None:
+            return await self._gateway.update(
+                claim.reference, rendered.activity_id, rendered.message
+            )
+        return await self._gateway.send(claim.reference, rendered.message)
+
+    async def _recreate(self, claim: store.Claim) -> store.Claim | None:
+        """Open a new 1:1 chat for a conversation Teams says is gone; None if that failed."""
+        async with self._sessions() as session:
+            oid = await session.scalar(select(User.entra_oid).where(User.id == claim.user_id))
+        if not oid:
+            await self._record(claim, Delivery(Outcome.FAILED, detail="gone; no Entra id"))
+            return None
+        wait = await self.limiter.acquire(claim.tenant_id, f"create:{oid}", patience=PATIENCE)
+        if wait > 0:
+            async with self._sessions.begin() as session:
+                await store.reschedule(session, claim, delay=wait, count_attempt=False)
+            return None
+        created, reference = await self._gateway.create_personal_conversation(
+            service_url=claim.service_url, tenant_id=claim.tenant_id, user_aad_id=oid
+        )
+        if not created.ok or reference is None:
+            if created.outcome is Outcome.SENT:
+                created = Delivery(Outcome.FAILED, detail="create returned no reference")
+            await self._record(claim, created)
+            return None
+        conversation = str((reference.get("conversation") or {}).get("id") or "")
+        service_url = str(reference.get("serviceUrl") or claim.service_url)
+        if not conversation:
+            await self._record(claim, Delivery(Outcome.FAILED, detail="created chat has no id"))
+            return None
+        async with self._sessions.begin() as session:
+            await store.set_reference_state(session, claim.target, ReferenceState.GONE)
+            await store.store_reference(
+                session,
+                user_id=claim.user_id,
+                tenant_id=claim.tenant_id,
+                conversation_id=conversation,
+                service_url=service_url,
+                reference=reference,
+            )
+            await store.retarget_pending(session, claim.target, conversation)
+        self.stats.recreated += 1
+        log.info("outbox: re-created the 1:1 chat of user %d", claim.user_id)
+        return replace(claim, target=conversation, service_url=service_url, reference=reference)
+
+    async def _record(self, claim: store.Claim, delivery: Delivery) -> None:
+        """Release the lease with the outcome, in one transaction; wake the other workers."""
+        outcome = delivery.outcome
+        reason = _reason(delivery)
+        async with self._sessions.begin() as session:
+            if outcome is Outcome.SENT:
+                owned = await store.mark_sent(session, claim, delivery.activity_id)
+                self.stats.sent += 1
+            elif outcome is Outcome.THROTTLED:
+                delay = await record_throttle(
+                    session, claim.tenant_id, claim.target, delivery.retry_after
+                )
+                owned = await store.reschedule(
+                    session, claim, delay=delay, count_attempt=False, error=reason
+                )
+                self.stats.throttled += 1
+            elif outcome is Outcome.TRANSIENT and claim.attempts + 1 < self._max_attempts:
+                owned = await store.reschedule(
+                    session,
+                    claim,
+                    delay=transient_backoff(claim.attempts + 1),
+                    count_attempt=True,
+                    error=reason,
+                )
+                self.stats.retried += 1
+            elif outcome in (Outcome.BLOCKED, Outcome.UNINSTALLED):
+                state = ReferenceState(str(outcome))
+                await store.set_reference_state(session, claim.target, state)
+                owned = await store.cancel_pending(session, claim.target, reason) > 0
+                self.stats.cancelled += 1
+            else:
+                if outcome is Outcome.TRANSIENT:
+                    reason = f"gave up after {claim.attempts + 1} attempts: {reason}"
+                owned = await store.finish(session, claim, OutboxState.FAILED, reason)
+                self.stats.failed += 1
+            await session.execute(select(func.pg_notify(CHANNEL, "")))
+        if not owned:
+            self.stats.lost_leases += 1
+            log.warning("outbox: row %d's lease ran out before its outcome was stored", claim.id)
+
+
+def _reason(delivery: Delivery) -> str:
+    parts = [str(delivery.outcome)]
+    if delivery.status is not None:
+        parts.append(str(delivery.status))
+    if delivery.code:
+        parts.append(delivery.code)
+    if delivery.detail:
+        parts.append(delivery.detail)
+    return " ".join(parts)
+
+
+def setup_outbox(app: web.Application) -> None:
+    """Run one outbox worker for the app's lifetime (needs the Teams gateway under its key)."""
+    app.cleanup_ctx.append(_outbox_ctx)
+
+
+async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
+    from tickets.app import plain_dsn
+
+    settings = app[keys.SETTINGS]
+    worker = OutboxWorker(
+        app[keys.SESSIONMAKER],
+        app[keys.TEAMS_GATEWAY],
+        dsn=plain_dsn(settings.DATABASE_URL or ""),
+        base_url=settings.base_url,
+        default_locale=settings.DEFAULT_LOCALE,
+    )
+    app[keys.OUTBOX] = worker
+    app[keys.TASKS]["outbox"] = worker
+    await worker.start()
+    yield
+    await worker.stop()

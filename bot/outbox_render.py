@@ -1,0 +1,123 @@
+"""Turn one outbox row into what Teams is sent: an agent-reply card, a ticket card, a line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import cards
+from bot.gateway import OutgoingMessage
+from cards.text import t
+from db import repo
+from db.models import OutboxItem, OutboxState, Ticket, User
+from db.outbox import Claim
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message to send (or, with `activity_id`, to put in place of that one), or a skip."""
+
+    message: OutgoingMessage | None = None
+    activity_id: str | None = None
+    # Plain text with a link to the web page, for when Teams finds the message too large.
+    fallback: str | None = None
+    skip: str | None = None
+
+
+async def render(
+    session: AsyncSession, claim: Claim, *, default_locale: str, base_url: str
+) -> Rendered:
+    """Render a claimed row in its user's locale (reads the ticket for card updates)."""
+    user_locale = await session.scalar(select(User.locale).where(User.id == claim.user_id))
+    locale = user_locale or default_locale
+    payload = claim.payload
+    ticket_id = int(payload.get("ticket_id") or claim.ticket_id or 0)
+    link = f"{base_url}/tickets/{ticket_id}"
+    if claim.kind == "agent_message":
+        card = cards.agent_reply_card(
+            ticket_id,
+            str(payload.get("title") or ""),
+            str(payload.get("author") or ""),
+            str(payload.get("content") or ""),
+            locale,
+            sent_at=_when(payload.get("created_at")),
+        )
+        fallback = (
+            f"{t('reply.title', locale, id=ticket_id)} — "
+            f"{t('reply.from', locale, agent=payload.get('author') or '')}: {link}"
+        )
+        return Rendered(message=OutgoingMessage(card=card), fallback=fallback)
+    if claim.kind == "status_line":
+        event = str(payload.get("event") or "")
+        line = cards.status_line(
+            ticket_id,
+            str(payload.get("title") or ""),
+            str(payload.get("status") or ""),
+            locale,
+            reopened=event == "reopened",
+        )
+        return Rendered(message=OutgoingMessage(text=line), fallback=f"{line} {link}")
+    if claim.kind == "card_update":
+        return await _card_update(session, claim, ticket_id, locale)
+    return Rendered(skip=f"unknown outbox kind {claim.kind!r}")
+
+
+async def _card_update(
+    session: AsyncSession, claim: Claim, ticket_id: int, locale: str
+) -> Rendered:
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None:
+        return Rendered(skip="ticket deleted")
+    if not ticket.teams_card_activity_id or ticket.teams_card_conversation_id != claim.target:
+        return Rendered(skip="no ticket card in this conversation")
+    newer = await session.scalar(
+        select(
+            exists().where(
+                OutboxItem.target == claim.target,
+                OutboxItem.kind == "card_update",
+                OutboxItem.ticket_id == ticket_id,
+                OutboxItem.state == OutboxState.PENDING,
+                OutboxItem.id > claim.id,
+            )
+        )
+    )
+    if newer:
+        # The later update renders the same current state: one PUT is enough.
+        return Rendered(skip="superseded by a later card update")
+    messages, _events = await repo.timeline(session, ticket_id, after_id=0, limit=500)
+    view = cards.TicketView(
+        id=ticket.id,
+        title=ticket.title,
+        status=str(ticket.status),
+        assignee=ticket.assignee_name,
+        sector=ticket.sector,
+        complexity=ticket.complexity,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        messages=[
+            cards.CardMessage(
+                direction=str(message.direction),
+                author=message.author,
+                content=message.content,
+                created_at=message.created_at,
+            )
+            for message in messages
+        ],
+        beneficiary_name=ticket.beneficiary_name,
+    )
+    card = cards.ticket_card(view, locale)
+    return Rendered(message=OutgoingMessage(card=card), activity_id=ticket.teams_card_activity_id)
+
+
+def _when(raw: Any) -> datetime | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

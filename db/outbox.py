@@ -1,0 +1,332 @@
+"""Repository functions of the Teams outbox: claim due rows, release them with an outcome.
+
+A claim is a lease (``claimed_until``/``claimed_by``): the claiming transaction commits at once
+so no connection is held while Teams answers, and a crashed process's rows become claimable
+again when the lease runs out. Only the oldest pending row of a conversation is ever claimable,
+so one conversation never has two deliveries in flight and its messages keep their order.
+Every function takes the session and never commits: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from db.models import (
+    OutboxItem,
+    OutboxState,
+    ReferenceState,
+    TeamsConversationRef,
+    TeamsSend,
+    Throttle,
+)
+
+
+def tenant_key(tenant_id: str) -> str:
+    """Name the throttle/send-log key of a tenant."""
+    return f"tenant:{tenant_id}"
+
+
+def conversation_key(conversation_id: str) -> str:
+    """Name the throttle/send-log key of a conversation."""
+    return f"conv:{conversation_id}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One leased outbox row with the conversation reference to deliver it through."""
+
+    id: int
+    user_id: int
+    ticket_id: int | None
+    target: str
+    kind: str
+    payload: Mapping[str, Any]
+    attempts: int
+    created_at: datetime
+    worker: str
+    tenant_id: str
+    service_url: str
+    reference: Mapping[str, Any]
+
+
+async def claim_due(session: AsyncSession, *, worker: str, limit: int, lease: float) -> list[Claim]:
+    """Lease up to `limit` due rows, each the oldest pending row of its conversation.
+
+    Rows of throttled tenants or conversations, of inactive references, or under someone
+    else's live lease are left alone; locked rows are skipped, not waited for.
+    """
+    earlier = aliased(OutboxItem)
+    ref = TeamsConversationRef
+    now = func.now()
+    picked = (
+        select(OutboxItem.id)
+        .join(
+            ref, and_(ref.conversation_id == OutboxItem.target, ref.state == ReferenceState.ACTIVE)
+        )
+        .where(
+            OutboxItem.state == OutboxState.PENDING,
+            OutboxItem.next_attempt_at <= now,
+            or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),
+            ~exists().where(
+                earlier.target == OutboxItem.target,
+                earlier.state == OutboxState.PENDING,
+                earlier.id < OutboxItem.id,
+            ),
+            ~exists().where(
+                Throttle.key.in_(
+                    [
+                        literal("tenant:") + ref.tenant_id,
+                        literal("conv:") + OutboxItem.target,
+                    ]
+                ),
+                Throttle.throttled_until > now,
+            ),
+        )
+        .order_by(OutboxItem.id)
+        .limit(limit)
+        .with_for_update(of=OutboxItem, skip_locked=True)
+        .cte("picked")
+    )
+    result = await session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == picked.c.id)
+        .values(claimed_until=now + timedelta(seconds=lease), claimed_by=worker)
+        .returning(OutboxItem)
+        .execution_options(synchronize_session=False)
+    )
+    items = sorted(result.scalars().all(), key=lambda item: item.id)
+    if not items:
+        return []
+    refs = await session.execute(
+        select(ref).where(ref.conversation_id.in_({item.target for item in items}))
+    )
+    by_conversation = {row.conversation_id: row for row in refs.scalars()}
+    claims = []
+    for item in items:
+        reference = by_conversation[item.target]
+        claims.append(
+            Claim(
+                id=item.id,
+                user_id=item.user_id,
+                ticket_id=item.ticket_id,
+                target=item.target,
+                kind=item.kind,
+                payload=item.payload,
+                attempts=item.attempts,
+                created_at=item.created_at,
+                worker=worker,
+                tenant_id=reference.tenant_id,
+                service_url=reference.service_url,
+                reference=reference.reference,
+            )
+        )
+    return claims
+
+
+def _owned(claim: Claim) -> Any:
+    return and_(OutboxItem.id == claim.id, OutboxItem.claimed_by == claim.worker)
+
+
+_RELEASED = {"claimed_until": None, "claimed_by": None}
+
+
+async def mark_sent(session: AsyncSession, claim: Claim, activity_id: str | None) -> bool:
+    """Record a delivery Teams accepted; False when the lease had been lost meanwhile."""
+    result = await session.execute(
+        update(OutboxItem)
+        .where(_owned(claim))
+        .values(
+            state=OutboxState.SENT,
+            activity_id=activity_id,
+            sent_at=func.now(),
+            attempts=OutboxItem.attempts + 1,
+            last_error=None,
+            **_RELEASED,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def reschedule(
+    session: AsyncSession,
+    claim: Claim,
+    *,
+    delay: float,
+    count_attempt: bool,
+    error: str | None = None,
+) -> bool:
+    """Put a claimed row back, due after `delay` seconds (an attempt is counted if asked)."""
+    values: dict[str, Any] = {
+        "next_attempt_at": func.now() + timedelta(seconds=max(delay, 0.0)),
+        **_RELEASED,
+    }
+    if count_attempt:
+        values["attempts"] = OutboxItem.attempts + 1
+    if error is not None:
+        values["last_error"] = error[:2000]
+    result = await session.execute(update(OutboxItem).where(_owned(claim)).values(**values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def finish(
+    session: AsyncSession, claim: Claim, state: OutboxState, reason: str, *, attempt: bool = True
+) -> bool:
+    """Park a claimed row for good (failed or cancelled) with the reason."""
+    values: dict[str, Any] = {"state": state, "last_error": reason[:2000], **_RELEASED}
+    if attempt:
+        values["attempts"] = OutboxItem.attempts + 1
+    result = await session.execute(update(OutboxItem).where(_owned(claim)).values(**values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def cancel_pending(session: AsyncSession, target: str, reason: str) -> int:
+    """Cancel every pending row of a conversation; return how many."""
+    result = await session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.target == target, OutboxItem.state == OutboxState.PENDING)
+        .values(state=OutboxState.CANCELLED, last_error=reason[:2000], **_RELEASED)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def retarget_pending(session: AsyncSession, old: str, new: str) -> int:
+    """Move a conversation's pending rows to the conversation that replaced it."""
+    result = await session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.target == old, OutboxItem.state == OutboxState.PENDING)
+        .values(target=new)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def set_reference_state(
+    session: AsyncSession, conversation_id: str, state: ReferenceState
+) -> None:
+    """Mark whether the bot may still write to a conversation."""
+    await session.execute(
+        update(TeamsConversationRef)
+        .where(TeamsConversationRef.conversation_id == conversation_id)
+        .values(state=state, updated_at=func.now())
+    )
+
+
+async def store_reference(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    tenant_id: str,
+    conversation_id: str,
+    service_url: str,
+    reference: Mapping[str, Any],
+) -> None:
+    """Insert or refresh an active conversation reference."""
+    values = {
+        "user_id": user_id,
+        "tenant_id": tenant_id,
+        "conversation_id": conversation_id,
+        "service_url": service_url,
+        "reference": dict(reference),
+        "state": ReferenceState.ACTIVE,
+    }
+    statement = insert(TeamsConversationRef).values(**values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[TeamsConversationRef.conversation_id],
+            set_={
+                "service_url": statement.excluded.service_url,
+                "reference": statement.excluded.reference,
+                "state": statement.excluded.state,
+                "updated_at": func.now(),
+            },
+        )
+    )
+
+
+# ---- throttle and send log ----------------------------------------------------------------
+
+
+async def throttle_strikes(session: AsyncSession, key: str, *, forget_after: float) -> int:
+    """Count this key's recent 429s (0 when the last one ended over `forget_after` s ago)."""
+    result = await session.execute(
+        select(Throttle.strikes, Throttle.throttled_until, func.now()).where(Throttle.key == key)
+    )
+    row = result.one_or_none()
+    if row is None:
+        return 0
+    strikes, until, now = row
+    return 0 if until < now - timedelta(seconds=forget_after) else int(strikes)
+
+
+async def set_throttle(
+    session: AsyncSession, keys: Iterable[str], *, delay: float, strikes: int
+) -> None:
+    """Forbid sends on these keys for `delay` seconds (never shortening a longer ban)."""
+    until = func.now() + timedelta(seconds=delay)
+    statement = insert(Throttle).values(
+        [{"key": key, "throttled_until": until, "strikes": strikes} for key in keys]
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Throttle.key],
+            set_={
+                "throttled_until": func.greatest(
+                    Throttle.throttled_until, statement.excluded.throttled_until
+                ),
+                "strikes": statement.excluded.strikes,
+            },
+        )
+    )
+
+
+async def throttled_until(session: AsyncSession, keys: Sequence[str]) -> datetime | None:
+    """Return the latest 'do not send before' among these keys, if any."""
+    return await session.scalar(
+        select(func.max(Throttle.throttled_until)).where(Throttle.key.in_(keys))
+    )
+
+
+async def lock_key(session: AsyncSession, key: str) -> None:
+    """Serialize send-log reservations on `key` across processes until the transaction ends."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
+async def statement_time(session: AsyncSession) -> datetime:
+    """Read the database clock (the send log's time base)."""
+    value: datetime | None = await session.scalar(select(func.statement_timestamp()))
+    assert value is not None
+    return value
+
+
+async def nth_latest_send(
+    session: AsyncSession, key: str, *, since: datetime, n: int
+) -> datetime | None:
+    """Return the `n`-th most recent send on `key` after `since`, if there are that many."""
+    return await session.scalar(
+        select(TeamsSend.sent_at)
+        .where(TeamsSend.key == key, TeamsSend.sent_at > since)
+        .order_by(TeamsSend.sent_at.desc())
+        .offset(n - 1)
+        .limit(1)
+    )
+
+
+async def log_sends(session: AsyncSession, keys: Iterable[str], at: datetime) -> None:
+    """Record one request to Teams under each key."""
+    session.add_all(TeamsSend(key=key, sent_at=at) for key in keys)
+    await session.flush()
+
+
+async def prune_sends(session: AsyncSession, *, older_than: float) -> int:
+    """Forget send-log entries no limit window can still see."""
+    result = await session.execute(
+        delete(TeamsSend).where(TeamsSend.sent_at < func.now() - timedelta(seconds=older_than))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
