@@ -1,7 +1,47 @@
-"""Browser routes (filled in by the web area)."""
+"""Assemble the browser front door: rendering, middlewares, pages, API, /ws and Microsoft login."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from tickets import keys
+from web import keys as web_keys
+from web.api import setup_api
+from web.auth import setup_auth
+from web.errors import error_middleware, security_headers
+from web.microsoft import MicrosoftLogin
+from web.pages import setup_pages
+from web.passwords import Passwords
+from web.render import STATIC, setup_rendering
+from web.sessions import on_prepare, session_middleware
+from web.ws import setup_ws
+
 
 def setup_web(app: web.Application) -> None:
-    """Register the web area routes."""
+    """Register the web area: its resources, middlewares and routes."""
+    setup_rendering(app)
+    # The error boundary wraps the session layer, so a CSRF refusal renders as a 403 page.
+    app.middlewares.extend([error_middleware, session_middleware])
+    app.on_response_prepare.append(on_prepare)
+    app.on_response_prepare.append(security_headers)
+    app.cleanup_ctx.append(_accounts)
+    setup_auth(app)
+    setup_pages(app)
+    setup_api(app)
+    setup_ws(app)
+    app.router.add_static("/static/", STATIC, name="static", append_version=False)
+
+
+async def _accounts(app: web.Application) -> AsyncIterator[None]:
+    # Hashing the dummy password takes tens of milliseconds: keep it off the event loop.
+    app[web_keys.PASSWORDS] = await asyncio.to_thread(Passwords)
+    login: MicrosoftLogin | None = None
+    if app[keys.SETTINGS].microsoft_login_enabled:
+        login = MicrosoftLogin(app[keys.SETTINGS])
+        app[web_keys.MICROSOFT] = login
+    yield
+    if login is not None:
+        login.close()

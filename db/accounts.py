@@ -1,0 +1,181 @@
+"""Repository functions for accounts: users, browser sessions and failed sign-ins.
+
+Every function takes the session and never commits: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import LoginAttempt, User, WebSession
+
+
+async def create_password_user(
+    session: AsyncSession, *, email: str, name: str, password_hash: str, locale: str | None
+) -> User | None:
+    """Insert a password account; None when the e-mail is already taken."""
+    result = await session.execute(
+        insert(User)
+        .values(email=email, display_name=name, password_hash=password_hash, locale=locale)
+        .on_conflict_do_nothing()
+        .returning(User.id)
+    )
+    user_id = result.scalar_one_or_none()
+    if user_id is None:
+        return None
+    return await session.get(User, user_id)
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    """Find a user by e-mail, case-insensitively."""
+    result = await session.execute(select(User).where(func.lower(User.email) == email.lower()))
+    return result.scalar_one_or_none()
+
+
+async def set_password_hash(session: AsyncSession, user_id: int, password_hash: str) -> None:
+    """Store a new hash (after a re-hash with current parameters)."""
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(password_hash=password_hash, updated_at=func.now())
+    )
+
+
+async def set_locale(session: AsyncSession, user_id: int, locale: str | None) -> None:
+    """Store the user's language choice."""
+    await session.execute(
+        update(User).where(User.id == user_id).values(locale=locale, updated_at=func.now())
+    )
+
+
+async def link_entra(session: AsyncSession, user_id: int, *, oid: str, tid: str) -> bool:
+    """Attach an Entra identity to the user; False when another user already holds it."""
+    holder = await session.execute(
+        select(User.id).where(User.entra_oid == oid, User.entra_tid == tid)
+    )
+    holder_id = holder.scalar_one_or_none()
+    if holder_id is not None:
+        return holder_id == user_id
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(entra_oid=oid, entra_tid=tid, updated_at=func.now())
+    )
+    return True
+
+
+# ---- browser sessions ---------------------------------------------------------------------
+
+
+async def create_session(
+    session: AsyncSession,
+    *,
+    session_id: str,
+    csrf_token: str,
+    user_id: int | None,
+    expires_at: datetime,
+    data: dict[str, Any] | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> WebSession:
+    """Insert a browser session row."""
+    row = WebSession(
+        id=session_id,
+        csrf_token=csrf_token,
+        user_id=user_id,
+        expires_at=expires_at,
+        data=data or {},
+        ip=ip,
+        user_agent=(user_agent or "")[:400] or None,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def live_session(
+    session: AsyncSession, session_id: str, now: datetime
+) -> tuple[WebSession, User | None] | None:
+    """Load an unexpired, unrevoked session and its user."""
+    result = await session.execute(
+        select(WebSession, User)
+        .outerjoin(User, User.id == WebSession.user_id)
+        .where(
+            WebSession.id == session_id,
+            WebSession.revoked_at.is_(None),
+            WebSession.expires_at > now,
+        )
+    )
+    row = result.first()
+    if row is None:
+        return None
+    return row[0], row[1]
+
+
+async def touch_session(
+    session: AsyncSession, session_id: str, *, now: datetime, expires_at: datetime
+) -> None:
+    """Slide the session's expiry forward."""
+    await session.execute(
+        update(WebSession)
+        .where(WebSession.id == session_id)
+        .values(last_seen_at=now, expires_at=expires_at)
+    )
+
+
+async def set_session_data(session: AsyncSession, session_id: str, data: dict[str, Any]) -> None:
+    """Replace the session's data (Microsoft flow state, anonymous locale)."""
+    await session.execute(update(WebSession).where(WebSession.id == session_id).values(data=data))
+
+
+async def revoke_session(session: AsyncSession, session_id: str, now: datetime) -> None:
+    """End one session on the server."""
+    await session.execute(
+        update(WebSession).where(WebSession.id == session_id).values(revoked_at=now)
+    )
+
+
+async def revoke_user_sessions(session: AsyncSession, user_id: int, now: datetime) -> int:
+    """End every session of a user (sign out everywhere); return how many."""
+    result = await session.execute(
+        update(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def purge_expired(session: AsyncSession, now: datetime, keep: timedelta) -> None:
+    """Delete sessions and failed sign-ins that no longer matter."""
+    await session.execute(delete(WebSession).where(WebSession.expires_at < now - keep))
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - keep))
+
+
+# ---- throttling ---------------------------------------------------------------------------
+
+
+async def count_failures(session: AsyncSession, key: str, since: datetime) -> int:
+    """Count failed sign-ins for a key (an account or an address) since a moment."""
+    total = await session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.key == key, LoginAttempt.attempted_at > since)
+    )
+    return int(total or 0)
+
+
+async def record_failure(session: AsyncSession, *keys: str) -> None:
+    """Remember a failed sign-in under each key."""
+    for key in keys:
+        session.add(LoginAttempt(key=key[:400]))
+    await session.flush()
+
+
+async def clear_failures(session: AsyncSession, key: str) -> None:
+    """Forget an account's failures after a successful sign-in."""
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.key == key))

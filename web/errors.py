@@ -1,0 +1,105 @@
+"""The web area's error boundary: a page per status (JSON under /api/), never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from urllib.parse import quote
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from tickets import i18n, keys
+from web.render import locale_of, render
+from web.sessions import is_foreign
+
+log = logging.getLogger(__name__)
+
+JSON_ERRORS = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "too_many_requests",
+    500: "internal",
+    503: "unavailable",
+}
+KNOWN_PAGES = frozenset({400, 401, 403, 404, 405, 413, 429, 500, 503})
+
+
+def login_url(next_path: str) -> str:
+    """Build the sign-in address that comes back to `next_path`."""
+    return f"/login?next={quote(next_path, safe='/')}"
+
+
+def error_response(
+    request: web.Request, status: int, *, error_id: str | None = None
+) -> web.Response:
+    """Answer an error in the surface's format: JSON for the API, a page otherwise."""
+    if request.path.startswith("/api/"):
+        body: dict[str, str] = {"error": JSON_ERRORS.get(status, "error")}
+        if error_id:
+            body["errorId"] = error_id
+        return web.json_response(body, status=status)
+    if status == 401:
+        return web.Response(status=303, headers={"Location": login_url(request.path_qs)})
+    shown = status if status in KNOWN_PAGES else (500 if status >= 500 else 400)
+    locale = locale_of(request)
+    return render(
+        request,
+        "error.html",
+        {
+            "status": status,
+            "message": i18n.t(locale, f"error.{shown}"),
+            "error_id": error_id,
+        },
+        status=status,
+    )
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn HTTP errors and crashes of the web area into styled answers."""
+    if is_foreign(request.path):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error_response(request, exc.status)
+    except Exception:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("web error %s on %s %s", error_id, request.method, request.path)
+        try:
+            return error_response(request, 500, error_id=error_id)
+        except Exception:  # the error page itself failed (database gone, ...)
+            log.exception("error page for %s failed", error_id)
+            return web.Response(status=500, text=f"Internal error ({error_id})")
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Add the headers that keep pages from being framed, sniffed or injected into."""
+    if is_foreign(request.path) and not request.path.startswith("/static/"):
+        return
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if request.path.startswith("/static/"):
+        if request.query.get("v"):
+            headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return
+    settings = request.app[keys.SETTINGS]
+    form_action = "'self'"
+    if settings.microsoft_login_enabled:
+        # Linking Microsoft posts a form that redirects to the identity provider.
+        form_action += f" {settings.MICROSOFT_AUTHORITY_HOST}"
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self'; form-action {form_action}; base-uri 'none'; object-src 'none'; "
+        "frame-ancestors 'self' https://teams.microsoft.com https://*.teams.microsoft.com "
+        "https://*.cloud.microsoft https://*.office.com",
+    )

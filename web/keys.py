@@ -1,0 +1,15 @@
+"""Typed application keys of the web area (kept here so the core never imports `web`)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from web.microsoft import MicrosoftLogin
+from web.passwords import Passwords
+
+PASSWORDS = web.AppKey("web_passwords", Passwords)
+# Present only when the Microsoft login is configured.
+MICROSOFT = web.AppKey("web_microsoft", MicrosoftLogin)
+# Every open /ws socket, so shutdown can close them with 1001 (going away).
+SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("web_sockets")
+STATIC_VERSION = web.AppKey("web_static_version", str)

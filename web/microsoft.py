@@ -1,0 +1,102 @@
+"""Microsoft (Entra) sign-in with msal's auth-code flow: PKCE, state and nonce checked by msal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import msal
+import requests
+
+from tickets.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class MicrosoftLoginFailed(Exception):
+    """The identity provider refused, the flow did not match, or the answer was unusable."""
+
+
+@dataclass(frozen=True)
+class EntraIdentity:
+    """Who signed in: the Entra object id and tenant identify the person."""
+
+    oid: str
+    tid: str
+    name: str | None
+    email: str | None
+
+
+class MicrosoftLogin:
+    """Start and finish the auth-code flow; msal's blocking HTTP runs in worker threads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._client_id = settings.MICROSOFT_CLIENT_ID
+        self._secret = settings.MICROSOFT_CLIENT_SECRET.get_secret_value()
+        self.authority = f"{settings.MICROSOFT_AUTHORITY_HOST}/{settings.MICROSOFT_TENANT_ID}"
+        self._http = requests.Session()
+        # Discovery documents only (msal keeps no tokens here): later logins skip the fetch.
+        self._http_cache: dict[Any, Any] = {}
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self._http.close()
+
+    def _app(self) -> msal.ConfidentialClientApplication:
+        # A fresh token cache per login: we only want the identity, and a shared cache
+        # would keep every user's tokens in memory for the life of the process.
+        return msal.ConfidentialClientApplication(
+            self._client_id,
+            client_credential=self._secret,
+            authority=self.authority,
+            http_client=self._http,
+            http_cache=self._http_cache,
+            token_cache=msal.TokenCache(),
+            instance_discovery=False,
+        )
+
+    async def start(self, redirect_uri: str) -> dict[str, Any]:
+        """Begin a flow; keep the returned dict in the session and send the user to auth_uri."""
+        try:
+            return await asyncio.to_thread(self._start, redirect_uri)
+        except (ValueError, requests.RequestException) as exc:
+            log.warning("Microsoft login could not start: %s", exc)
+            raise MicrosoftLoginFailed("start") from exc
+
+    def _start(self, redirect_uri: str) -> dict[str, Any]:
+        flow: dict[str, Any] = self._app().initiate_auth_code_flow(
+            scopes=[], redirect_uri=redirect_uri, prompt="select_account"
+        )
+        return flow
+
+    async def finish(self, flow: dict[str, Any], answer: dict[str, str]) -> EntraIdentity:
+        """Redeem the code of the callback for an id token and return the identity in it."""
+        try:
+            result = await asyncio.to_thread(self._finish, flow, answer)
+        except (ValueError, requests.RequestException) as exc:
+            # msal raises ValueError for a state mismatch and for a bad id token (nonce, aud).
+            log.warning("Microsoft login refused: %s", exc)
+            raise MicrosoftLoginFailed("flow") from exc
+        if "error" in result:
+            log.warning(
+                "Microsoft login error: %s %s", result.get("error"), result.get("error_description")
+            )
+            raise MicrosoftLoginFailed(str(result.get("error")))
+        claims = result.get("id_token_claims") or {}
+        oid, tid = claims.get("oid"), claims.get("tid")
+        if not isinstance(oid, str) or not isinstance(tid, str) or not oid or not tid:
+            raise MicrosoftLoginFailed("no oid/tid in the id token")
+        email = claims.get("email") or claims.get("preferred_username")
+        name = claims.get("name")
+        return EntraIdentity(
+            oid=oid,
+            tid=tid,
+            name=str(name)[:200] if name else None,
+            email=str(email)[:320] if email and "@" in str(email) else None,
+        )
+
+    def _finish(self, flow: dict[str, Any], answer: dict[str, str]) -> dict[str, Any]:
+        result: dict[str, Any] = self._app().acquire_token_by_auth_code_flow(flow, answer)
+        return result

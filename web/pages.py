@@ -1,0 +1,190 @@
+"""Server-rendered pages: ticket list, new-ticket form, ticket conversation, static pages."""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+from aiohttp import web
+
+from db.models import Origin, User
+from tickets import i18n, keys
+from tickets.forms import FIELDS, FormInvalid, validate_message, validate_ticket_form
+from tickets.service import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound
+from web import sessions
+from web.http import field, path_id, redirect
+from web.render import json_script, locale_of, render
+
+PAGE_SIZE = 20
+FILTERS = ("all", "open", "resolved")
+
+
+def setup_pages(app: web.Application) -> None:
+    """Register the page routes."""
+    app.router.add_get("/", ticket_list)
+    app.router.add_get("/tickets/new", new_ticket_page)
+    app.router.add_post("/tickets/new", new_ticket_submit)
+    app.router.add_get(r"/tickets/{id:\d{1,20}}", ticket_page)
+    app.router.add_post(r"/tickets/{id:\d{1,20}}", ticket_reply)
+    app.router.add_get("/privacy", privacy)
+    app.router.add_get("/terms", terms)
+
+
+def _signed_in(request: web.Request) -> User:
+    user = sessions.current_user(request)
+    if user is None:
+        raise web.HTTPUnauthorized()
+    return user
+
+
+async def ticket_list(request: web.Request) -> web.Response:
+    """List the user's tickets with status, assignee and last activity, filtered."""
+    user = _signed_in(request)
+    status = request.query.get("status", "all")
+    if status not in FILTERS:
+        status = "all"
+    try:
+        page = max(1, min(int(request.query.get("page", "1")), 10_000))
+    except ValueError:
+        page = 1
+    tickets, total = await request.app[keys.SERVICE].list_tickets(
+        user.id, status=status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    return render(
+        request,
+        "list.html",
+        {
+            "tickets": tickets,
+            "total": total,
+            "status": status,
+            "filters": FILTERS,
+            "page": page,
+            "pages": pages,
+            "nav": "tickets",
+        },
+    )
+
+
+def _form(
+    request: web.Request,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    banner: str | None = None,
+    status: int = 200,
+) -> web.Response:
+    settings = request.app[keys.SETTINGS]
+    return render(
+        request,
+        "new.html",
+        {
+            "values": values,
+            "errors": errors,
+            "banner": banner,
+            "complexities": settings.TICKET_COMPLEXITIES,
+            "sectors": settings.TICKET_SECTORS,
+            "idempotency_key": values.get("idempotency_key") or uuid.uuid4().hex,
+            "nav": "new",
+        },
+        status=status,
+    )
+
+
+async def new_ticket_page(request: web.Request) -> web.Response:
+    """Show the empty ticket form."""
+    _signed_in(request)
+    return _form(request, values={}, errors={})
+
+
+async def new_ticket_submit(request: web.Request) -> web.Response:
+    """Validate and open the ticket; on any problem show the form again with what was typed."""
+    user = _signed_in(request)
+    settings = request.app[keys.SETTINGS]
+    form = await request.post()
+    raw = {name: field(form, name) for name in FIELDS}
+    key = field(form, "idempotency_key", 64) or None
+    values = {**raw, "idempotency_key": key or ""}
+    try:
+        ticket_form = validate_ticket_form(
+            raw, complexities=settings.TICKET_COMPLEXITIES, sectors=settings.TICKET_SECTORS
+        )
+    except FormInvalid as exc:
+        return _form(request, values=values, errors=exc.errors, status=422)
+    locale = locale_of(request)
+    try:
+        ticket = await request.app[keys.SERVICE].open_ticket(
+            user.id,
+            ticket_form,
+            origin=Origin.WEB,
+            idempotency_key=f"web:{user.id}:{key}" if key else None,
+        )
+    except HelpdeskUnavailable:
+        banner = i18n.t(locale, "err.helpdesk_unavailable")
+        return _form(request, values=values, errors={}, banner=banner, status=503)
+    except HelpdeskRejected as exc:
+        banner = i18n.t(locale, "err.helpdesk_rejected", reason=exc.message)
+        return _form(request, values=values, errors={}, banner=banner, status=502)
+    return redirect(f"/tickets/{ticket.id}")
+
+
+async def ticket_page(request: web.Request) -> web.Response:
+    """Show the ticket's conversation; the page script keeps it live over /ws."""
+    user = _signed_in(request)
+    ticket_id = path_id(request)
+    service = request.app[keys.SERVICE]
+    try:
+        ticket = await service.get_ticket(user.id, ticket_id)
+        items = await service.timeline(user.id, ticket_id)
+    except TicketNotFound:
+        raise web.HTTPNotFound() from None
+    locale = locale_of(request)
+    last_id = items[-1].id if items else 0
+    return render(
+        request,
+        "ticket.html",
+        {
+            "ticket": ticket,
+            "items": items,
+            "last_id": last_id,
+            "error": request.query.get("error"),
+            "client": json_script(
+                {
+                    "ticketId": ticket.id,
+                    "lastId": last_id,
+                    "locale": locale,
+                    "status": ticket.status,
+                    "strings": i18n.client_catalog(locale),
+                }
+            ),
+            "nav": "tickets",
+        },
+    )
+
+
+async def ticket_reply(request: web.Request) -> web.Response:
+    """Post a message from the composer when scripts are off (the script uses the API)."""
+    user = _signed_in(request)
+    ticket_id = path_id(request)
+    form = await request.post()
+    service = request.app[keys.SERVICE]
+    try:
+        content = validate_message(field(form, "content", 20000))
+        await service.post_message(user.id, ticket_id, content, origin=Origin.WEB)
+    except TicketNotFound:
+        raise web.HTTPNotFound() from None
+    except FormInvalid as exc:
+        return redirect(f"/tickets/{ticket_id}?error={next(iter(exc.errors.values()))}")
+    except (HelpdeskUnavailable, HelpdeskRejected):
+        return redirect(f"/tickets/{ticket_id}?error=helpdesk_unavailable")
+    return redirect(f"/tickets/{ticket_id}#composer")
+
+
+async def privacy(request: web.Request) -> web.Response:
+    """Show the privacy statement (the Teams manifest links here)."""
+    return render(request, "static_page.html", {"key": "privacy"})
+
+
+async def terms(request: web.Request) -> web.Response:
+    """Show the terms of use (the Teams manifest links here)."""
+    return render(request, "static_page.html", {"key": "terms"})

@@ -1,0 +1,172 @@
+// Live ticket conversation: renders timeline items arriving over /ws, resumes after drops.
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("chat-data").textContent);
+  var S = data.strings;
+  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  var list = document.getElementById("timeline");
+  var live = document.getElementById("live");
+  var form = document.getElementById("composer");
+  var box = document.getElementById("content");
+  var errorLine = document.getElementById("composer-error");
+  var seen = new Set();
+  var lastId = data.lastId;
+  var socket = null;
+  var attempt = 0;
+  var stopped = false;
+
+  list.querySelectorAll("[data-id]").forEach(function (node) {
+    seen.add(Number(node.getAttribute("data-id")));
+  });
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function t(key, values) {
+    var text = S[key] || key;
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.split("{" + name + "}").join(values[name]);
+    });
+    return text;
+  }
+
+  function eventLine(item) {
+    var key = S["event." + item.kind] ? "event." + item.kind : "event.other";
+    return t(key, { assignee: (item.data && item.data.assignee) || "" });
+  }
+
+  function time(iso) {
+    var node = el("time", null, window.tftFormatTime ? window.tftFormatTime(iso) : iso);
+    node.setAttribute("datetime", iso);
+    return node;
+  }
+
+  function render(item) {
+    var node;
+    if (item.direction === "system") {
+      node = el("li", "sys");
+      node.appendChild(el("span", null, eventLine(item)));
+      node.appendChild(document.createTextNode(" · "));
+      node.appendChild(time(item.createdAt));
+    } else {
+      var mine = item.direction === "requester";
+      node = el("li", "msg " + (mine ? "mine" : "theirs"));
+      var bubble = el("div", "bubble");
+      bubble.appendChild(el("p", "who", mine ? S["ticket.you"] : (item.author || S["ticket.agent"])));
+      bubble.appendChild(el("p", "text", item.content));
+      var at = el("p", "at");
+      at.appendChild(time(item.createdAt));
+      bubble.appendChild(at);
+      node.appendChild(bubble);
+    }
+    node.setAttribute("data-id", String(item.id));
+    return node;
+  }
+
+  // Insert in id order and never twice: the API answer and the socket may both bring an item.
+  function add(item) {
+    if (seen.has(item.id)) { return; }
+    seen.add(item.id);
+    var node = render(item);
+    var nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    var after = null;
+    var children = list.children;
+    for (var i = children.length - 1; i >= 0; i--) {
+      if (Number(children[i].getAttribute("data-id")) < item.id) { after = children[i]; break; }
+    }
+    if (after) { after.after(node); } else { list.prepend(node); }
+    if (item.id > lastId) { lastId = item.id; }
+    if (nearBottom || item.direction === "requester") { list.scrollTop = list.scrollHeight; }
+  }
+
+  function showTicket(ticket) {
+    var badge = document.querySelector("#ticket-status .badge");
+    if (badge) {
+      badge.className = "badge s-" + ticket.status;
+      badge.setAttribute("data-status", ticket.status);
+      badge.textContent = S["status." + ticket.status] || ticket.status;
+    }
+    var assignee = document.getElementById("ticket-assignee");
+    if (assignee) { assignee.textContent = ticket.assignee || S["list.unassigned"] || ""; }
+    document.getElementById("resolved-note").hidden = ticket.status !== "resolved";
+  }
+
+  function setLive(state) {
+    live.setAttribute("data-state", state);
+    live.textContent = S["ticket.live." + state];
+  }
+
+  function connect() {
+    if (stopped) { return; }
+    setLive(attempt ? "offline" : "connecting");
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + "/ws");
+    socket.onopen = function () {
+      attempt = 0;
+      setLive("online");
+      socket.send(JSON.stringify({ type: "subscribe", ticketId: data.ticketId, after: lastId }));
+    };
+    socket.onmessage = function (event) {
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      if (frame.type === "item") { add(frame.item); }
+      else if (frame.type === "ticket") { showTicket(frame.ticket); }
+      else if (frame.type === "error" && frame.error === "not_found") { stopped = true; }
+    };
+    socket.onclose = function () {
+      socket = null;
+      if (stopped) { return; }
+      setLive("offline");
+      // Back off 0.5 s, 1 s, 2 s ... up to 15 s, with jitter so many tabs do not stampede.
+      var delay = Math.min(15000, 500 * Math.pow(2, attempt)) * (0.75 + Math.random() / 2);
+      attempt += 1;
+      setTimeout(connect, delay);
+    };
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var content = box.value.trim();
+    if (!content) {
+      errorLine.textContent = S["err.content.required"];
+      errorLine.hidden = false;
+      box.focus();
+      return;
+    }
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    errorLine.hidden = true;
+    fetch("/api/conversations/" + data.ticketId + "/messages", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ content: content })
+    }).then(function (response) {
+      if (!response.ok) { throw new Error(String(response.status)); }
+      return response.json();
+    }).then(function (item) {
+      box.value = "";
+      add(item);
+    }).catch(function () {
+      errorLine.textContent = S["ticket.composer.failed"];
+      errorLine.hidden = false;
+    }).finally(function () {
+      button.disabled = false;
+      box.focus();
+    });
+  });
+
+  box.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  list.scrollTop = list.scrollHeight;
+  connect();
+})();
