@@ -1,7 +1,111 @@
-"""Bot routes (filled in by the Teams front door)."""
+"""`POST /api/messages`: authenticate first, then run the bot; plus the adapter's lifecycle."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
+from botbuilder.core import InvokeResponse
+from botbuilder.core.serializer_helper import serializer_helper
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+
+from bot.auth import CachingCredentialsFactory, Unauthorized, authenticate, make_adapter
+from bot.gateway import TeamsGateway
+from bot.handler import TicketsBot
+from tickets import keys
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BotRuntime:
+    """The adapter, the bot and the credentials of the running app."""
+
+    adapter: CloudAdapter
+    bot: TicketsBot
+    credentials: CachingCredentialsFactory
+
+
+BOT: web.AppKey[BotRuntime] = web.AppKey("bot_runtime", BotRuntime)
+# Test seam: a botframework credentials factory used instead of Entra (set before start-up).
+BOT_CREDENTIALS: web.AppKey[Any] = web.AppKey("bot_credentials")
 
 
 def setup_bot(app: web.Application) -> None:
-    """Register the bot endpoint and workers."""
+    """Register the bot endpoint, the adapter's lifecycle and the proactive outbox."""
+    app.router.add_post("/api/messages", messages)
+    app.cleanup_ctx.append(_bot_ctx)
+    # The outbox sends through the gateway, so it starts after it and stops before it.
+    from bot.outbox import setup_outbox
+
+    setup_outbox(app)
+
+
+async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    adapter, credentials = make_adapter(settings, app.get(BOT_CREDENTIALS))
+    bot = TicketsBot(app[keys.SERVICE], app[keys.SESSIONMAKER], settings)
+    adapter.on_turn_error = bot.on_error
+    app[BOT] = BotRuntime(adapter, bot, credentials)
+    app[keys.TEAMS_GATEWAY] = TeamsGateway(adapter, settings.MICROSOFT_APP_ID)
+    yield
+
+
+async def messages(request: web.Request) -> web.Response:
+    """Receive one activity from Teams: 401 unless authenticated, then run the bot."""
+    runtime = request.app[BOT]
+    auth_header = request.headers.get("Authorization", "")
+    if request.app[keys.SETTINGS].MICROSOFT_APP_ID and not auth_header.startswith("Bearer "):
+        return _unauthorized()
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        return web.json_response({"error": "bad json"}, status=400)
+    if not isinstance(body, dict):
+        return web.json_response({"error": "expected an activity"}, status=400)
+    try:
+        activity = Activity().deserialize(body)
+    except Exception:  # msrest raises assorted errors on malformed fields
+        return web.json_response({"error": "bad activity"}, status=400)
+    if not activity.type:
+        return web.json_response({"error": "activity without type"}, status=400)
+    try:
+        auth = await authenticate(runtime.adapter, activity, auth_header)
+    except Unauthorized:
+        return _unauthorized()
+    invoke_response = await runtime.adapter.process_activity(auth, activity, runtime.bot.on_turn)
+    if invoke_response is None:
+        return web.Response(status=201)
+    return _invoke_json(invoke_response)
+
+
+def _unauthorized() -> web.Response:
+    return web.json_response({"error": "unauthorized"}, status=401)
+
+
+def _invoke_json(response: InvokeResponse) -> web.Response:
+    """Serialize an invoke response; the SDK's own path answers 500 for bodies (REFERENCE §5.2)."""
+    status = int(response.status or 200)
+    body = response.body
+    if body is None:
+        return web.Response(status=status)
+    try:
+        if not isinstance(body, dict | list | str | int | float | bool):
+            body = serializer_helper(body)
+        text = json.dumps(body)
+    except Exception as exc:  # an SDK error body holding an exception object, for one
+        log.warning("unserializable invoke response: %s", type(exc).__name__)
+        status = 400 if 400 <= status < 500 else 500
+        text = json.dumps(
+            {
+                "statusCode": status,
+                "type": "application/vnd.microsoft.error",
+                "value": {"code": "InvalidRequest", "message": "invalid request"},
+            }
+        )
+    return web.Response(status=status, text=text, content_type="application/json")

@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
+import requests
 from aiohttp import web
+from botframework.connector.auth import AppCredentials, ServiceClientCredentialsFactory
 
 from tests.fakes import ThreadedServer
 
@@ -480,3 +482,59 @@ def _answer(reply: Reply) -> web.Response:
 
 def _seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+class ConnectorCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignore[misc]
+    """Outbound credentials for the bot under test: client-credentials tokens from the fake.
+
+    Stands in for Entra (MSAL) only; the app's own caching factory wraps it as in production.
+    """
+
+    def __init__(self, connector: FakeConnector, app_id: str, password: str) -> None:
+        self._connector = connector
+        self.app_id = app_id
+        self._password = password
+
+    async def is_valid_app_id(self, app_id: str) -> bool:
+        """Accept only the configured app id."""
+        return app_id == self.app_id
+
+    async def is_authentication_disabled(self) -> bool:
+        """Auth is off without an app id, as in the SDK."""
+        return not self.app_id
+
+    async def create_credentials(
+        self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
+    ) -> AppCredentials:
+        """Return credentials fetching tokens from the fake's token endpoint."""
+        if not await self.is_valid_app_id(app_id):
+            raise PermissionError("Invalid app_id")
+        return _TokenEndpointCredentials(
+            app_id, self._password, self._connector.token_url, oauth_scope
+        )
+
+
+class _TokenEndpointCredentials(AppCredentials):  # type: ignore[misc]
+    def __init__(self, app_id: str, password: str, token_url: str, scope: str) -> None:
+        super().__init__(app_id=app_id, oauth_scope=scope)
+        self._password = password
+        self._token_url = token_url
+
+    def get_access_token(self, force_refresh: bool = False) -> str:
+        scope = (
+            self.oauth_scope
+            if self.oauth_scope.endswith("/.default")
+            else f"{self.oauth_scope}/.default"
+        )
+        answer = requests.post(
+            self._token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self.microsoft_app_id,
+                "client_secret": self._password,
+                "scope": scope,
+            },
+            timeout=5,
+        )
+        answer.raise_for_status()
+        return str(answer.json()["access_token"])

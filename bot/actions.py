@@ -1,0 +1,188 @@
+"""Card actions: each verb, from an Execute invoke or a Submit fallback, becomes the next card."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import cards
+from bot import texts, views
+from bot.identity import Caller
+from cards import ActionData, Verb
+from db import teams as teams_repo
+from db.models import Origin
+from tickets.forms import FormInvalid, validate_ticket_form
+from tickets.service import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound, TicketService
+from tickets.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Card = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CardPlace:
+    """Where the clicked card lives: its conversation and message id (when Teams tells us)."""
+
+    conversation_id: str
+    activity_id: str | None
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The card to show in place of the clicked one, and a plain line to send, if any."""
+
+    card: Card
+    ticket_id: int | None = None
+    notice: str | None = None
+
+
+class CardActions:
+    """Run card verbs for a caller; the same code serves Action.Execute and Action.Submit."""
+
+    def __init__(
+        self,
+        service: TicketService,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+    ) -> None:
+        self._service = service
+        self._sessions = sessions
+        self._settings = settings
+        # One create at a time per form, so a double click waits for the first and reuses it.
+        self._forms: dict[str, asyncio.Lock] = {}
+
+    async def run(self, caller: Caller, action: ActionData, place: CardPlace) -> ActionResult:
+        """Perform ``action`` and return what replaces the card."""
+        locale = caller.locale
+        try:
+            result = await self._dispatch(caller, action)
+        except TicketNotFound:
+            result = ActionResult(
+                await self._history(caller, 1), notice=texts.say("not_found", locale)
+            )
+        if result.ticket_id is not None:
+            await self.remember(caller, result.ticket_id, place)
+        return result
+
+    async def remember(self, caller: Caller, ticket_id: int, place: CardPlace) -> None:
+        """Record the message that now shows the ticket's card (the outbox updates it later)."""
+        if not place.activity_id:
+            return
+        async with self._sessions.begin() as session:
+            await teams_repo.set_ticket_card(
+                session,
+                ticket_id,
+                requester_id=caller.user_id,
+                activity_id=place.activity_id,
+                conversation_id=place.conversation_id,
+            )
+
+    async def _dispatch(self, caller: Caller, action: ActionData) -> ActionResult:
+        locale = caller.locale
+        if action.verb is Verb.NEW:
+            return ActionResult(self.form(locale))
+        if action.verb is Verb.CREATE:
+            assert action.form_id is not None  # parse_action guarantees it
+            return await self._create(caller, action.form_id, dict(action.inputs))
+        if action.verb is Verb.LIST:
+            return ActionResult(await self._history(caller, action.page or 1))
+        assert action.ticket_id is not None  # parse_action guarantees it
+        ticket_id = action.ticket_id
+        if action.verb is Verb.REPLY:
+            return await self._reply(caller, ticket_id, action.inputs.get("reply", ""))
+        if action.verb is Verb.REOPEN:
+            return await self._reopen(caller, ticket_id)
+        # OPEN and REFRESH: show the ticket as it is now.
+        await self._service.set_current_ticket(caller.user_id, ticket_id)
+        return ActionResult(await self.ticket_card(caller, ticket_id), ticket_id=ticket_id)
+
+    def form(self, locale: str, **view: Any) -> Card:
+        """Return a fresh (or re-rendered) ticket form card."""
+        form_id = view.pop("form_id", None) or views.new_form_id()
+        return cards.ticket_form_card(views.form_view(self._settings, form_id, **view), locale)
+
+    async def history(self, caller: Caller, page: int = 1) -> Card:
+        """Return one page of the caller's history card."""
+        return await self._history(caller, page)
+
+    async def ticket_card(self, caller: Caller, ticket_id: int) -> Card:
+        """Return the card of one of the caller's tickets."""
+        info = await self._service.get_ticket(caller.user_id, ticket_id)
+        timeline = await self._service.timeline(caller.user_id, ticket_id)
+        return cards.ticket_card(views.ticket_view(info, timeline), caller.locale)
+
+    async def _history(self, caller: Caller, page: int) -> Card:
+        _, total = await self._service.list_tickets(caller.user_id, limit=1)
+        page = min(max(1, page), views.pages_for(total))
+        tickets, total = await self._service.list_tickets(
+            caller.user_id, limit=views.PAGE_SIZE, offset=(page - 1) * views.PAGE_SIZE
+        )
+        return cards.history_card(views.history_view(tickets, total, page), caller.locale)
+
+    async def _create(self, caller: Caller, form_id: str, inputs: dict[str, str]) -> ActionResult:
+        locale = caller.locale
+        try:
+            form = validate_ticket_form(
+                inputs,
+                complexities=self._settings.TICKET_COMPLEXITIES,
+                sectors=self._settings.TICKET_SECTORS,
+            )
+        except FormInvalid as invalid:
+            card = self.form(locale, form_id=form_id, values=inputs, errors=invalid.errors)
+            return ActionResult(card)
+        lock = self._forms.setdefault(form_id, asyncio.Lock())
+        try:
+            async with lock:
+                info = await self._service.open_ticket(
+                    caller.user_id, form, origin=Origin.TEAMS, idempotency_key=f"teams:{form_id}"
+                )
+        except HelpdeskUnavailable:
+            notice = texts.say("unavailable", locale)
+            return ActionResult(self.form(locale, form_id=form_id, values=inputs, notice=notice))
+        except HelpdeskRejected as rejected:
+            notice = texts.say("rejected", locale, reason=rejected.message[:200])
+            return ActionResult(self.form(locale, form_id=form_id, values=inputs, notice=notice))
+        finally:
+            if not lock.locked():
+                self._forms.pop(form_id, None)
+        return ActionResult(await self.ticket_card(caller, info.id), ticket_id=info.id)
+
+    async def _reply(self, caller: Caller, ticket_id: int, content: str) -> ActionResult:
+        locale = caller.locale
+        notice = None
+        if not content.strip():
+            notice = texts.say("empty_reply", locale)
+        else:
+            try:
+                await self._service.post_message(
+                    caller.user_id, ticket_id, content, origin=Origin.TEAMS
+                )
+            except FormInvalid:
+                notice = texts.say("too_long", locale)
+            except HelpdeskUnavailable:
+                notice = texts.say("unavailable", locale)
+            except HelpdeskRejected as rejected:
+                notice = texts.say("rejected", locale, reason=rejected.message[:200])
+        card = await self.ticket_card(caller, ticket_id)
+        return ActionResult(card, ticket_id=ticket_id, notice=notice)
+
+    async def _reopen(self, caller: Caller, ticket_id: int) -> ActionResult:
+        locale = caller.locale
+        info = await self._service.get_ticket(caller.user_id, ticket_id)
+        notice = None
+        if info.status == "resolved":
+            try:
+                await self._service.reopen(
+                    caller.user_id, ticket_id, texts.say("reopen_note", locale)
+                )
+            except HelpdeskUnavailable:
+                notice = texts.say("unavailable", locale)
+            except HelpdeskRejected as rejected:
+                notice = texts.say("rejected", locale, reason=rejected.message[:200])
+        card = await self.ticket_card(caller, ticket_id)
+        return ActionResult(card, ticket_id=ticket_id, notice=notice)

@@ -1,0 +1,214 @@
+"""The activity handler: parse what Teams sent, call the ticket service, answer with cards."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from http import HTTPStatus
+from typing import Any
+
+from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity, ActivityTypes
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import cards
+from bot import texts
+from bot.actions import ActionResult, CardActions, CardPlace
+from bot.commands import Command, parse_command
+from bot.identity import Caller, Identities, locale_of
+from cards import InvalidAction, parse_action
+from db.models import Origin
+from tickets.forms import FormInvalid
+from tickets.service import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound, TicketService
+from tickets.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+ERROR_TYPE = "application/vnd.microsoft.error"
+
+
+def card_message(card: dict[str, Any]) -> Activity:
+    """Wrap a card in a message activity."""
+    return MessageFactory.attachment(CardFactory.adaptive_card(card))
+
+
+def text_message(text: str) -> Activity:
+    """Build a plain-text message (no Markdown surprises in user-supplied titles)."""
+    return Activity(type=ActivityTypes.message, text=text, text_format="plain")
+
+
+class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
+    """The helpdesk bot: welcome, commands, free text to the current ticket, card actions."""
+
+    def __init__(
+        self,
+        service: TicketService,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+    ) -> None:
+        self._service = service
+        self._settings = settings
+        self._identities = Identities(sessions, settings.DEFAULT_LOCALE)
+        self.actions = CardActions(service, sessions, settings)
+
+    # ---- install / uninstall ----------------------------------------------------------------
+
+    async def on_installation_update_add(self, context: TurnContext) -> None:
+        """Greet the user with the welcome card and remember the conversation."""
+        caller = await self._identities.resolve(context)
+        locale = caller.locale if caller else locale_of(context.activity, self._default_locale)
+        await context.send_activity(card_message(cards.welcome_card(locale)))
+
+    async def on_installation_update_remove(self, context: TurnContext) -> None:
+        """Stop writing to a conversation the app was removed from."""
+        await self._identities.forget(context)
+
+    async def on_conversation_update_activity(self, context: TurnContext) -> None:
+        """Track the bot leaving or joining; the welcome comes with installationUpdate."""
+        activity = context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        if any(member.id == bot_id for member in activity.members_removed or []):
+            await self._identities.forget(context)
+        elif activity.members_added:
+            # Skip the SDK's per-member roster calls; all we need is the reference.
+            await self._identities.resolve(context)
+
+    # ---- messages -----------------------------------------------------------------------------
+
+    async def on_message_activity(self, context: TurnContext) -> None:
+        """Handle typed text and Action.Submit clicks (a message whose value holds the inputs)."""
+        caller = await self._identities.resolve(context)
+        if caller is None:
+            locale = locale_of(context.activity, self._default_locale)
+            await context.send_activity(text_message(texts.say("no_identity", locale)))
+            return
+        if context.activity.value is not None:
+            await self._submit(context, caller)
+            return
+        await self._text(context, caller, context.activity.text or "")
+
+    async def _text(self, context: TurnContext, caller: Caller, text: str) -> None:
+        locale = caller.locale
+        command = parse_command(text)
+        if command is Command.NEW:
+            await context.send_activity(card_message(self.actions.form(locale)))
+        elif command is Command.LIST:
+            await context.send_activity(card_message(await self.actions.history(caller)))
+        elif command is Command.HELP:
+            await context.send_activity(card_message(cards.help_card(locale)))
+        elif caller.current_ticket_id is None or not text.strip():
+            await context.send_activity(text_message(texts.say("no_current", locale)))
+            await context.send_activity(card_message(cards.help_card(locale)))
+        else:
+            await context.send_activity(
+                text_message(await self._post(caller, caller.current_ticket_id, text))
+            )
+
+    async def _post(self, caller: Caller, ticket_id: int, text: str) -> str:
+        locale = caller.locale
+        try:
+            await self._service.post_message(caller.user_id, ticket_id, text, origin=Origin.TEAMS)
+            info = await self._service.get_ticket(caller.user_id, ticket_id)
+        except TicketNotFound:
+            return texts.say("no_current", locale)
+        except FormInvalid:
+            return texts.say("too_long", locale)
+        except HelpdeskUnavailable:
+            return texts.say("unavailable", locale)
+        except HelpdeskRejected as rejected:
+            return texts.say("rejected", locale, reason=rejected.message[:200])
+        return texts.say("sent", locale, id=info.id, title=" ".join(info.title.split()))
+
+    async def _submit(self, context: TurnContext, caller: Caller) -> None:
+        activity = context.activity
+        try:
+            action = parse_action(activity.value if isinstance(activity.value, dict) else {})
+        except InvalidAction as exc:
+            log.info("ignored a card submit: %s", exc)
+            await context.send_activity(text_message(texts.say("invalid_action", caller.locale)))
+            return
+        place = CardPlace(activity.conversation.id, activity.reply_to_id)
+        result = await self.actions.run(caller, action, place)
+        if activity.reply_to_id:
+            replacement = card_message(result.card)
+            replacement.id = activity.reply_to_id
+            await context.update_activity(replacement)
+        else:
+            sent = await context.send_activity(card_message(result.card))
+            await self._remember_new_card(caller, result, activity.conversation.id, sent)
+        if result.notice:
+            await context.send_activity(text_message(result.notice))
+
+    async def _remember_new_card(
+        self, caller: Caller, result: ActionResult, conversation_id: str, sent: Any
+    ) -> None:
+        if result.ticket_id is None or sent is None or not getattr(sent, "id", None):
+            return
+        place = CardPlace(conversation_id, sent.id)
+        await self.actions.remember(caller, result.ticket_id, place)
+
+    # ---- Action.Execute -------------------------------------------------------------------------
+
+    async def on_invoke_activity(self, context: TurnContext) -> InvokeResponse:
+        """Answer ``adaptiveCard/action`` with the replacement card; defer the rest to the SDK."""
+        if context.activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(context)
+        locale = locale_of(context.activity, self._default_locale)
+        try:
+            action = parse_action(context.activity.value or {})
+        except InvalidAction as exc:
+            log.info("refused a card action: %s", exc)
+            return _invoke(
+                HTTPStatus.BAD_REQUEST,
+                ERROR_TYPE,
+                {"code": "BadRequest", "message": texts.say("invalid_action", locale)},
+            )
+        try:
+            caller = await self._identities.resolve(context)
+            if caller is None:
+                return _invoke(
+                    HTTPStatus.UNAUTHORIZED,
+                    ERROR_TYPE,
+                    {"code": "Unauthorized", "message": texts.say("no_identity", locale)},
+                )
+            activity = context.activity
+            place = CardPlace(activity.conversation.id, activity.reply_to_id)
+            result = await self.actions.run(caller, action, place)
+            if result.notice:
+                await context.send_activity(text_message(result.notice))
+        except Exception:
+            # The clicked card turns into the error card: the user sees the id to quote.
+            error_id = _error_id()
+            log.exception("card action %s failed [%s]", action.verb, error_id)
+            card = cards.error_card(texts.say("error", locale), error_id, locale)
+            return _invoke(HTTPStatus.OK, CARD_TYPE, card)
+        return _invoke(HTTPStatus.OK, CARD_TYPE, result.card)
+
+    # ---- the error boundary -------------------------------------------------------------------
+
+    async def on_error(self, context: TurnContext, error: Exception) -> None:
+        """Log a failed turn with an error id and tell the user in one sentence with that id."""
+        error_id = _error_id()
+        log.error("bot turn failed [%s]: %s", error_id, type(error).__name__, exc_info=error)
+        locale = locale_of(context.activity, self._default_locale)
+        card = cards.error_card(texts.say("error", locale), error_id, locale)
+        try:
+            await context.send_activity(card_message(card))
+        except Exception as exc:  # nothing more we can do for this turn
+            log.warning("could not report error %s to the user: %s", error_id, type(exc).__name__)
+
+    @property
+    def _default_locale(self) -> str:
+        return self._settings.DEFAULT_LOCALE
+
+
+def _invoke(status: HTTPStatus, kind: str, value: Any) -> InvokeResponse:
+    """Build an invoke response whose body is a plain dict (never an msrest model)."""
+    body = {"statusCode": int(status), "type": kind, "value": value}
+    return InvokeResponse(status=int(status), body=body)
+
+
+def _error_id() -> str:
+    return uuid.uuid4().hex[:12]

@@ -1,0 +1,108 @@
+"""Who is talking: the Teams user as one of our users, and where the bot can reach them again."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.schema import Activity
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cards import Locale, normalize_locale
+from db import teams as teams_repo
+from db.models import ReferenceState
+from tickets.users import find_or_create_entra_user
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The user behind a turn."""
+
+    user_id: int
+    locale: Locale
+    name: str
+    current_ticket_id: int | None
+
+
+def tenant_of(activity: Activity) -> str:
+    """Return the activity's tenant id (conversation first, then channelData)."""
+    conversation = activity.conversation
+    if conversation is not None and conversation.tenant_id:
+        return str(conversation.tenant_id)
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = data.get("tenant")
+    return str(tenant.get("id") or "") if isinstance(tenant, dict) else ""
+
+
+def locale_of(activity: Activity, default: str) -> Locale:
+    """Return the supported locale closest to the activity's."""
+    return normalize_locale(activity.locale or default)
+
+
+class Identities:
+    """Resolve callers and keep their conversation references fresh."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], default_locale: str) -> None:
+        self._sessions = sessions
+        self._default_locale = default_locale
+
+    async def resolve(self, context: TurnContext) -> Caller | None:
+        """Find or create the user of this turn and store the conversation reference.
+
+        Returns None when Teams did not say who the user is (no AAD object id).
+        """
+        activity = context.activity
+        sender = activity.from_property
+        oid = getattr(sender, "aad_object_id", None) if sender is not None else None
+        if not oid or activity.conversation is None or not activity.conversation.id:
+            return None
+        tenant = tenant_of(activity)
+        locale = locale_of(activity, self._default_locale)
+        name = (sender.name or "").strip() or None
+        async with self._sessions() as session:
+            known = await teams_repo.user_by_aad_object_id(session, oid, tenant)
+        # The roster lookup costs a call to Teams, so only the first time we see someone.
+        email = None if known is not None else await _roster_email(context, sender.id)
+        reference: dict[str, Any] = TurnContext.get_conversation_reference(activity).serialize()
+        async with self._sessions.begin() as session:
+            user = await find_or_create_entra_user(
+                session, oid=oid, tid=tenant, name=name, email=email, locale=locale
+            )
+            await teams_repo.set_user_locale(session, user.id, locale)
+            await teams_repo.save_reference(
+                session,
+                user_id=user.id,
+                tenant_id=tenant,
+                conversation_id=activity.conversation.id,
+                service_url=activity.service_url or "",
+                reference=reference,
+            )
+            return Caller(user.id, locale, user.display_name, user.current_ticket_id)
+
+    async def forget(self, context: TurnContext) -> None:
+        """Mark the conversation uninstalled: the outbox stops writing there."""
+        conversation = context.activity.conversation
+        if conversation is None or not conversation.id:
+            return
+        async with self._sessions.begin() as session:
+            known = await teams_repo.mark_reference(
+                session, conversation.id, ReferenceState.UNINSTALLED
+            )
+        log.info("bot removed from a conversation (known: %s)", known)
+
+
+async def _roster_email(context: TurnContext, member_id: str | None) -> str | None:
+    if not member_id:
+        return None
+    try:
+        member = await TeamsInfo.get_member(context, member_id)
+    except Exception as exc:  # the e-mail is a nicety; never fail a turn for it
+        log.info("roster lookup failed: %s", type(exc).__name__)
+        return None
+    email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+    return str(email) if email and "@" in str(email) else None

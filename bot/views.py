@@ -1,0 +1,69 @@
+"""Turn the service's plain data into the view data the card builders read."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+
+from cards import CardMessage, FormView, HistoryView, TicketSummary, TicketView
+from tickets.settings import Settings
+from tickets.views import TicketInfo, TimelineItem
+
+PAGE_SIZE = 10
+
+
+def new_form_id() -> str:
+    """Return a fresh form id (echoed back on submit; the idempotency key derives from it)."""
+    return uuid.uuid4().hex
+
+
+def form_view(
+    settings: Settings,
+    form_id: str,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    notice: str | None = None,
+) -> FormView:
+    """Build the ticket form's view with the configured choices."""
+    return FormView(
+        complexities=tuple(settings.TICKET_COMPLEXITIES),
+        sectors=tuple(settings.TICKET_SECTORS),
+        form_id=form_id,
+        values=dict(values or {}),
+        errors=dict(errors or {}),
+        notice=notice,
+    )
+
+
+def ticket_view(info: TicketInfo, timeline: Sequence[TimelineItem]) -> TicketView:
+    """Build the ticket card's view: details plus the messages (events are left out)."""
+    messages = [
+        CardMessage(item.direction, item.author, item.content, item.created_at)
+        for item in timeline
+        if item.kind == "message"
+    ]
+    return TicketView(
+        id=info.id,
+        title=info.title,
+        status=info.status,
+        assignee=info.assignee,
+        sector=info.sector,
+        complexity=info.complexity,
+        created_at=info.created_at,
+        updated_at=info.updated_at,
+        messages=messages,
+        beneficiary_name=info.beneficiary_name,
+    )
+
+
+def pages_for(total: int) -> int:
+    """Return how many history pages ``total`` tickets fill (at least one)."""
+    return max(1, math.ceil(total / PAGE_SIZE))
+
+
+def history_view(tickets: Sequence[TicketInfo], total: int, page: int) -> HistoryView:
+    """Build one history page."""
+    rows = [TicketSummary(t.id, t.title, t.status, t.assignee, t.last_activity_at) for t in tickets]
+    return HistoryView(tickets=rows, page=page, pages=pages_for(total))

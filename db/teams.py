@@ -1,0 +1,99 @@
+"""Repository functions for the Teams front door: conversation references, users, ticket cards.
+
+Like `db.repo`, every function takes the session and never commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import ReferenceState, TeamsConversationRef, Ticket, User
+
+
+async def user_by_aad_object_id(session: AsyncSession, oid: str, tenant_id: str) -> User | None:
+    """Find the user with this Entra object id in this tenant."""
+    result = await session.execute(
+        select(User).where(User.entra_oid == oid, User.entra_tid == tenant_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def set_user_locale(session: AsyncSession, user_id: int, locale: str) -> None:
+    """Remember the locale Teams reports for the user (the outbox writes in it)."""
+    await session.execute(
+        update(User)
+        .where(User.id == user_id, User.locale.is_distinct_from(locale))
+        .values(locale=locale, updated_at=func.now())
+    )
+
+
+async def save_reference(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    tenant_id: str,
+    conversation_id: str,
+    service_url: str,
+    reference: dict[str, Any],
+) -> None:
+    """Store or refresh where the bot reaches a user; a user writing again re-activates it."""
+    values = {
+        "user_id": user_id,
+        "tenant_id": tenant_id,
+        "service_url": service_url,
+        "reference": reference,
+        "state": ReferenceState.ACTIVE,
+    }
+    await session.execute(
+        insert(TeamsConversationRef)
+        .values(conversation_id=conversation_id, **values)
+        .on_conflict_do_update(
+            index_elements=[TeamsConversationRef.conversation_id],
+            set_={**values, "updated_at": func.now()},
+        )
+    )
+
+
+async def mark_reference(
+    session: AsyncSession, conversation_id: str, state: ReferenceState
+) -> bool:
+    """Set a conversation's state (uninstalled, blocked, gone); False when it is unknown."""
+    result = await session.execute(
+        update(TeamsConversationRef)
+        .where(TeamsConversationRef.conversation_id == conversation_id)
+        .values(state=state, updated_at=func.now())
+        .returning(TeamsConversationRef.id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def reference_by_conversation(
+    session: AsyncSession, conversation_id: str
+) -> TeamsConversationRef | None:
+    """Return the stored reference of a conversation."""
+    result = await session.execute(
+        select(TeamsConversationRef).where(TeamsConversationRef.conversation_id == conversation_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def set_ticket_card(
+    session: AsyncSession,
+    ticket_id: int,
+    *,
+    requester_id: int,
+    activity_id: str,
+    conversation_id: str,
+) -> bool:
+    """Remember the Teams message that shows a ticket's card, so later changes update it."""
+    result = await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.requester_id == requester_id)
+        .values(teams_card_activity_id=activity_id, teams_card_conversation_id=conversation_id)
+        .returning(Ticket.id)
+    )
+    return result.scalar_one_or_none() is not None

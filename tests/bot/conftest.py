@@ -1,0 +1,74 @@
+"""The bot under test: the real app, a local token issuer and a fake Bot Connector."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from botframework.connector.auth import ChannelValidation
+
+from bot.routes import BOT_CREDENTIALS
+from chatwoot.sandbox import SandboxServer
+from tests.bot.harness import APP_ID, APP_PASSWORD, TENANT, TeamsUser
+from tests.conftest import settings_for
+from tests.fakes.connector import ConnectorCredentialsFactory, FakeConnector
+from tests.fakes.teams_idp import TeamsIdentityProvider
+from tickets.app import create_app
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    """A fake Bot Connector (replies, updates, 1:1 creates, roster, tokens)."""
+    fake = FakeConnector()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def idp() -> AsyncIterator[TeamsIdentityProvider]:
+    """A local Bot Framework token issuer, wired into the SDK's production validation path."""
+    issuer = TeamsIdentityProvider()
+    await issuer.start()
+    ChannelValidation.open_id_metadata_endpoint = issuer.metadata_url
+    yield issuer
+    ChannelValidation.open_id_metadata_endpoint = None
+    await issuer.stop()
+
+
+@pytest.fixture
+async def bot_client(
+    database_url: str, sandbox: SandboxServer, connector: FakeConnector, idp: TeamsIdentityProvider
+) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    """The real app with a SingleTenant bot identity, its webhooks wired to the sandbox."""
+    settings = settings_for(
+        database_url,
+        sandbox,
+        MICROSOFT_APP_ID=APP_ID,
+        MICROSOFT_APP_PASSWORD=APP_PASSWORD,
+        MICROSOFT_APP_TENANT_ID=TENANT,
+    )
+    app = create_app(settings)
+    app[BOT_CREDENTIALS] = ConnectorCredentialsFactory(connector, APP_ID, APP_PASSWORD)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        hook = str(client.make_url("/api/chatwoot/webhook")) + "?token=test-webhook-token"
+        async with httpx.AsyncClient() as http:
+            answer = await http.post(
+                f"{sandbox.url}/sandbox/api/webhook",
+                json={"url": hook, "secret": "test-webhook-secret"},
+            )
+            answer.raise_for_status()
+        yield client
+
+
+@pytest.fixture
+def user(
+    bot_client: TestClient[web.Request, web.Application],
+    connector: FakeConnector,
+    idp: TeamsIdentityProvider,
+) -> TeamsUser:
+    """A Teams user talking to the bot."""
+    return TeamsUser(str(bot_client.make_url("/api/messages")), connector, idp)
