@@ -48,13 +48,21 @@ def setup_ws(app: web.Application) -> None:
     """Register `/ws` and the registry that closes every socket on shutdown."""
     app.router.add_get("/ws", websocket)
     app.cleanup_ctx.append(_registry)
+    # on_shutdown runs before the runner waits for open handlers; cleanup contexts only after
+    # that wait, so a socket left for them would hold shutdown up for the whole grace period.
+    app.on_shutdown.append(close_sockets)
 
 
 async def _registry(app: web.Application) -> AsyncIterator[None]:
     sockets: set[web.WebSocketResponse] = set()
     app[web_keys.SOCKETS] = sockets
     yield
-    for socket in list(sockets):
+    await close_sockets(app)
+
+
+async def close_sockets(app: web.Application) -> None:
+    """Close every open socket with 1001 (going away); pages reconnect and resume."""
+    for socket in list(app.get(web_keys.SOCKETS, ())):
         with contextlib.suppress(Exception):
             await socket.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
 
