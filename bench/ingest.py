@@ -1,0 +1,226 @@
+"""Benchmarks 1 and 5: signed webhooks at fixed rates and flat out, then each replayed 3x."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import aiohttp
+
+from bench.context import Context, Figures
+from bench.harness import WEBHOOK_SECRET, Process, baseline, service, teams
+from bench.load import Run, Send, fixed_rate, flat_out, ratio
+from bench.payloads import Delivery, agent_message, sign
+from bench.report import headline
+from bench.seed import count_rows, seed_tickets, settle
+
+RATES = (100, 500, 1000)
+LEVEL_SECONDS = 2.0
+CONCURRENCY = 50
+TICKETS = 200
+WARMUP = 40
+WRITTEN = ("messages", "outbox", "webhook_receipts")
+
+
+def client(limit: int = 1000) -> aiohttp.ClientSession:
+    """Return the load generator's HTTP client (one pool, generous limits, 30 s per request)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=limit, force_close=False),
+        timeout=aiohttp.ClientTimeout(total=30),
+    )
+
+
+def poster(http: aiohttp.ClientSession, url: str, deliveries: Sequence[Delivery]) -> Send:
+    """Return a sender that POSTs the index-th delivery and succeeds on 200."""
+
+    async def send(index: int) -> bool:
+        delivery = deliveries[index]
+        async with http.post(url, data=delivery.body, headers=delivery.headers) as response:
+            await response.read()
+            return response.status == 200
+
+    return send
+
+
+class Messages:
+    """Hand out agent replies with ids never used before, spread over the seeded tickets."""
+
+    def __init__(self, conversations: Sequence[int], first_id: int = 1) -> None:
+        self._conversations = conversations
+        self._ids = itertools.count(first_id)
+
+    def batch(self, count: int, *, copies: int = 1) -> list[Delivery]:
+        """Return `count` signed deliveries; with copies > 1 each message is sent that often."""
+        out: list[Delivery] = []
+        for _ in range(count):
+            message_id = next(self._ids)
+            body = agent_message(
+                message_id, self._conversations[message_id % len(self._conversations)]
+            )
+            out.extend(sign(body, WEBHOOK_SECRET) for _ in range(copies))
+        return out
+
+
+async def _levels(
+    ctx: Context,
+    url: str,
+    messages: Messages,
+    *,
+    database_url: str | None = None,
+    process: Process | None = None,
+) -> list[Figures]:
+    """Offer each fixed rate, then flat out; return one row of figures per level."""
+    rows: list[Figures] = []
+    async with client() as http:
+        # Warm up: open the pools (ours and the service's) before anything is timed.
+        warm = messages.batch(WARMUP)
+        await flat_out(poster(http, url, warm), count=len(warm), concurrency=10, time_limit=20)
+        plans: list[tuple[str, int | None]] = [(f"{rate}/s", rate) for rate in RATES]
+        plans.append(("flat-out", None))
+        for label, rate in plans:
+            count = ctx.n(int((rate or 1000) * LEVEL_SECONDS), minimum=10)
+            deliveries = messages.batch(count)
+            before = await count_rows(database_url, WRITTEN) if database_url else {}
+            cpu = process.cpu_seconds() if process else 0.0
+            send = poster(http, url, deliveries)
+            limit = ctx.seconds(12.0)
+            if rate is None:
+                run = await flat_out(send, count=count, concurrency=CONCURRENCY, time_limit=limit)
+            else:
+                run = await fixed_rate(send, rate=rate, count=count, time_limit=limit)
+            row: Figures = {"level": label, **run.summary(rate)}
+            if process is not None:
+                row["cpu_ms_per_request"] = _cpu_per(process.cpu_seconds() - cpu, run)
+            if database_url:
+                row["backlog_s"] = await settle(database_url, WRITTEN)
+                after = await count_rows(database_url, WRITTEN)
+                written = sum(after.values()) - sum(before.values())
+                row["rows_written"] = written
+                row["rows_per_webhook"] = round(written / run.ok, 2) if run.ok else None
+            rows.append(row)
+    return rows
+
+
+def _cpu_per(seconds: float, run: Run) -> float | None:
+    return round(seconds * 1000 / run.ok, 3) if run.ok else None
+
+
+async def webhook_ingest(ctx: Context) -> dict[str, Figures]:
+    """Run benchmark 1 (ingest vs a bare aiohttp app) and 5 (duplicates) on one service."""
+    database_url = await ctx.pg.fresh_database("ingest")
+    try:
+        async with (
+            teams() as connector,
+            service(database_url, ctx.logs, profile=ctx.profile_path("ingest")) as svc,
+        ):
+            seeded = await seed_tickets(
+                database_url,
+                first=0,
+                stop=TICKETS,
+                per_user=1,
+                messages_per_ticket=0,
+                service_url=connector.url,
+                tenants=4,
+            )
+            conversations = [seeded.conversation(i) for i in range(TICKETS)]
+            messages = Messages(conversations)
+            ours = await _levels(
+                ctx, svc.webhook_url, messages, database_url=database_url, process=svc.app
+            )
+            duplicates = await _duplicates(ctx, svc.webhook_url, messages, database_url)
+        async with baseline(ctx.logs) as (base_url, base_process):
+            bare = await _levels(
+                ctx,
+                f"{base_url}/api/chatwoot/webhook",
+                Messages(conversations),
+                process=base_process,
+            )
+    finally:
+        await ctx.pg.drop(database_url)
+    for row, base in zip(ours, bare, strict=True):
+        row["baseline_accepted_per_s"] = base["accepted_per_s"]
+        row["baseline_p50_ms"] = base["p50_ms"]
+        row["baseline_p99_ms"] = base["p99_ms"]
+        row["ratio_accepted"] = ratio(row["accepted_per_s"], base["accepted_per_s"])
+        row["ratio_p50"] = ratio(row["p50_ms"], base["p50_ms"])
+    ingest: Figures = {
+        "what": "signed message_created webhooks, unique ids, over 200 tickets with a Teams chat",
+        "baseline": "bare aiohttp app answering the same POST with 200, same client, same run",
+        "levels": ours,
+        "headline": [
+            *(
+                headline(
+                    f"accepted/s, {row['level']}",
+                    row["accepted_per_s"],
+                    row["baseline_accepted_per_s"],
+                    "req/s",
+                    lower_is_better=False,
+                )
+                for row in ours
+            ),
+            *(
+                headline(
+                    f"p99, {row['level']}",
+                    row["p99_ms"],
+                    row["baseline_p99_ms"],
+                    "ms",
+                    lower_is_better=True,
+                )
+                for row in ours
+            ),
+        ],
+    }
+    return {"webhook_ingest": ingest, "duplicates": duplicates}
+
+
+async def _duplicates(ctx: Context, url: str, messages: Messages, database_url: str) -> Figures:
+    """Flat out with unique webhooks, then with every webhook delivered 3 times at once."""
+    count = ctx.n(1000, minimum=10)
+    async with client() as http:
+        unique = await flat_out(
+            poster(http, url, messages.batch(count)),
+            count=count,
+            concurrency=CONCURRENCY,
+            time_limit=ctx.seconds(20.0),
+        )
+        await settle(database_url, WRITTEN)
+        before = await count_rows(database_url, WRITTEN)
+        replayed = messages.batch(count, copies=3)
+        tripled = await flat_out(
+            poster(http, url, replayed),
+            count=len(replayed),
+            concurrency=CONCURRENCY,
+            time_limit=ctx.seconds(30.0),
+        )
+        await settle(database_url, WRITTEN)
+        after = await count_rows(database_url, WRITTEN)
+    stored = after["messages"] - before["messages"]
+    return {
+        "what": "each webhook delivered 3x (copies racing), flat out, same service as (1)",
+        "baseline": "the same service flat out with unique webhooks, measured just before",
+        "unique": unique.summary(),
+        "replayed_3x": tripled.summary(),
+        "unique_events": count,
+        "messages_stored": stored,
+        "requests_ratio": ratio(tripled.per_second, unique.per_second),
+        "events_ratio": ratio(tripled.per_second / 3, unique.per_second),
+        "headline": [
+            headline(
+                "events/s, each webhook 3x",
+                round(tripled.per_second / 3, 1),
+                round(unique.per_second, 1),
+                "events/s",
+                lower_is_better=False,
+            ),
+            headline(
+                "requests/s, each webhook 3x",
+                round(tripled.per_second, 1),
+                round(unique.per_second, 1),
+                "req/s",
+                lower_is_better=False,
+            ),
+        ],
+        "rows_per_request": round((sum(after.values()) - sum(before.values())) / tripled.ok, 2)
+        if tripled.ok
+        else None,
+    }
