@@ -91,7 +91,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
 def create_baseline_app(connector: str = "") -> web.Application:
     """Build the baseline app; `connector` is a Bot Connector URL to forward replies to."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
-    app[SOCKETS] = defaultdict(set)
+    sockets: Sockets = defaultdict(set)
+    app[SOCKETS] = sockets
     app[CONNECTOR] = connector.rstrip("/")
     app.cleanup_ctx.append(_resources)
     app.router.add_post("/api/chatwoot/webhook", hook)

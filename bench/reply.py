@@ -30,6 +30,10 @@ TENANTS = 4  # Teams allows 50 requests/s per tenant: 100 replies/s need more th
 WAIT = 30.0
 
 
+# A socket to open: its URL, the headers of the upgrade, and the frame to send once open.
+SocketPlan = tuple[str, dict[str, str], dict[str, object] | None]
+
+
 @dataclass
 class Employee:
     """One employee: their ticket, its Chatwoot conversation and their Teams chat."""
@@ -98,9 +102,7 @@ async def _employees(ctx: Context, svc: Service, connector: FakeConnector) -> li
 
 
 @contextlib.asynccontextmanager
-async def _sockets(
-    urls: Sequence[tuple[str, dict[str, str], dict[str, object] | None]], arrivals: Arrivals
-) -> AsyncIterator[None]:
+async def _sockets(urls: Sequence[SocketPlan], arrivals: Arrivals) -> AsyncIterator[None]:
     """Open one socket per (url, headers, subscribe frame) and note every reply that arrives."""
     async with aiohttp.ClientSession() as http:
         sockets = [await http.ws_connect(url, headers=headers) for url, headers, _ in urls]
@@ -235,7 +237,7 @@ async def agent_reply(ctx: Context) -> dict[str, Figures]:
             employees = await _employees(ctx, svc, connector)
             tokens = await mint_sessions(database_url, [e.user_id for e in employees])
             ws_url = svc.url.replace("http://", "ws://", 1) + "/ws"
-            ours = [
+            ours: list[SocketPlan] = [
                 (
                     ws_url,
                     {"Cookie": f"tft_session={tokens[e.user_id]}", "Origin": svc.url},
@@ -295,7 +297,9 @@ async def _baseline(
             )
             aimed.raise_for_status()
         ws_url = base_url.replace("http://", "ws://", 1) + "/ws"
-        sockets = [(f"{ws_url}?conversation={e.conversation}", {}, None) for e in employees]
+        sockets: list[SocketPlan] = [
+            (f"{ws_url}?conversation={e.conversation}", {}, None) for e in employees
+        ]
         chats = {f"a:base-{e.conversation}" for e in employees}
         for loaded in (False, True):
             label = "100 replies/s" if loaded else "light (one at a time)"
