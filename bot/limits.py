@@ -14,7 +14,6 @@ import asyncio
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -125,24 +124,25 @@ class RateLimiter:
     async def _reserve(self, tenant_id: str, conversation_id: str) -> Verdict:
         tenant = store.tenant_key(tenant_id)
         conversation = store.conversation_key(conversation_id)
+        windows = [
+            (key, window.limit, window.seconds + self._margin, name)
+            for key, name, group in (
+                (conversation, "conversation", self._conversation_windows),
+                (tenant, "tenant", self._tenant_windows),
+            )
+            for window in group
+        ]
         async with self._sessions.begin() as session:
             await store.lock_key(session, tenant)
-            now = await store.statement_time(session)
+            now, banned, blocking = await store.send_log_check(
+                session, [tenant, conversation], [(key, n, span) for key, n, span, _ in windows]
+            )
             waits: list[tuple[float, str]] = []
-            banned = await store.throttled_until(session, [tenant, conversation])
             if banned is not None and banned > now:
                 waits.append(((banned - now).total_seconds(), "throttle"))
-            for key, windows, name in (
-                (conversation, self._conversation_windows, "conversation"),
-                (tenant, self._tenant_windows, "tenant"),
-            ):
-                for window in windows:
-                    span = timedelta(seconds=window.seconds + self._margin)
-                    oldest = await store.nth_latest_send(
-                        session, key, since=now - span, n=window.limit
-                    )
-                    if oldest is not None:
-                        waits.append(((oldest + span - now).total_seconds(), name))
+            for (_key, _limit, span, name), oldest in zip(windows, blocking, strict=True):
+                if oldest is not None:
+                    waits.append(((oldest - now).total_seconds() + span, name))
             if waits:
                 wait, blocker = max(waits)
                 # A few ms more: the window must have moved past the oldest send.

@@ -83,7 +83,7 @@ class OutboxWorker:
         default_locale: str,
         limiter: RateLimiter | None = None,
         batch: int = 16,
-        concurrency: int = 32,
+        concurrency: int = 16,
         lease: float = LEASE,
         poll: float = 1.0,
         max_attempts: int = MAX_ATTEMPTS,
@@ -229,13 +229,9 @@ class OutboxWorker:
                 await self._record(claim, Delivery(Outcome.TRANSIENT, detail=repr(exc)[:300]))
 
     async def _attempt(self, claim: store.Claim) -> None:
-        async with self._sessions() as session:
-            rendered = await render(
-                session,
-                claim,
-                default_locale=self._default_locale,
-                base_url=self._base_url,
-            )
+        rendered = await render(
+            self._sessions, claim, default_locale=self._default_locale, base_url=self._base_url
+        )
         if rendered.skip is not None:
             async with self._sessions.begin() as session:
                 await store.finish(

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import exists, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import cards
 from bot.gateway import OutgoingMessage
 from cards.text import t
 from db import repo
-from db.models import OutboxItem, OutboxState, Ticket, User
+from db.models import OutboxItem, OutboxState, Ticket
 from db.outbox import Claim
 
 
@@ -29,11 +29,14 @@ class Rendered:
 
 
 async def render(
-    session: AsyncSession, claim: Claim, *, default_locale: str, base_url: str
+    sessions: async_sessionmaker[AsyncSession],
+    claim: Claim,
+    *,
+    default_locale: str,
+    base_url: str,
 ) -> Rendered:
     """Render a claimed row in its user's locale (reads the ticket for card updates)."""
-    user_locale = await session.scalar(select(User.locale).where(User.id == claim.user_id))
-    locale = user_locale or default_locale
+    locale = claim.locale or default_locale
     payload = claim.payload
     ticket_id = int(payload.get("ticket_id") or claim.ticket_id or 0)
     link = f"{base_url}/tickets/{ticket_id}"
@@ -62,7 +65,8 @@ async def render(
         )
         return Rendered(message=OutgoingMessage(text=line), fallback=f"{line} {link}")
     if claim.kind == "card_update":
-        return await _card_update(session, claim, ticket_id, locale)
+        async with sessions() as session:
+            return await _card_update(session, claim, ticket_id, locale)
     return Rendered(skip=f"unknown outbox kind {claim.kind!r}")
 
 

@@ -26,6 +26,7 @@ from db.models import (
     TeamsConversationRef,
     TeamsSend,
     Throttle,
+    User,
 )
 
 
@@ -52,6 +53,7 @@ class Claim:
     attempts: int
     created_at: datetime
     worker: str
+    locale: str | None
     tenant_id: str
     service_url: str
     reference: Mapping[str, Any]
@@ -106,12 +108,14 @@ async def claim_due(session: AsyncSession, *, worker: str, limit: int, lease: fl
     if not items:
         return []
     refs = await session.execute(
-        select(ref).where(ref.conversation_id.in_({item.target for item in items}))
+        select(ref, User.locale)
+        .join(User, User.id == ref.user_id)
+        .where(ref.conversation_id.in_({item.target for item in items}))
     )
-    by_conversation = {row.conversation_id: row for row in refs.scalars()}
+    by_conversation = {row.conversation_id: (row, locale) for row, locale in refs.all()}
     claims = []
     for item in items:
-        reference = by_conversation[item.target]
+        reference, locale = by_conversation[item.target]
         claims.append(
             Claim(
                 id=item.id,
@@ -123,6 +127,7 @@ async def claim_due(session: AsyncSession, *, worker: str, limit: int, lease: fl
                 attempts=item.attempts,
                 created_at=item.created_at,
                 worker=worker,
+                locale=locale,
                 tenant_id=reference.tenant_id,
                 service_url=reference.service_url,
                 reference=reference.reference,
@@ -298,30 +303,38 @@ async def lock_key(session: AsyncSession, key: str) -> None:
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
 
 
-async def statement_time(session: AsyncSession) -> datetime:
-    """Read the database clock (the send log's time base)."""
-    value: datetime | None = await session.scalar(select(func.statement_timestamp()))
-    assert value is not None
-    return value
+async def send_log_check(
+    session: AsyncSession, throttle_keys: Sequence[str], windows: Sequence[tuple[str, int, float]]
+) -> tuple[datetime, datetime | None, list[datetime | None]]:
+    """Read, in one round trip, the clock, the throttle and each window's blocking send.
 
-
-async def nth_latest_send(
-    session: AsyncSession, key: str, *, since: datetime, n: int
-) -> datetime | None:
-    """Return the `n`-th most recent send on `key` after `since`, if there are that many."""
-    return await session.scalar(
-        select(TeamsSend.sent_at)
-        .where(TeamsSend.key == key, TeamsSend.sent_at > since)
-        .order_by(TeamsSend.sent_at.desc())
-        .offset(n - 1)
-        .limit(1)
-    )
+    For each ``(key, limit, seconds)`` the answer holds the `limit`-th most recent send on
+    `key` within the last `seconds` (None when there were fewer): that window has room again
+    `seconds` after it.
+    """
+    now = func.statement_timestamp()
+    columns: list[Any] = [
+        now,
+        select(func.max(Throttle.throttled_until))
+        .where(Throttle.key.in_(throttle_keys))
+        .scalar_subquery(),
+    ]
+    for key, limit, seconds in windows:
+        columns.append(
+            select(TeamsSend.sent_at)
+            .where(TeamsSend.key == key, TeamsSend.sent_at > now - timedelta(seconds=seconds))
+            .order_by(TeamsSend.sent_at.desc())
+            .offset(limit - 1)
+            .limit(1)
+            .scalar_subquery()
+        )
+    row = (await session.execute(select(*columns))).one()
+    return row[0], row[1], list(row[2:])
 
 
 async def log_sends(session: AsyncSession, keys: Iterable[str], at: datetime) -> None:
     """Record one request to Teams under each key."""
-    session.add_all(TeamsSend(key=key, sent_at=at) for key in keys)
-    await session.flush()
+    await session.execute(insert(TeamsSend).values([{"key": key, "sent_at": at} for key in keys]))
 
 
 async def prune_sends(session: AsyncSession, *, older_than: float) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbox import OutboxWorker
+from db.engine import make_engine, make_sessionmaker
 from db.models import OutboxState, ReferenceState, TeamsConversationRef
 from tests.bot.outbox_setup import (
     add_employee,
@@ -285,3 +286,40 @@ def _content(card: dict[str, object] | None) -> str:
 
     walk(card.get("body"))
     return next(text for text in texts if len(text) <= 3 and text[:1] in "abm")
+
+
+@pytest.mark.timeout(120)
+async def test_two_workers_deliver_500_replies_to_50_employees_once_in_order(
+    sessionmaker: Sessions, connector: FakeConnector, database_url: str
+) -> None:
+    """Two workers with their own engines, limiters and gateways: two processes' worth."""
+    employees = [
+        await add_employee(sessionmaker, connector.url, tenant=f"tenant-{n % 5}") for n in range(50)
+    ]
+    tickets = [await add_ticket(sessionmaker, employee) for employee in employees]
+    engines = [make_engine(database_url, pool_size=5) for _ in range(2)]
+    workers = [make_worker(make_sessionmaker(engine), database_url) for engine in engines]
+    for worker in workers:
+        await worker.start()
+    try:
+        for n in range(10):
+            await asyncio.gather(
+                *(
+                    queue_agent_message(sessionmaker, employee, ticket, f"m{n}")
+                    for employee, ticket in zip(employees, tickets, strict=True)
+                )
+            )
+        for employee in employees:
+            await connector.wait_for(employee.conversation_id, 10, timeout=90)
+        await settled(sessionmaker)
+    finally:
+        for worker in workers:
+            await worker.stop()
+        for engine in engines:
+            await engine.dispose()
+    for employee in employees:
+        sent = connector.sent(employee.conversation_id)
+        assert [_content(r.card) for r in sent] == [f"m{n}" for n in range(10)]
+    assert connector.total() == 500
+    assert connector.breaches == []
+    assert all(worker.stats.sent > 50 for worker in workers), [w.stats for w in workers]
