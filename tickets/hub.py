@@ -55,19 +55,28 @@ class Hub:
         self._connection: asyncpg.Connection | None = None
         self.listening = asyncio.Event()
         self.reconnects = 0
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         """Start listening; returns once the first LISTEN is in place."""
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="hub-listen")
         await asyncio.wait_for(self.listening.wait(), timeout=15)
 
     async def stop(self) -> None:
         """Stop listening and release the connection."""
-        if self._task is not None:
-            self._task.cancel()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        # Let the loop finish between queries: cancelling an asyncpg query mid-flight can
+        # leave its connection unable to close.
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=10)
+        except TimeoutError:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._task = None
+                await task
 
     @contextlib.asynccontextmanager
     async def subscribe(self, user_id: int) -> AsyncIterator[asyncio.Queue[TicketChanged]]:
@@ -103,7 +112,7 @@ class Hub:
 
     async def _run(self) -> None:
         delay = 0.2
-        while True:
+        while not self._stopping.is_set():
             try:
                 connection = await asyncpg.connect(self._dsn)
                 self._connection = connection
@@ -115,25 +124,31 @@ class Hub:
                     self._wake_everyone()
                 self.listening.set()
                 delay = 0.2
-                while not lost.is_set():
-                    # A dropped backend is not always reported promptly; probe it.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(lost.wait(), timeout=5)
-                    if not lost.is_set() and connection.is_closed():
-                        break
-                    if not lost.is_set():
-                        try:
-                            await asyncio.wait_for(connection.execute("SELECT 1"), timeout=5)
-                        except (asyncpg.PostgresError, OSError, TimeoutError):
-                            break
-            except asyncio.CancelledError:
-                await self._close()
-                raise
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                await self._watch(connection, lost)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
                 log.warning("hub: LISTEN connection failed (%s); retrying", exc)
             await self._close()
-            await asyncio.sleep(delay * (1 + random.random()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=delay * (1 + random.random()))
             delay = min(delay * 2, 5.0)
+
+    async def _watch(self, connection: asyncpg.Connection, lost: asyncio.Event) -> None:
+        """Return when the connection is lost or the hub stops."""
+        while not (lost.is_set() or self._stopping.is_set()):
+            waiters = {
+                asyncio.ensure_future(lost.wait()),
+                asyncio.ensure_future(self._stopping.wait()),
+            }
+            _, pending = await asyncio.wait(waiters, timeout=5, return_when="FIRST_COMPLETED")
+            for waiter in pending:
+                waiter.cancel()
+            if lost.is_set() or self._stopping.is_set() or connection.is_closed():
+                return
+            # A dropped backend is not always reported promptly; probe it.
+            try:
+                await asyncio.wait_for(connection.execute("SELECT 1"), timeout=5)
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
+                return
 
     def _wake_everyone(self) -> None:
         # Notifications may have been missed while reconnecting: tell every reader to re-read.
@@ -141,7 +156,9 @@ class Hub:
             self.dispatch(TicketChanged(ticket_id=0, user_id=user_id))
 
     async def _close(self) -> None:
-        if self._connection is not None:
-            with contextlib.suppress(Exception):
-                await self._connection.close(timeout=2)
-        self._connection = None
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                await connection.close(timeout=2)
+            except Exception:  # a broken connection is dropped hard
+                connection.terminate()

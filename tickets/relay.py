@@ -57,44 +57,61 @@ class CableRelay:
         self.holding = asyncio.Event()
         self.catch_ups = 0
         self._tokens: set[str] = set()
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         """Start trying to hold the cable in the background."""
+        self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="cable-relay")
 
     async def stop(self) -> None:
         """Let go of the cable and the lock."""
-        if self._task is not None:
-            self._task.cancel()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        # Ask the loop to finish between queries: cancelling an asyncpg query mid-flight
+        # can leave its connection unable to close.
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=10)
+        except TimeoutError:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._task = None
+                await task
+
+    async def _pause(self, seconds: float) -> bool:
+        """Sleep unless asked to stop; return True when stopping."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        return self._stopping.is_set()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             connection: asyncpg.Connection | None = None
             try:
                 connection = await asyncpg.connect(self._lock_dsn)
-                await self._acquire(connection)
-                log.info("this process now holds the Chatwoot cable")
-                await self._hold(connection)
-            except asyncio.CancelledError:
-                raise
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                if await self._acquire(connection):
+                    log.info("this process now holds the Chatwoot cable")
+                    await self._hold(connection)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
                 log.warning("cable relay: database connection lost (%s); retrying", exc)
             finally:
                 self.holding.clear()
                 if connection is not None:
-                    with contextlib.suppress(Exception):
+                    try:
                         await connection.close(timeout=2)
-            await asyncio.sleep(self._poll)
-
-    async def _acquire(self, connection: asyncpg.Connection) -> None:
-        """Wait until this process holds the advisory lock (standby until then)."""
-        while True:
-            if await connection.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
+                    except Exception:  # a broken connection is dropped hard
+                        connection.terminate()
+            if await self._pause(self._poll):
                 return
-            await asyncio.sleep(self._poll * 2.5)
+
+    async def _acquire(self, connection: asyncpg.Connection) -> bool:
+        """Wait until this process holds the advisory lock; False when asked to stop first."""
+        while not self._stopping.is_set():
+            if await connection.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
+                return True
+            await self._pause(self._poll * 2.5)
+        return False
 
     async def _hold(self, lock_connection: asyncpg.Connection) -> None:
         listener = CableListener(
@@ -109,7 +126,8 @@ class CableRelay:
                 await self._sync_subscriptions(listener)
                 # Losing the lock connection means another process may take the cable.
                 await asyncio.wait_for(lock_connection.fetchval("SELECT 1"), timeout=5)
-                await asyncio.sleep(self._poll)
+                if await self._pause(self._poll):
+                    return
         finally:
             await listener.close()
             runner.cancel()
