@@ -1,4 +1,4 @@
-"""The outbox inside the real app: Chatwoot's webhook ×3 and cable for one reply, one Teams post."""
+"""The outbox inside the real app: Chatwoot's webhook x3 and cable for one reply, one Teams post."""
 
 from __future__ import annotations
 
