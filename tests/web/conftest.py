@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from chatwoot.sandbox import SandboxServer
 from tests.conftest import settings_for
@@ -90,3 +93,73 @@ async def open_ticket(
     assert response.status == 201, await response.text()
     body: dict[str, Any] = await response.json()
     return body
+
+
+# ---- browser -------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts" / "web"
+CHROMIUM = "/usr/bin/chromium"
+# No DNS except localhost, no background traffic (tools/README §0).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
+]
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, once per test session."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def new_page(chromium: Browser) -> AsyncIterator[Callable[..., Awaitable[Page]]]:
+    """Open pages in fresh browser contexts (own cookies), closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    async def make(locale: str = "pt-BR", width: int = 1100, height: int = 860) -> Page:
+        context = await chromium.new_context(
+            locale=locale,
+            viewport={"width": width, "height": height},
+            device_scale_factor=1,
+            ignore_https_errors=True,
+        )
+        contexts.append(context)
+        page = await context.new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield make
+    for context in contexts:
+        await context.close()
+
+
+def shot_path(name: str) -> str:
+    """Return where a screenshot goes (git-ignored)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return str(ARTIFACTS / name)
+
+
+async def browser_signup(page: Page, base: str, email: str, name: str = "Ana Souza") -> None:
+    """Create an account through the real sign-up page."""
+    await page.goto(f"{base}/signup")
+    await page.locator("#name").fill(name)
+    await page.locator("#email").fill(email)
+    await page.locator("#password").fill(PASSWORD)
+    await page.locator("form[action='/signup'] button[type=submit]").click()
+    await page.wait_for_url(f"{base}/")
