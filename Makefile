@@ -38,6 +38,10 @@ sandbox: $(STAMP)
 manifest: $(STAMP)
 	$(VENV)/bin/tickets manifest
 
+## playground: the service plus the Microsoft 365 Agents Playground (a local Teams emulator)
+playground: $(DEV_STAMP) $(NODE_STAMP)
+	$(PY) -m bot.playground
+
 ## test: install dev tools, lint, type-check and run every test
 test: lint typecheck pytest
 
