@@ -154,6 +154,9 @@ class Service:
     logs: Path
     profile: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Run this module (given `--port`) instead of `tickets serve`, e.g. a bot with test seams.
+    module: str | None = None
+    module_args: list[str] = field(default_factory=list)
     port: int = 0
     sandbox_port: int = 0
     app: Process | None = None
@@ -187,6 +190,8 @@ class Service:
             "CHATWOOT_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
+            # The bench and test fakes are not installed packages; the checkout is the path.
+            "PYTHONPATH": str(ROOT),
             **self.extra_env,
         }
 
@@ -203,10 +208,13 @@ class Service:
         )
         await wait_http(f"{self.sandbox_url}/sandbox/api/conversations", self.sandbox)
         await self._aim_sandbox_webhooks()
-        argv = [python, "-m", "tickets", "serve", "--port", str(self.port)]
+        command = ["-m", "tickets", "serve", "--port", str(self.port)]
+        if self.module is not None:
+            command = ["-m", self.module, "--port", str(self.port), *self.module_args]
+        argv = [python, *command]
         if self.profile is not None:
-            argv = [python, "-m", "pyinstrument", "-r", "pyisession"]
-            argv += ["-o", str(self.profile), "-m", "tickets", "serve", "--port", str(self.port)]
+            argv = [python, "-m", "pyinstrument", "-r", "pyisession", "-o", str(self.profile)]
+            argv += command
         self.app = await spawn(f"service-{self.port}", argv, self.env(), self.logs)
         await wait_http(f"{self.url}/readyz", self.app)
         return self
@@ -229,10 +237,23 @@ class Service:
 
 @contextlib.asynccontextmanager
 async def service(
-    database_url: str, logs: Path, *, profile: Path | None = None, **extra_env: str
+    database_url: str,
+    logs: Path,
+    *,
+    profile: Path | None = None,
+    module: str | None = None,
+    module_args: Sequence[str] = (),
+    **extra_env: str,
 ) -> AsyncIterator[Service]:
-    """Run the service and its sandbox for the duration of the block."""
-    running = Service(database_url, logs, profile=profile, extra_env=dict(extra_env))
+    """Run the service (or `module`) and its sandbox for the duration of the block."""
+    running = Service(
+        database_url,
+        logs,
+        profile=profile,
+        extra_env=dict(extra_env),
+        module=module,
+        module_args=list(module_args),
+    )
     try:
         yield await running.start()
     finally:
