@@ -87,6 +87,7 @@ class OutboxWorker:
         lease: float = LEASE,
         poll: float = 1.0,
         max_attempts: int = MAX_ATTEMPTS,
+        grace: float = 5.0,
     ) -> None:
         self._sessions = sessions
         self._gateway = gateway
@@ -99,7 +100,11 @@ class OutboxWorker:
         self._lease = lease
         self._poll = poll
         self._max_attempts = max_attempts
-        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._grace = grace
+        # Also the LISTEN connection's application_name: while it is connected the worker is
+        # alive, and other workers respect its leases (PostgreSQL keeps 63 bytes of it).
+        host = socket.gethostname()[:30]
+        self.worker_id = f"outbox:{host}:{os.getpid()}:{secrets.token_hex(4)}"
         self.stats = OutboxStats()
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
@@ -170,7 +175,7 @@ class OutboxWorker:
         want = min(free, self._batch)
         async with self._sessions.begin() as session:
             claims = await store.claim_due(
-                session, worker=self.worker_id, limit=want, lease=self._lease
+                session, worker=self.worker_id, limit=want, lease=self._lease, grace=self._grace
             )
         self.stats.claimed += len(claims)
         for claim in claims:
@@ -188,7 +193,9 @@ class OutboxWorker:
         while True:
             connection: asyncpg.Connection | None = None
             try:
-                connection = await asyncpg.connect(self._dsn)
+                connection = await asyncpg.connect(
+                    self._dsn, server_settings={"application_name": self.worker_id}
+                )
                 lost = asyncio.Event()
                 connection.add_termination_listener(lambda _c, lost=lost: lost.set())
                 for channel in (CHANNEL, TICKET_CHANNEL):

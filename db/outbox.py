@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, literal, or_, select, update
+from sqlalchemy import (
+    String,
+    and_,
+    column,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -59,11 +71,16 @@ class Claim:
     reference: Mapping[str, Any]
 
 
-async def claim_due(session: AsyncSession, *, worker: str, limit: int, lease: float) -> list[Claim]:
+async def claim_due(
+    session: AsyncSession, *, worker: str, limit: int, lease: float, grace: float = 5.0
+) -> list[Claim]:
     """Lease up to `limit` due rows, each the oldest pending row of its conversation.
 
     Rows of throttled tenants or conversations, of inactive references, or under someone
-    else's live lease are left alone; locked rows are skipped, not waited for.
+    else's live lease are left alone; locked rows are skipped, not waited for. A lease whose
+    worker has no connection left (its ``application_name`` is gone from
+    ``pg_stat_activity``: the process died) is void once `grace` seconds old, so a crash
+    delays that worker's rows by seconds, not by the whole lease.
     """
     earlier = aliased(OutboxItem)
     ref = TeamsConversationRef
@@ -76,7 +93,14 @@ async def claim_due(session: AsyncSession, *, worker: str, limit: int, lease: fl
         .where(
             OutboxItem.state == OutboxState.PENDING,
             OutboxItem.next_attempt_at <= now,
-            or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),
+            or_(
+                OutboxItem.claimed_until.is_(None),
+                OutboxItem.claimed_until < now,
+                and_(
+                    OutboxItem.claimed_until < now + timedelta(seconds=lease - grace),
+                    OutboxItem.claimed_by.not_in(_live_workers()),
+                ),
+            ),
             ~exists().where(
                 earlier.target == OutboxItem.target,
                 earlier.state == OutboxState.PENDING,
@@ -134,6 +158,11 @@ async def claim_due(session: AsyncSession, *, worker: str, limit: int, lease: fl
             )
         )
     return claims
+
+
+def _live_workers() -> Any:
+    activity = table("pg_stat_activity", column("application_name", String))
+    return select(activity.c.application_name).where(activity.c.application_name.is_not(None))
 
 
 def _owned(claim: Claim) -> Any:

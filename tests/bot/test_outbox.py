@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.outbox import OutboxWorker
 from db.engine import make_engine, make_sessionmaker
 from db.models import OutboxState, ReferenceState, TeamsConversationRef
+from db.outbox import claim_due
 from tests.bot.outbox_setup import (
     add_employee,
     add_ticket,
@@ -23,6 +25,7 @@ from tests.bot.outbox_setup import (
 )
 from tests.fakes import connector as fc
 from tests.fakes.connector import FakeConnector
+from tickets.app import plain_dsn
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -106,6 +109,7 @@ async def test_429_with_retry_after_holds_the_whole_tenant_and_keeps_order(
     assert [_content(r.card) for r in connector.sent(bia.conversation_id)] == [
         f"b{n}" for n in range(4)
     ]
+    await settled(sessionmaker)
     assert worker.stats.throttled == 1 and connector.breaches == []
     # A throttled send is not counted as an attempt.
     assert [row.attempts for row in await rows(sessionmaker)] == [1] * 8
@@ -323,3 +327,32 @@ async def test_two_workers_deliver_500_replies_to_50_employees_once_in_order(
     assert connector.total() == 500
     assert connector.breaches == []
     assert all(worker.stats.sent > 50 for worker in workers), [w.stats for w in workers]
+
+
+async def test_a_dead_workers_lease_is_void_after_the_grace_a_live_ones_is_kept(
+    sessionmaker: Sessions, connector: FakeConnector, database_url: str
+) -> None:
+    ana = await add_employee(sessionmaker, connector.url)
+    bia = await add_employee(sessionmaker, connector.url)
+    await queue_agent_message(sessionmaker, ana, await add_ticket(sessionmaker, ana), "m0")
+    await queue_agent_message(sessionmaker, bia, await add_ticket(sessionmaker, bia), "m0")
+    # A live worker is one with a connection named after it; the dead one has none.
+    named = {"application_name": "outbox:alive"}
+    alive = await asyncpg.connect(plain_dsn(database_url), server_settings=named)
+    try:
+        async with sessionmaker.begin() as session:
+            [held] = await claim_due(session, worker="outbox:alive", limit=1, lease=60)
+            [orphan] = await claim_due(session, worker="outbox:dead", limit=1, lease=60)
+        assert {held.target, orphan.target} == {ana.conversation_id, bia.conversation_id}
+        worker = make_worker(sessionmaker, database_url, poll=0.2, grace=0.5)
+        await worker.start()
+        try:
+            await connector.wait_for(orphan.target, timeout=5)
+            await asyncio.sleep(0.5)
+            assert connector.sent(held.target) == []
+            await alive.close()
+            await connector.wait_for(held.target, timeout=5)
+        finally:
+            await worker.stop()
+    finally:
+        await alive.close()
