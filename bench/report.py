@@ -63,3 +63,30 @@ def headline(
         "unit": unit,
         "better": "lower" if lower_is_better else "higher",
     }
+
+
+def markdown_document(document: dict[str, Any]) -> str:
+    """Render a results.json document as the README's Markdown table."""
+    machine = document["machine"]
+    lines = [
+        f"Measured {document['date'][:10]} on {machine['cores']} cores ({machine['cpu']}, "
+        f"{machine['memory_gb']} GB, Python {machine['python']}), `make bench` in "
+        f"{document['seconds']:.0f} s.",
+        "",
+        markdown(summary_rows(document["results"]), (*HEADLINE_COLUMNS[:-1], "unit", "better")),
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Print bench/results.json (or the given file) as Markdown."""
+    import json
+    import sys
+    from pathlib import Path
+
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "results.json"
+    print(markdown_document(json.loads(path.read_text())))
+
+
+if __name__ == "__main__":
+    main()
