@@ -30,6 +30,7 @@ Sessions = async_sessionmaker[AsyncSession]
 PER_ROUND = 5  # messages per employee per round
 EMPLOYEES = 20
 ROUNDS = 3
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ async def serve(database_url: str, sandbox: SandboxServer, logs: Path, n: int) -
         "CHATWOOT_WEBHOOK_TOKEN": "test-webhook-token",
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        "PYTHONPATH": str(ROOT),
     }
     process = await spawn(f"serve-{n}", [sys.executable, "-m", "tickets", "serve"], env, logs)
     await wait_http(f"http://127.0.0.1:{port}/readyz", process)
