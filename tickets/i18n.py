@@ -41,6 +41,7 @@ _PT: Final[Mapping[str, str]] = MappingProxyType(
             "Muitas tentativas de entrada. Aguarde alguns minutos e tente de novo."
         ),
         "login.microsoft_failed": "Não foi possível entrar com a Microsoft. Tente de novo.",
+        "login.continue": "Continuar",
         "signup.title": "Criar conta",
         "signup.subtitle": "Leva menos de um minuto.",
         "signup.submit": "Criar conta",
@@ -223,6 +224,7 @@ _EN: Final[Mapping[str, str]] = MappingProxyType(
         "login.failed": "Wrong e-mail or password.",
         "login.throttled": "Too many sign-in attempts. Wait a few minutes and try again.",
         "login.microsoft_failed": "Signing in with Microsoft did not work. Please try again.",
+        "login.continue": "Continue",
         "signup.title": "Create account",
         "signup.subtitle": "It takes less than a minute.",
         "signup.submit": "Create account",

@@ -37,6 +37,7 @@ def setup_auth(app: web.Application) -> None:
     app.router.add_post("/logout", logout)
     app.router.add_get("/auth/microsoft", microsoft_start)
     app.router.add_get("/auth/microsoft/callback", microsoft_callback)
+    app.router.add_post("/auth/microsoft/callback", microsoft_callback)
     app.router.add_get("/profile", profile_page)
     app.router.add_post("/profile", profile_submit)
     app.router.add_post("/profile/microsoft", microsoft_link)
@@ -204,11 +205,25 @@ async def microsoft_link(request: web.Request) -> web.Response:
     return await _begin_flow(request, "link", "/profile")
 
 
+RELAYED_FIELDS = ("code", "state", "error", "error_description", "session_state", "client_info")
+
+
 async def microsoft_callback(request: web.Request) -> web.Response:
     """Finish the flow: redeem the code, then sign in or link by the Entra oid + tid."""
     login = _microsoft(request)
+    if request.method == "POST":
+        form = await request.post()
+        answer = {name: field(form, name, 8000) for name in RELAYED_FIELDS if name in form}
+        relayed = field(form, "relay", 10) == "1"
+    else:
+        answer = {name: request.query[name] for name in RELAYED_FIELDS if name in request.query}
+        relayed = False
     session = sessions.current(request)
     flow = session.data.get("ms_flow") if session is not None else None
+    if request.method == "POST" and session is None and not relayed:
+        # The provider's cross-site POST carries no SameSite=Lax cookie: hand the answer to
+        # a page of ours that posts it again, same-site, with the session cookie.
+        return render(request, "relay.html", {"fields": answer})
     if session is None or not isinstance(flow, dict):
         return _login(request, email="", error="login.microsoft_failed", status=400)
     data = dict(session.data)
@@ -219,7 +234,7 @@ async def microsoft_callback(request: web.Request) -> web.Response:
     # The flow is single-use: drop it before redeeming, so a replayed callback finds nothing.
     await sessions.save_data(request, data)
     try:
-        identity = await login.finish(flow, dict(request.query))
+        identity = await login.finish(flow, answer)
     except MicrosoftLoginFailed:
         return _login(request, email="", error="login.microsoft_failed", status=400)
     db_sessions = request.app[keys.SESSIONMAKER]

@@ -66,8 +66,9 @@ class MicrosoftLogin:
             raise MicrosoftLoginFailed("start") from exc
 
     def _start(self, redirect_uri: str) -> dict[str, Any]:
+        # form_post keeps the code out of URLs (history, logs), as RFC 9700 recommends.
         flow: dict[str, Any] = self._app().initiate_auth_code_flow(
-            scopes=[], redirect_uri=redirect_uri, prompt="select_account"
+            scopes=[], redirect_uri=redirect_uri, prompt="select_account", response_mode="form_post"
         )
         return flow
 
@@ -75,8 +76,9 @@ class MicrosoftLogin:
         """Redeem the code of the callback for an id token and return the identity in it."""
         try:
             result = await asyncio.to_thread(self._finish, flow, answer)
-        except (ValueError, requests.RequestException) as exc:
-            # msal raises ValueError for a state mismatch and for a bad id token (nonce, aud).
+        except (ValueError, RuntimeError, requests.RequestException) as exc:
+            # msal raises ValueError for a state mismatch, RuntimeError for an id token that
+            # fails its checks (nonce, audience, issuer, expiry).
             log.warning("Microsoft login refused: %s", exc)
             raise MicrosoftLoginFailed("flow") from exc
         if "error" in result:
