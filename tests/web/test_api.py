@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import re
+
+import aiohttp
 import httpx
+from aiohttp import WSMsgType
 
 from chatwoot.sandbox import SandboxServer
 from tests.web.conftest import Client, MakeWeb, open_ticket, page_csrf, signup
@@ -258,3 +263,64 @@ async def test_no_js_reply_form_posts_a_message(web_client: Client) -> None:
     assert empty.headers["Location"].endswith("?error=required")
     assert "Escreva uma mensagem." in await (await web_client.get(empty.headers["Location"])).text()
     _ = await page_csrf(web_client, "/")
+
+
+INPUT = re.compile(r"<(input|select|textarea)\b([^>]*)>")
+
+
+async def test_bad_inputs_on_forms_get_calm_answers(web_client: Client) -> None:
+    token = await page_csrf(web_client, "/login")
+    empty = await web_client.post("/login", data={"csrf_token": token}, allow_redirects=False)
+    assert empty.status == 401
+    assert "E-mail ou senha incorretos." in await empty.text()
+    upload = aiohttp.FormData()
+    upload.add_field("csrf_token", token)
+    upload.add_field("email", b"binary", filename="x.bin")
+    upload.add_field("password", "whatever-long")
+    as_file = await web_client.post("/login", data=upload, allow_redirects=False)
+    assert as_file.status == 401
+    body = io.BytesIO(f"csrf_token={token}&name=".encode() + b"x" * (3 * 1024 * 1024))
+    huge = await web_client.post(
+        "/signup", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert huge.status == 413
+    assert "grande demais" in await huge.text()
+
+    csrf = await signup(web_client, "ana@example.com")
+    evil_next = await web_client.post(
+        "/locale",
+        data={"csrf_token": csrf, "locale": "klingon", "next": "//evil.example/"},
+        allow_redirects=False,
+    )
+    assert evil_next.headers["Location"] == "/"
+    for path in ("/?status=weird&page=abc", "/?page=-4", "/?page=99999999999"):
+        assert (await web_client.get(path)).status == 200, path
+    for path in ("/tickets/0", "/tickets/99999999999999999999", "/tickets/abc"):
+        assert (await web_client.get(path)).status == 404, path
+    junk_profile = await web_client.post(
+        "/profile", data={"csrf_token": csrf, "locale": "<script>"}, allow_redirects=False
+    )
+    assert junk_profile.status == 303
+    assert '<html lang="pt-BR">' in await (await web_client.get("/profile")).text()
+
+    origin = str(web_client.make_url("/")).rstrip("/")
+    async with web_client.ws_connect("/ws", headers={"Origin": origin}) as socket:
+        await socket.send_str("x" * 10_000)
+        closing = await socket.receive()
+        assert closing.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.ERROR)
+
+
+async def test_every_field_has_a_label_and_pages_declare_language(web_client: Client) -> None:
+    pages = ["/login", "/signup", "/privacy"]
+    await signup(web_client, "ana@example.com")
+    pages += ["/", "/tickets/new", "/profile"]
+    for path in pages:
+        html = await (await web_client.get(path)).text()
+        assert html.startswith("<!doctype html>\n<html lang=")
+        assert '<main id="main"' in html
+        for _tag, attributes in INPUT.findall(html):
+            if 'type="hidden"' in attributes:
+                continue
+            field_id = re.search(r'id="([^"]+)"', attributes)
+            assert field_id, (path, attributes)
+            assert f'for="{field_id.group(1)}"' in html, (path, field_id.group(1))
