@@ -8,7 +8,7 @@ import itertools
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -104,8 +104,13 @@ async def _employees(ctx: Context, svc: Service, connector: FakeConnector) -> li
 @contextlib.asynccontextmanager
 async def _sockets(urls: Sequence[SocketPlan], arrivals: Arrivals) -> AsyncIterator[None]:
     """Open one socket per (url, headers, subscribe frame) and note every reply that arrives."""
-    async with aiohttp.ClientSession() as http:
-        sockets = [await http.ws_connect(url, headers=headers) for url, headers, _ in urls]
+    # No pool limit: every socket holds its connection for the whole phase.
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        sockets = [
+            await http.ws_connect(url, headers=headers, timeout=aiohttp.ClientWSTimeout(ws_close=5))
+            for url, headers, _ in urls
+        ]
         for socket, (_, _, subscribe) in zip(sockets, urls, strict=True):
             if subscribe is not None:
                 await socket.send_json(subscribe)
@@ -135,19 +140,26 @@ async def _read(socket: aiohttp.ClientWebSocketResponse, arrivals: Arrivals) -> 
 class Replies:
     """Post agent replies through the sandbox's control API and remember when each left."""
 
-    def __init__(self, sandbox_url: str, employees: Sequence[Employee], tag: str) -> None:
+    def __init__(
+        self,
+        sandbox_url: str,
+        employees: Sequence[Employee],
+        tag: str,
+        chat_of: Callable[[Employee], str],
+    ) -> None:
         self._url = sandbox_url
         self._employees = employees
         self._tag = tag
+        self._chat_of = chat_of
         self._numbers = itertools.count()
-        self.sent: dict[str, tuple[float, Employee]] = {}
+        self.sent: dict[str, tuple[float, str]] = {}  # text -> (posted at, Teams chat)
 
     async def post(self, http: aiohttp.ClientSession, index: int) -> bool:
         """Post the index-th reply (to the index-th employee, round robin)."""
         employee = self._employees[index % len(self._employees)]
         text = f"bench-reply-{self._tag}-{next(self._numbers)}"
         started = time.monotonic()
-        self.sent[text] = (started, employee)
+        self.sent[text] = (started, self._chat_of(employee))
         async with http.post(
             f"{self._url}/sandbox/api/conversations/{employee.conversation}/messages",
             json={"content": text, "private": False, "agent": "Sam Agent"},
@@ -173,19 +185,21 @@ def _connector_arrivals(connector: FakeConnector, chats: set[str]) -> dict[str, 
 
 
 async def _wait_all(
-    replies: Replies, arrivals: Arrivals, connector: FakeConnector, chats: set[str], limit: float
+    replies: Replies, arrivals: Arrivals, connector: FakeConnector, limit: float
 ) -> dict[str, float]:
     deadline = time.monotonic() + limit
     teams_at: dict[str, float] = {}
     while time.monotonic() < deadline:
-        teams_at = _connector_arrivals(connector, chats)
+        missing = {chat for t, (_, chat) in replies.sent.items() if t not in teams_at}
+        # Only chats still owed a reply are scanned again; the rest are settled.
+        teams_at.update(_connector_arrivals(connector, missing))
         if all(t in arrivals.at for t in replies.sent) and all(t in teams_at for t in replies.sent):
             break
         await asyncio.sleep(0.1)
     return teams_at
 
 
-def _latencies(sent: dict[str, tuple[float, Employee]], arrived: dict[str, float]) -> Figures:
+def _latencies(sent: dict[str, tuple[float, str]], arrived: dict[str, float]) -> Figures:
     values = [arrived[t] - started for t, (started, _) in sent.items() if t in arrived]
     return {
         "replies": len(sent),
@@ -201,7 +215,6 @@ async def _phase(
     replies: Replies,
     arrivals: Arrivals,
     connector: FakeConnector,
-    chats: set[str],
     *,
     loaded: bool,
 ) -> tuple[Figures, Figures]:
@@ -216,12 +229,13 @@ async def _phase(
             for index in range(ctx.n(LIGHT, minimum=3)):
                 await replies.post(http, index)
                 text = next(reversed(replies.sent))
+                chat = {replies.sent[text][1]}
                 deadline = time.monotonic() + 5.0
                 while time.monotonic() < deadline:
-                    if text in arrivals.at and text in _connector_arrivals(connector, chats):
+                    if text in arrivals.at and text in _connector_arrivals(connector, chat):
                         break
-                    await asyncio.sleep(0.005)
-    teams_at = await _wait_all(replies, arrivals, connector, chats, ctx.seconds(WAIT))
+                    await asyncio.sleep(0.01)
+    teams_at = await _wait_all(replies, arrivals, connector, ctx.seconds(WAIT))
     return _latencies(replies.sent, arrivals.at), _latencies(replies.sent, teams_at)
 
 
@@ -245,15 +259,16 @@ async def agent_reply(ctx: Context) -> dict[str, Figures]:
                 )
                 for e in employees
             ]
-            chats = {e.teams_chat for e in employees}
             for loaded in (False, True):
                 label = "100 replies/s" if loaded else "light (one at a time)"
                 arrivals = Arrivals()
-                replies = Replies(svc.sandbox_url, employees, f"o{int(loaded)}")
+                replies = Replies(
+                    svc.sandbox_url, employees, f"o{int(loaded)}", lambda e: e.teams_chat
+                )
                 async with _sockets(ours, arrivals):
                     await asyncio.sleep(0.5)  # let every subscribe be answered
                     web_figures, teams_figures = await _phase(
-                        ctx, replies, arrivals, connector, chats, loaded=loaded
+                        ctx, replies, arrivals, connector, loaded=loaded
                     )
                 rows.append({"load": label, "path": "web /ws", **web_figures})
                 rows.append({"load": label, "path": "Teams connector", **teams_figures})
@@ -300,15 +315,16 @@ async def _baseline(
         sockets: list[SocketPlan] = [
             (f"{ws_url}?conversation={e.conversation}", {}, None) for e in employees
         ]
-        chats = {f"a:base-{e.conversation}" for e in employees}
         for loaded in (False, True):
             label = "100 replies/s" if loaded else "light (one at a time)"
             arrivals = Arrivals()
-            replies = Replies(svc.sandbox_url, employees, f"b{int(loaded)}")
+            replies = Replies(
+                svc.sandbox_url, employees, f"b{int(loaded)}", lambda e: f"a:base-{e.conversation}"
+            )
             async with _sockets(sockets, arrivals):
                 await asyncio.sleep(0.2)
                 web_figures, teams_figures = await _phase(
-                    ctx, replies, arrivals, connector, chats, loaded=loaded
+                    ctx, replies, arrivals, connector, loaded=loaded
                 )
             out[(label, "web /ws")] = web_figures
             out[(label, "Teams connector")] = teams_figures

@@ -1,0 +1,95 @@
+"""Run every benchmark tiny, so `make bench` keeps working; figures are checked, never timings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bench(name: str, out: Path) -> dict[str, Any]:
+    """Run one benchmark at 1% scale in its own process and return its results."""
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench", "--only", name, "--scale", "0.01", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=55,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    document: dict[str, Any] = json.loads(out.read_text())
+    assert document["machine"]["cores"] >= 1 and document["scale"] == 0.01
+    results: dict[str, Any] = document["results"]
+    for section in results.values():
+        assert "error" not in section
+        for row in section["headline"]:
+            assert row["ours"] is not None and row["baseline"] is not None, row
+            assert row["ratio"] is not None and row["ratio"] > 0, row
+    return results
+
+
+@pytest.mark.slow
+def test_ingest_and_duplicates(tmp_path: Path) -> None:
+    results = run_bench("ingest", tmp_path / "r.json")
+    levels = results["webhook_ingest"]["levels"]
+    assert [row["level"] for row in levels] == ["100/s", "500/s", "1000/s", "flat-out"]
+    for row in levels:
+        assert row["ok"] == row["requests"] > 0 and row["errors"] == 0
+        # One message, one Teams delivery and one receipt per webhook, nothing else.
+        assert row["rows_written"] == 3 * row["ok"]
+        assert row["baseline_accepted_per_s"] > 0 and row["cpu_ms_per_request"] > 0
+    duplicates = results["duplicates"]
+    assert duplicates["replayed_3x"]["ok"] == 3 * duplicates["unique_events"]
+    assert duplicates["messages_stored"] == duplicates["unique_events"]
+
+
+@pytest.mark.slow
+def test_growth(tmp_path: Path) -> None:
+    sizes = run_bench("growth", tmp_path / "r.json")["growth"]["sizes"]
+    assert [row["tickets"] for row in sizes] == sorted({row["tickets"] for row in sizes})
+    assert len(sizes) == 3
+    for row in sizes:
+        assert row["ingest_per_s"] > 0 and row["list_errors"] == 0
+        assert row["list_p50_ms"] > 0 and row["healthz_p50_ms"] > 0
+
+
+@pytest.mark.slow
+def test_agent_reply(tmp_path: Path) -> None:
+    rows = run_bench("reply", tmp_path / "r.json")["agent_reply"]["rows"]
+    assert {(row["load"], row["path"]) for row in rows} == {
+        (load, path)
+        for load in ("light (one at a time)", "100 replies/s")
+        for path in ("web /ws", "Teams connector")
+    }
+    for row in rows:
+        assert row["arrived"] == row["replies"] > 0, row
+
+
+@pytest.mark.slow
+def test_fan_out(tmp_path: Path) -> None:
+    phases = run_bench("fanout", tmp_path / "r.json")["fan_out"]["phases"]
+    assert len(phases) == 2 and phases[0]["sockets"] < phases[1]["sockets"]
+    for row in phases:
+        watchers = phases[0]["sockets"]
+        assert row["reached"] == row["baseline_reached"] == watchers, row
+        assert row["rss_mb"] > 0 and row["baseline_rss_mb"] > 0
+
+
+@pytest.mark.slow
+def test_bot_turns(tmp_path: Path) -> None:
+    figures = run_bench("turns", tmp_path / "r.json")["bot_turn"]
+    assert figures["echo"]["failed"] == 0 and figures["echo"]["p50_ms"] > 0
+    assert [row["turn"] for row in figures["turns"]] == [
+        "text command 'meus chamados'",
+        "form submit ticket.create",
+    ]
+    for row in figures["turns"]:
+        assert row["failed"] == 0 and row["p50_ms"] > 0, row
+    assert figures["connector_limit_breaches"] == 0
