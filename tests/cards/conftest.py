@@ -12,25 +12,13 @@ import pytest_asyncio
 from aiohttp import web
 from playwright.async_api import Page, async_playwright
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.cards.cases import all_cards
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "tests" / "js" / "node_modules"
 HARNESS = Path(__file__).resolve().parent / "js" / "harness.html"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "cards"
-CHROMIUM = "/usr/bin/chromium"
-# tools/README §0: no DNS except localhost, no background traffic.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
-]
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from chatwoot.sandbox import SandboxServer
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import settings_for
 from tickets.app import create_app
 
@@ -99,19 +100,6 @@ async def open_ticket(
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "web"
-CHROMIUM = "/usr/bin/chromium"
-# No DNS except localhost, no background traffic (tools/README §0).
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
-]
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
