@@ -14,6 +14,8 @@ import asyncpg
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tickets.tasks import stop_gracefully
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "ticket_changed"
@@ -66,17 +68,7 @@ class Hub:
     async def stop(self) -> None:
         """Stop listening and release the connection."""
         task, self._task = self._task, None
-        if task is None:
-            return
-        # Let the loop finish between queries: cancelling an asyncpg query mid-flight can
-        # leave its connection unable to close.
-        self._stopping.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), timeout=10)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_gracefully(task, self._stopping)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, user_id: int) -> AsyncIterator[asyncio.Queue[TicketChanged]]:

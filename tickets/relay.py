@@ -21,6 +21,7 @@ from chatwoot.errors import ChatwootError
 from chatwoot.events import ChatwootEvent, EventSource, StatusChanged, message_event_from_api
 from db.models import ChatwootContactLink, Message, Ticket, TicketStatus
 from tickets.service import TicketService
+from tickets.tasks import stop_gracefully
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +68,7 @@ class CableRelay:
     async def stop(self) -> None:
         """Let go of the cable and the lock."""
         task, self._task = self._task, None
-        if task is None:
-            return
-        # Ask the loop to finish between queries: cancelling an asyncpg query mid-flight
-        # can leave its connection unable to close.
-        self._stopping.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), timeout=10)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_gracefully(task, self._stopping)
 
     async def _pause(self, seconds: float) -> bool:
         """Sleep unless asked to stop; return True when stopping."""
