@@ -193,3 +193,20 @@ async def settle(database_url: str, tables: tuple[str, ...], *, limit: float = 3
         previous = current
         await asyncio.sleep(0.5)
     return round(time.monotonic() - started, 1)
+
+
+async def drain_outbox(database_url: str, *, limit: float = 60.0) -> float:
+    """Wait until the outbox worker has delivered every pending Teams message; return seconds."""
+    started = time.monotonic()
+    connection = await asyncpg.connect(plain(database_url))
+    try:
+        while time.monotonic() - started < limit:
+            pending = await connection.fetchval(
+                "SELECT count(*) FROM outbox WHERE state = 'pending'"
+            )
+            if not pending:
+                break
+            await asyncio.sleep(0.25)
+    finally:
+        await connection.close()
+    return round(time.monotonic() - started, 1)
