@@ -37,6 +37,7 @@ from db import outbox as store
 from db.models import OutboxState, ReferenceState, User
 from tickets import keys
 from tickets.hub import CHANNEL as TICKET_CHANNEL
+from tickets.tasks import stop_gracefully
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +111,13 @@ class OutboxWorker:
         self._inflight: set[asyncio.Task[None]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self.listening = asyncio.Event()
+        self._stopping = asyncio.Event()
 
     # ---- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Start listening for hints and delivering."""
+        self._stopping.clear()
         self._tasks = [
             asyncio.create_task(self._listen(), name="outbox-listen"),
             asyncio.create_task(self._run(), name="outbox-worker"),
@@ -124,11 +127,11 @@ class OutboxWorker:
 
     async def stop(self) -> None:
         """Stop claiming; let deliveries in flight finish (their sends are already on the wire)."""
+        # The loops end on the event rather than on cancel(): Python 3.11's wait_for can
+        # swallow a cancellation that races its timeout, which left a worker looping forever.
+        self._wake.set()
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_gracefully(task, self._stopping)
         self._tasks = []
         if self._inflight:
             await asyncio.wait(self._inflight, timeout=30)
@@ -148,7 +151,7 @@ class OutboxWorker:
         loop = asyncio.get_running_loop()
         next_prune = loop.time() + PRUNE_EVERY
         failures = 0
-        while True:
+        while not self._stopping.is_set():
             self._wake.clear()
             try:
                 claimed = await self._claim_more()
@@ -161,12 +164,17 @@ class OutboxWorker:
             except Exception:
                 failures += 1
                 log.exception("outbox: claiming failed (%d in a row)", failures)
-                await asyncio.sleep(min(5.0, 0.2 * 2**failures))
+                await self._pause(min(5.0, 0.2 * 2**failures))
                 continue
             if claimed:
                 continue  # a full batch may mean more is due
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but wake at once when the worker stops."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def _claim_more(self) -> bool:
         free = self._concurrency - len(self._inflight)
@@ -190,7 +198,7 @@ class OutboxWorker:
 
     async def _listen(self) -> None:
         delay = 0.2
-        while True:
+        while not self._stopping.is_set():
             connection: asyncpg.Connection | None = None
             try:
                 connection = await asyncpg.connect(
@@ -203,10 +211,9 @@ class OutboxWorker:
                 self.listening.set()
                 self._wake.set()  # hints may have been missed while disconnected
                 delay = 0.2
-                while not lost.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(lost.wait(), timeout=5)
-                    if not lost.is_set():
+                while not (lost.is_set() or self._stopping.is_set()):
+                    await self._pause_until(lost, 5)
+                    if not (lost.is_set() or self._stopping.is_set()):
                         await asyncio.wait_for(connection.execute("SELECT 1"), timeout=5)
             except asyncio.CancelledError:
                 raise
@@ -214,10 +221,22 @@ class OutboxWorker:
                 log.warning("outbox: LISTEN connection failed (%s); polling meanwhile", exc)
             finally:
                 if connection is not None:
-                    with contextlib.suppress(Exception):
+                    try:
                         await connection.close(timeout=2)
-            await asyncio.sleep(delay * (1 + random.random()))
+                    except Exception:  # a broken connection is dropped hard
+                        connection.terminate()
+            await self._pause(delay * (1 + random.random()))
             delay = min(delay * 2, 5.0)
+
+    async def _pause_until(self, event: asyncio.Event, seconds: float) -> None:
+        """Wait for `event`, the worker's stop, or the time, whichever comes first."""
+        waiters = {
+            asyncio.ensure_future(event.wait()),
+            asyncio.ensure_future(self._stopping.wait()),
+        }
+        _, pending = await asyncio.wait(waiters, timeout=seconds, return_when="FIRST_COMPLETED")
+        for waiter in pending:
+            waiter.cancel()
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
         self._wake.set()
