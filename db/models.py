@@ -200,6 +200,9 @@ class Ticket(Base):
     teams_card_activity_id: Mapped[str | None] = mapped_column(String(200))
     teams_card_conversation_id: Mapped[str | None] = mapped_column(String(400))
     status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Chatwoot message id up to which a Client API read proved we hold every message; the
+    # next catch-up reads from here (not from the newest id we hold, which may sit past a gap).
+    synced_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()
     last_activity_at: Mapped[datetime] = _now()

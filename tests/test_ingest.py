@@ -438,3 +438,56 @@ async def test_cable_cut_mid_conversation_every_agent_message_once(
             select(func.count()).select_from(Message).where(Message.direction == "agent")
         )
     assert agent_rows == len(sent)
+
+
+async def test_catch_up_reads_a_gap_below_our_newest_message(
+    app_client: Client, sandbox: SandboxServer
+) -> None:
+    """An agent reply missed by webhook and cable, then an employee message: catch-up finds it."""
+    from db.models import Origin
+
+    relay = app_client.app[keys.RELAY]
+    await relay.stop()  # no cable
+    await control(sandbox, "webhook", {"url": None})  # no webhooks
+    service = app_client.app[keys.SERVICE]
+    user_id = await new_user(app_client)
+    info = await service.open_ticket(user_id, form(), origin=Origin.WEB)
+    cid = info.chatwoot_conversation_id
+    await control(sandbox, f"conversations/{cid}/messages", {"content": "missed", "agent": "Rui"})
+    await service.post_message(user_id, info.id, "newer, ours", origin=Origin.WEB)
+    assert await relay.catch_up() is True
+    contents = [i.content for i in await service.timeline(user_id, info.id)]
+    # Timeline ids are arrival order (the resume cursor), so the late one comes last.
+    assert sorted(contents[1:]) == ["missed", "newer, ours"]
+    assert await relay.catch_up() is True  # a second read adds nothing
+    assert [i.content for i in await service.timeline(user_id, info.id)] == contents
+
+
+async def test_a_failed_cable_ingest_asks_for_a_catch_up(
+    app_client: Client, sandbox: SandboxServer
+) -> None:
+    from db.models import Origin
+
+    relay = app_client.app[keys.RELAY]
+    await control(sandbox, "webhook", {"url": None})
+    service = app_client.app[keys.SERVICE]
+    user_id = await new_user(app_client)
+    info = await service.open_ticket(user_id, form(), origin=Origin.WEB)
+    before = relay.catch_ups
+    relay.request_catch_up()
+    await eventually(lambda: _true_when(relay.catch_ups > before))
+    await control(
+        sandbox,
+        f"conversations/{info.chatwoot_conversation_id}/messages",
+        {"content": "via catch-up or cable", "agent": "Rui"},
+    )
+
+    async def arrived() -> bool:
+        items = await service.timeline(user_id, info.id)
+        return any(i.content == "via catch-up or cable" for i in items)
+
+    await eventually(arrived, timeout=15)
+
+
+async def _true_when(value: bool) -> bool:
+    return value

@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chatwoot.cable import CableListener
 from chatwoot.errors import ChatwootError
 from chatwoot.events import ChatwootEvent, EventSource, StatusChanged, message_event_from_api
-from db.models import ChatwootContactLink, Message, Ticket, TicketStatus
+from db.models import ChatwootContactLink, Ticket, TicketStatus
 from tickets.service import TicketService
 from tickets.tasks import stop_gracefully
 
@@ -47,6 +47,7 @@ class CableRelay:
         cable_url: str,
         lock_dsn: str,
         poll_interval: float = 2.0,
+        periodic_catch_up: float = 300.0,
     ) -> None:
         self._service = service
         self._sessions = sessions
@@ -59,16 +60,23 @@ class CableRelay:
         self.catch_ups = 0
         self._tokens: set[str] = set()
         self._stopping = asyncio.Event()
+        self._catch_up_wanted = asyncio.Event()
+        self._periodic = periodic_catch_up
+        self._catch_up_task: asyncio.Task[None] | None = None
+        self._watchers: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Start trying to hold the cable in the background."""
         self._stopping.clear()
         self._task = asyncio.create_task(self._run(), name="cable-relay")
+        self._catch_up_task = asyncio.create_task(self._catch_up_loop(), name="catch-up")
 
     async def stop(self) -> None:
         """Let go of the cable and the lock."""
         task, self._task = self._task, None
         await stop_gracefully(task, self._stopping)
+        catch_up, self._catch_up_task = self._catch_up_task, None
+        await stop_gracefully(catch_up, self._stopping)
 
     async def _pause(self, seconds: float) -> bool:
         """Sleep unless asked to stop; return True when stopping."""
@@ -134,58 +142,127 @@ class CableRelay:
                 )
             )
             tokens = {token for token in result.scalars().all() if token}
-        for token in tokens - self._tokens:
+        new = tokens - self._tokens
+        for token in new:
             await listener.subscribe(token)
             self._tokens.add(token)
+        if new:
+            # What happened before the new streams went live is only in the Client API.
+            watcher = asyncio.create_task(self._catch_up_when_live(listener, new))
+            self._watchers.add(watcher)
+            watcher.add_done_callback(self._watchers.discard)
+
+    async def _catch_up_when_live(self, listener: CableListener, tokens: set[str]) -> None:
+        for _ in range(100):
+            if tokens <= (listener.subscribed | listener.failed) or self._stopping.is_set():
+                break
+            await asyncio.sleep(0.1)
+        self.request_catch_up()
 
     async def _on_event(self, event: ChatwootEvent) -> None:
-        await self._service.ingest(event)
+        try:
+            await self._service.ingest(event)
+        except Exception:
+            # The cable does not redeliver: read the ticket back through the Client API soon.
+            self.request_catch_up()
+            raise
 
     async def _catch_up_quietly(self) -> None:
-        await self.catch_up()
+        try:
+            await self.catch_up()
+        except Exception:
+            log.exception("catch-up after (re)connect failed; retrying")
+            self.request_catch_up()
 
-    async def catch_up(self) -> int:
-        """Read what the Client API has that we may have missed; return events applied."""
+    def request_catch_up(self) -> None:
+        """Ask for a catch-up soon (an event could not be stored, or a read failed)."""
+        self._catch_up_wanted.set()
+
+    async def _catch_up_loop(self) -> None:
+        """Run requested catch-ups in this process, and a periodic one while holding the cable."""
+        delay = 1.0
+        while not self._stopping.is_set():
+            waiters = {
+                asyncio.ensure_future(self._catch_up_wanted.wait()),
+                asyncio.ensure_future(self._stopping.wait()),
+            }
+            _, pending = await asyncio.wait(
+                waiters, timeout=self._periodic, return_when="FIRST_COMPLETED"
+            )
+            for waiter in pending:
+                waiter.cancel()
+            if self._stopping.is_set():
+                return
+            requested = self._catch_up_wanted.is_set()
+            self._catch_up_wanted.clear()
+            if not requested and not self.holding.is_set():
+                continue
+            try:
+                complete = await self.catch_up()
+            except Exception:
+                log.exception("catch-up failed; retrying in %.0f s", delay)
+                complete = False
+            if complete:
+                delay = 1.0
+                continue
+            self.request_catch_up()
+            if await self._pause(delay):
+                return
+            delay = min(delay * 2, 60.0)
+
+    async def catch_up(self) -> bool:
+        """Read back from Chatwoot what we may have missed; True when every ticket was read.
+
+        Each ticket is read from its watermark (the id up to which a read proved we hold every
+        message), every message goes through the idempotent ingest, and only then does the
+        watermark move.
+        """
         self.catch_ups += 1
-        applied = 0
         since = datetime.now(UTC) - CATCH_UP_WINDOW
         async with self._sessions() as session:
             rows = await session.execute(
-                select(Ticket, ChatwootContactLink.source_id)
+                select(
+                    Ticket.id,
+                    Ticket.chatwoot_conversation_id,
+                    Ticket.synced_message_id,
+                    ChatwootContactLink.source_id,
+                )
                 .join(ChatwootContactLink, Ticket.contact_link_id == ChatwootContactLink.id)
                 .where(or_(Ticket.status != TicketStatus.RESOLVED, Ticket.updated_at > since))
             )
             tickets = rows.all()
-        chatwoot = self._service.chatwoot
-        for ticket, source_id in tickets:
+        complete = True
+        for ticket_id, conversation_id, synced, source_id in tickets:
             try:
-                async with self._sessions() as session:
-                    last = await session.scalar(
-                        select(func.max(Message.chatwoot_message_id)).where(
-                            Message.ticket_id == ticket.id
-                        )
-                    )
-                observed = datetime.now(UTC)
-                messages = await chatwoot.list_messages_since(
-                    source_id, ticket.chatwoot_conversation_id, int(last or 0)
-                )
-                for message in messages:
-                    event = message_event_from_api(message, source_id=source_id)
-                    await self._service.ingest(event)
-                    applied += 1
-                conversation = await chatwoot.get_conversation(
-                    source_id, ticket.chatwoot_conversation_id
-                )
-                if conversation.status is not None:
-                    await self._service.ingest(
-                        StatusChanged(
-                            conversation_id=conversation.id,
-                            inbox_id=conversation.inbox_id,
-                            status=conversation.status,
-                            occurred_at=observed,
-                            source=EventSource.CATCHUP,
-                        )
-                    )
+                await self._catch_up_ticket(ticket_id, conversation_id, synced or 0, source_id)
             except ChatwootError as exc:
-                log.warning("catch-up of ticket %s failed: %s", ticket.id, exc)
-        return applied
+                log.warning("catch-up of ticket %s failed: %s", ticket_id, exc)
+                complete = False
+        return complete
+
+    async def _catch_up_ticket(
+        self, ticket_id: int, conversation_id: int, synced: int, source_id: str
+    ) -> None:
+        chatwoot = self._service.chatwoot
+        observed = datetime.now(UTC)
+        messages = await chatwoot.list_messages_since(source_id, conversation_id, synced)
+        for message in messages:
+            await self._service.ingest(message_event_from_api(message, source_id=source_id))
+        if messages:
+            async with self._sessions.begin() as session:
+                await session.execute(
+                    update(Ticket)
+                    .where(Ticket.id == ticket_id)
+                    .values(synced_message_id=max(message.id for message in messages))
+                )
+        conversation = await chatwoot.get_conversation(source_id, conversation_id)
+        if conversation.status is not None:
+            await self._service.ingest(
+                StatusChanged(
+                    conversation_id=conversation.id,
+                    inbox_id=conversation.inbox_id,
+                    status=conversation.status,
+                    occurred_at=observed,
+                    source=EventSource.CATCHUP,
+                )
+            )

@@ -161,6 +161,7 @@ class TicketService:
                 chatwoot_conversation_id=conversation.id,
                 origin=origin,
                 idempotency_key=idempotency_key,
+                synced_message_id=first.id,
             )
             session.add(ticket)
             await session.flush()

@@ -65,5 +65,9 @@ async def chatwoot_webhook(request: web.Request) -> web.Response:
             )
     except SQLAlchemyError:
         log.exception("webhook %s could not be stored", kind)
+        # Chatwoot never retries a webhook: read the conversation back once the database is up.
+        relay = request.app.get(keys.RELAY)
+        if relay is not None:
+            relay.request_catch_up()
         return _refuse(503, "temporarily unavailable")
     return web.json_response({"ok": True, "event": kind, "outcomes": outcomes})
