@@ -55,5 +55,9 @@ typecheck: $(DEV_STAMP)
 pytest: $(DEV_STAMP) $(NODE_STAMP)
 	$(PY) -m pytest
 
+## bench: every benchmark against the real service (under 10 minutes); writes bench/results.json
+bench: $(DEV_STAMP) $(NODE_STAMP)
+	$(PY) -m bench
+
 clean:
 	rm -rf $(VENV) tests/js/node_modules .pytest_cache .mypy_cache .ruff_cache
