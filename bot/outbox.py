@@ -36,12 +36,12 @@ from bot.outbox_render import Rendered, render
 from db import outbox as store
 from db.models import OutboxState, ReferenceState, User
 from tickets import keys
-from tickets.hub import CHANNEL as TICKET_CHANNEL
+from tickets.hub import OUTBOX_CHANNEL
 from tickets.tasks import stop_gracefully
 
 log = logging.getLogger(__name__)
 
-CHANNEL: Final = "outbox"
+CHANNEL: Final = OUTBOX_CHANNEL
 LEASE: Final = 60.0
 # A limiter wait longer than this puts the row back instead of holding its lease.
 PATIENCE: Final = 5.0
@@ -206,8 +206,7 @@ class OutboxWorker:
                 )
                 lost = asyncio.Event()
                 connection.add_termination_listener(lambda _c, lost=lost: lost.set())
-                for channel in (CHANNEL, TICKET_CHANNEL):
-                    await connection.add_listener(channel, self._on_notify)
+                await connection.add_listener(CHANNEL, self._on_notify)
                 self.listening.set()
                 self._wake.set()  # hints may have been missed while disconnected
                 delay = 0.2

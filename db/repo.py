@@ -169,13 +169,12 @@ async def timeline(
 
 async def add_message(session: AsyncSession, **values: Any) -> Message | None:
     """Insert a message unless its Chatwoot id or echo id is already stored; None if so."""
+    # RETURNING the entity loads the new row in the same round trip.
     result = await session.execute(
-        insert(Message).values(**values).on_conflict_do_nothing().returning(Message.id)
+        insert(Message).values(**values).on_conflict_do_nothing().returning(Message),
+        execution_options={"populate_existing": True},
     )
-    new_id = result.scalar_one_or_none()
-    if new_id is None:
-        return None
-    return await session.get(Message, new_id)
+    return result.scalar_one_or_none()
 
 
 async def message_known(

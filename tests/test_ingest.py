@@ -491,3 +491,24 @@ async def test_a_failed_cable_ingest_asks_for_a_catch_up(
 
 async def _true_when(value: bool) -> bool:
     return value
+
+
+async def test_overload_is_shed_with_503_and_read_back_later(app_client: Client) -> None:
+    from web.keys import WEBHOOK_LOAD
+
+    ticket = await make_ticket(app_client)
+    load = app_client.app[WEBHOOK_LOAD]
+    relay = app_client.app[keys.RELAY]
+    before = relay.catch_ups
+    load.limit = 0
+    status, body = await post_hook(app_client, payload("message_created.outgoing.json"))
+    assert status == 503
+    assert "overloaded" in body["error"]
+    assert load.shed == 1
+    await eventually(lambda: _true_when(relay.catch_ups > before))
+    load.limit = 10
+    status, _ = await post_hook(app_client, payload("message_created.outgoing.json"))
+    assert status == 200
+    assert load.inflight == 0
+    _, messages, _ = await state(app_client, ticket.id)
+    assert len(messages) == 1

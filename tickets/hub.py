@@ -7,7 +7,7 @@ import contextlib
 import logging
 import random
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
 import asyncpg
@@ -19,6 +19,8 @@ from tickets.tasks import stop_gracefully
 log = logging.getLogger(__name__)
 
 CHANNEL = "ticket_changed"
+# Ingest NOTIFYs this when it queues a Teams delivery, so outbox workers wake only for work.
+OUTBOX_CHANNEL = "outbox"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class TicketChanged:
             return None
 
 
+Listener = Callable[[TicketChanged], None]
+
+
 async def notify_changed(session: AsyncSession, change: TicketChanged) -> None:
     """Queue the notification inside the caller's transaction: PostgreSQL sends it on commit."""
     await session.execute(select(func.pg_notify(CHANNEL, change.encode())))
@@ -53,6 +58,9 @@ class Hub:
     def __init__(self, dsn: str) -> None:
         self._dsn = dsn
         self._subscribers: dict[int, set[asyncio.Queue[TicketChanged]]] = defaultdict(set)
+        # Callbacks by user, each with how many holders registered it: one process-wide reader
+        # (the /ws fan-out) registers once per socket but must be called once per change.
+        self._listeners: dict[int, dict[Listener, int]] = {}
         self._task: asyncio.Task[None] | None = None
         self._connection: asyncpg.Connection | None = None
         self.listening = asyncio.Event()
@@ -82,10 +90,32 @@ class Hub:
             if not self._subscribers[user_id]:
                 del self._subscribers[user_id]
 
+    @contextlib.contextmanager
+    def listen(self, user_id: int, listener: Listener) -> Iterator[None]:
+        """Call `listener` with each change of one user's tickets while the context is open.
+
+        No queue: the listener runs inside the notification callback, so it must not block.
+        The same listener registered by several holders is still called once per change.
+        """
+        counts = self._listeners.setdefault(user_id, {})
+        counts[listener] = counts.get(listener, 0) + 1
+        try:
+            yield
+        finally:
+            counts = self._listeners.get(user_id, {})
+            left = counts.get(listener, 0) - 1
+            if left > 0:
+                counts[listener] = left
+            else:
+                counts.pop(listener, None)
+                if not counts:
+                    self._listeners.pop(user_id, None)
+
     @property
     def subscriber_count(self) -> int:
-        """Count open subscriptions in this process."""
-        return sum(len(queues) for queues in self._subscribers.values())
+        """Count open subscriptions in this process (queues and listener registrations)."""
+        queues = sum(len(queues) for queues in self._subscribers.values())
+        return queues + sum(sum(counts.values()) for counts in self._listeners.values())
 
     def dispatch(self, change: TicketChanged) -> None:
         """Hand a change to this process's subscribers of that user."""
@@ -96,6 +126,11 @@ class Hub:
                 with contextlib.suppress(asyncio.QueueEmpty):
                     queue.get_nowait()
             queue.put_nowait(change)
+        for listener in list(self._listeners.get(change.user_id, ())):
+            try:
+                listener(change)
+            except Exception:  # one broken listener must not starve the others
+                log.exception("hub: listener failed on %s", change)
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         change = TicketChanged.decode(payload)
@@ -144,7 +179,7 @@ class Hub:
 
     def _wake_everyone(self) -> None:
         # Notifications may have been missed while reconnecting: tell every reader to re-read.
-        for user_id in list(self._subscribers):
+        for user_id in {*self._subscribers, *self._listeners}:
             self.dispatch(TicketChanged(ticket_id=0, user_id=user_id))
 
     async def _close(self) -> None:

@@ -16,6 +16,7 @@ import enum
 import logging
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chatwoot.events import (
@@ -29,7 +30,7 @@ from chatwoot.events import (
 )
 from db import repo
 from db.models import Direction, Origin, Ticket, TicketStatus
-from tickets.hub import TicketChanged, notify_changed
+from tickets.hub import OUTBOX_CHANNEL, TicketChanged, notify_changed
 
 log = logging.getLogger(__name__)
 
@@ -253,8 +254,9 @@ class Ingestor:
         session: AsyncSession, ticket: Ticket, *, kind: str, key: str, payload: dict[str, Any]
     ) -> None:
         """Queue one delivery per Teams chat of the requester, keyed on (source id, chat)."""
+        queued = False
         for reference in await repo.active_references(session, ticket.requester_id):
-            await repo.enqueue(
+            queued |= await repo.enqueue(
                 session,
                 user_id=ticket.requester_id,
                 ticket_id=ticket.id,
@@ -263,6 +265,8 @@ class Ingestor:
                 payload=payload,
                 dedupe_key=f"{key}:{reference.conversation_id}",
             )
+        if queued:
+            await session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
 
 
 def _attachment(attachment: Any) -> dict[str, Any]:

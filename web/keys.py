@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from web.fanout import Fanout
 from web.microsoft import MicrosoftLogin
 from web.passwords import Passwords
 
@@ -13,3 +14,17 @@ MICROSOFT = web.AppKey("web_microsoft", MicrosoftLogin)
 # Every open /ws socket, so shutdown can close them with 1001 (going away).
 SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("web_sockets")
 STATIC_VERSION = web.AppKey("web_static_version", str)
+
+
+class WebhookLoad:
+    """Count webhook deliveries being ingested, to shed load before Chatwoot's 5 s timeout."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.inflight = 0
+        self.shed = 0
+
+
+WEBHOOK_LOAD = web.AppKey("web_webhook_load", WebhookLoad)
+# The /ws fan-out: one database read per changed ticket for all of this process's sockets.
+FANOUT = web.AppKey("web_fanout", Fanout)
