@@ -5,47 +5,35 @@ Client -> server: `{"type": "subscribe", "ticketId": N, "after": lastId}`. Serve
 `{"type": "ticket", "ticket": {...}}` when status or assignee change; `{"type": "error",
 "error": "not_found"}` for a ticket that is not the user's. Every hub notification is only a
 hint to re-read from the database after the last id sent, so a missed hint loses nothing and
-nothing is sent twice.
+nothing is sent twice. Live changes go through `web.fanout`: one read per changed ticket per
+process, whatever the number of sockets watching it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from tickets import keys
-from tickets.hub import TicketChanged
 from tickets.service import TicketNotFound, TicketService
 from web import keys as web_keys
 from web import sessions
+from web.fanout import BATCH, Fanout, Peer, Watch, item_frame, ticket_frame
 from web.http import MAX_ID, site_origin
 
 log = logging.getLogger(__name__)
 
 MAX_SUBSCRIPTIONS = 20
 MAX_FRAME = 4096
-BATCH = 200
-
-
-@dataclass
-class Subscription:
-    """One ticket followed on a socket: the last item id sent and the last state shown."""
-
-    ticket_id: int
-    last_id: int
-    status: str
-    assignee: str | None
 
 
 def setup_ws(app: web.Application) -> None:
-    """Register `/ws` and the registry that closes every socket on shutdown."""
+    """Register `/ws`, the fan-out and the registry that closes every socket on shutdown."""
     app.router.add_get("/ws", websocket)
     app.cleanup_ctx.append(_registry)
     # on_shutdown runs before the runner waits for open handlers; cleanup contexts only after
@@ -56,8 +44,11 @@ def setup_ws(app: web.Application) -> None:
 async def _registry(app: web.Application) -> AsyncIterator[None]:
     sockets: set[web.WebSocketResponse] = set()
     app[web_keys.SOCKETS] = sockets
+    fanout = Fanout(app[keys.HUB], app[keys.SESSIONMAKER])
+    app[web_keys.FANOUT] = fanout
     yield
     await close_sockets(app)
+    await fanout.close()
 
 
 async def close_sockets(app: web.Application) -> None:
@@ -78,16 +69,16 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     await socket.prepare(request)
     registry = request.app[web_keys.SOCKETS]
     registry.add(socket)
-    stream = _Stream(socket, request.app[keys.SERVICE], user.id)
+    fanout = request.app[web_keys.FANOUT]
+    peer = Peer(socket, user.id, request.transport)
+    stream = _Stream(peer, request.app[keys.SERVICE], fanout)
     try:
-        async with request.app[keys.HUB].subscribe(user.id) as changes:
-            pump = asyncio.create_task(stream.follow(changes), name=f"ws-follow-{user.id}")
+        # Joined before any subscription, so no hint about this user's tickets goes unheard.
+        with fanout.joined(user.id):
             try:
                 await stream.read()
             finally:
-                pump.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pump
+                fanout.leave(peer)
     finally:
         registry.discard(socket)
         await socket.close()
@@ -95,17 +86,15 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
 
 class _Stream:
-    """The state of one socket: its subscriptions and a lock that serializes sends."""
+    """Read one socket's requests; live frames reach it through the fan-out."""
 
-    def __init__(self, socket: web.WebSocketResponse, service: TicketService, user_id: int):
-        self.socket = socket
+    def __init__(self, peer: Peer, service: TicketService, fanout: Fanout):
+        self.peer = peer
         self.service = service
-        self.user_id = user_id
-        self.subscriptions: dict[int, Subscription] = {}
-        self.lock = asyncio.Lock()
+        self.fanout = fanout
 
     async def read(self) -> None:
-        async for message in self.socket:
+        async for message in self.peer.socket:
             if message.type is not WSMsgType.TEXT:
                 continue
             try:
@@ -136,54 +125,46 @@ class _Stream:
         ):
             await self._send({"type": "error", "error": "bad_request"})
             return
-        if ticket_id not in self.subscriptions and len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
+        peer = self.peer
+        if ticket_id not in peer.watches and len(peer.watches) >= MAX_SUBSCRIPTIONS:
             await self._send({"type": "error", "error": "too_many_subscriptions"})
             return
-        async with self.lock:
+        async with peer.lock:
+            # Counted before reading: a hint heard from here on may concern what we read.
+            heard = self.fanout.heard
             try:
-                ticket = await self.service.get_ticket(self.user_id, ticket_id)
+                ticket = await self.service.get_ticket(peer.user_id, ticket_id)
             except TicketNotFound:
-                await self._send({"type": "error", "error": "not_found", "ticketId": ticket_id})
+                await self._not_found(ticket_id)
                 return
-            self.subscriptions[ticket_id] = Subscription(
-                ticket_id, max(0, min(after, MAX_ID)), ticket.status, ticket.assignee
+            self.fanout.unwatch(peer, ticket_id)
+            watch = Watch(
+                peer, ticket_id, max(0, min(after, MAX_ID)), ticket.status, ticket.assignee
             )
-            await self._send({"type": "ticket", "ticket": ticket.to_json()})
-            await self._sync(self.subscriptions[ticket_id], check_state=False)
+            await peer.send(ticket_frame(ticket))
+            try:
+                await self._backlog(watch)
+            except TicketNotFound:
+                await self._not_found(ticket_id)
+                return
+            self.fanout.watch(watch)
+            if self.fanout.heard != heard:
+                # A change may have landed between the backlog read and the registration.
+                self.fanout.poke(ticket_id)
 
-    async def follow(self, changes: asyncio.Queue[TicketChanged]) -> None:
-        while True:
-            change = await changes.get()
-            async with self.lock:
-                if change.ticket_id == 0:
-                    targets = list(self.subscriptions.values())
-                else:
-                    found = self.subscriptions.get(change.ticket_id)
-                    targets = [found] if found is not None else []
-                for subscription in targets:
-                    try:
-                        await self._sync(subscription, check_state=True)
-                    except TicketNotFound:
-                        self.subscriptions.pop(subscription.ticket_id, None)
-                    except (ConnectionResetError, RuntimeError):
-                        return
-
-    async def _sync(self, subscription: Subscription, *, check_state: bool) -> None:
+    async def _backlog(self, watch: Watch) -> None:
         while True:
             items = await self.service.timeline(
-                self.user_id, subscription.ticket_id, after_id=subscription.last_id, limit=BATCH
+                self.peer.user_id, watch.ticket_id, after_id=watch.last_id, limit=BATCH
             )
             for item in items:
-                await self._send({"type": "item", "item": item.to_json()})
-                subscription.last_id = item.id
+                await self.peer.send(item_frame(item))
+                watch.last_id = item.id
             if len(items) < BATCH:
-                break
-        if check_state:
-            ticket = await self.service.get_ticket(self.user_id, subscription.ticket_id)
-            if (ticket.status, ticket.assignee) != (subscription.status, subscription.assignee):
-                subscription.status, subscription.assignee = ticket.status, ticket.assignee
-                await self._send({"type": "ticket", "ticket": ticket.to_json()})
+                return
+
+    async def _not_found(self, ticket_id: int) -> None:
+        await self._send({"type": "error", "error": "not_found", "ticketId": ticket_id})
 
     async def _send(self, payload: dict[str, Any]) -> None:
-        if not self.socket.closed:
-            await self.socket.send_json(payload)
+        await self.peer.send(json.dumps(payload))
