@@ -15,18 +15,20 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from botbuilder.core import CardFactory, TurnContext
+from botbuilder.core import CardFactory
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
     ChannelAccount,
+    ConversationAccount,
     ConversationParameters,
     ConversationReference,
     ResourceResponse,
 )
-from botframework.connector.auth import ClaimsIdentity
 from msrest.exceptions import ClientRequestError, HttpOperationError
+
+from bot.connector import ConnectorPool
 
 log = logging.getLogger(__name__)
 
@@ -98,125 +100,139 @@ _TRANSIENT_STATUSES = frozenset({408, 412, 502, 503, 504})
 
 
 class TeamsGateway:
-    """Send, update and create Teams conversations through the adapter, one attempt each.
+    """Send, update and create Teams conversations by the Bot Connector REST calls, one try each.
 
-    No retries happen here (the SDK's own PUT retries are switched off too): the outbox decides
-    when to try again, from the outcome and ``retry_after``.
+    Proactive calls go straight to a cached ``ConnectorClient`` (``bot.connector``) rather than
+    through ``continue_conversation``, which builds two SDK clients per call. No retries happen
+    here (msrest's own PUT retries are switched off too): the outbox decides when to try again,
+    from the outcome and ``retry_after``.
     """
 
     def __init__(
         self, adapter: CloudAdapter, app_id: str, *, timeout: float = DEFAULT_TIMEOUT
     ) -> None:
-        self._adapter = adapter
         self._app_id = app_id
         self._timeout = timeout
+        self._connectors = ConnectorPool(
+            adapter.bot_framework_authentication, app_id, timeout=timeout
+        )
 
     @property
     def app_id(self) -> str:
         """The bot's app id (empty in loopback development)."""
         return self._app_id
 
+    async def close(self) -> None:
+        """Close the cached connector clients' HTTP sessions."""
+        await self._connectors.close()
+
     async def send(self, reference: Mapping[str, Any], message: OutgoingMessage) -> Delivery:
         """Post a new message to the conversation of a stored reference."""
+        ref = _parse(reference)
+        if isinstance(ref, Delivery):
+            return ref
+        # A new message, not a reply: no replyToId, so the POST goes to .../activities.
+        activity = _addressed(message.to_activity(), ref)
 
-        async def deliver(context: TurnContext) -> Delivery:
-            # A proactive send must not become a "reply" to the synthetic continuation id.
-            context.on_send_activities(_strip_reply_to)
-            response = await context.send_activity(message.to_activity())
-            return Delivery(Outcome.SENT, activity_id=_id_of(response))
+        async def call(client: Any) -> Any:
+            return await client.conversations.send_to_conversation(ref.conversation.id, activity)
 
-        return await self._continue(reference, deliver)
+        result = await self._call(ref.service_url, call)
+        if isinstance(result, Delivery):
+            return result
+        return Delivery(Outcome.SENT, activity_id=_id_of(result))
 
     async def update(
         self, reference: Mapping[str, Any], activity_id: str, message: OutgoingMessage
     ) -> Delivery:
         """Replace a message we sent earlier (a ticket card) in place."""
+        ref = _parse(reference)
+        if isinstance(ref, Delivery):
+            return ref
+        activity = _addressed(message.to_activity(), ref)
+        activity.id = activity_id
 
-        async def deliver(context: TurnContext) -> Delivery:
-            activity = message.to_activity()
-            activity.id = activity_id
-            response = await context.update_activity(activity)
-            return Delivery(Outcome.SENT, activity_id=_id_of(response) or activity_id)
+        async def call(client: Any) -> Any:
+            return await client.conversations.update_activity(
+                ref.conversation.id, activity_id, activity
+            )
 
-        return await self._continue(reference, deliver)
+        result = await self._call(ref.service_url, call)
+        if isinstance(result, Delivery):
+            return result
+        return Delivery(Outcome.SENT, activity_id=_id_of(result) or activity_id)
 
     async def create_personal_conversation(
         self, *, service_url: str, tenant_id: str, user_aad_id: str
     ) -> tuple[Delivery, dict[str, Any] | None]:
         """Open (or find) the bot's 1:1 chat with a user; return the new serialized reference."""
-        created: list[dict[str, Any]] = []
-
-        async def capture(context: TurnContext) -> None:
-            reference = TurnContext.get_conversation_reference(context.activity)
-            reference.user = ChannelAccount(id=user_aad_id, aad_object_id=user_aad_id)
-            reference.channel_id = TEAMS_CHANNEL
-            reference.conversation.conversation_type = "personal"
-            reference.conversation.tenant_id = tenant_id
-            created.append(reference.serialize())
-
+        bot = ChannelAccount(id=f"28:{self._app_id}" if self._app_id else "bot")
         parameters = ConversationParameters(
             is_group=False,
-            bot=ChannelAccount(id=f"28:{self._app_id}" if self._app_id else "bot"),
+            bot=bot,
             # The AAD object id goes in `id`; Teams answers 400 when it is in `aadObjectId`.
             members=[ChannelAccount(id=user_aad_id)],
             tenant_id=tenant_id,
             # `tenant_id` serializes as `tenantID`; Teams reads the tenant from channelData.
             channel_data={"tenant": {"id": tenant_id}},
         )
-        try:
-            await asyncio.wait_for(
-                self._adapter.create_conversation(
-                    self._app_id,
-                    capture,
-                    parameters,
-                    channel_id=TEAMS_CHANNEL,
-                    service_url=service_url,
-                ),
-                self._timeout,
-            )
-        except Exception as exc:  # every failure becomes an outcome for the caller
-            return classify(exc), None
-        if not created:
+
+        async def call(client: Any) -> Any:
+            return await client.conversations.create_conversation(parameters)
+
+        result = await self._call(service_url, call)
+        if isinstance(result, Delivery):
+            return result, None
+        if result is None or not result.id:
             return Delivery(Outcome.FAILED, detail="no conversation created"), None
-        return Delivery(Outcome.SENT), created[0]
+        reference = ConversationReference(
+            activity_id=result.activity_id,
+            user=ChannelAccount(id=user_aad_id, aad_object_id=user_aad_id),
+            bot=bot,
+            conversation=ConversationAccount(
+                id=result.id, tenant_id=tenant_id, conversation_type="personal"
+            ),
+            channel_id=TEAMS_CHANNEL,
+            service_url=service_url,
+        )
+        created: dict[str, Any] = reference.serialize()
+        return Delivery(Outcome.SENT), created
 
-    async def _continue(
-        self,
-        reference: Mapping[str, Any],
-        work: Callable[[TurnContext], Awaitable[Delivery]],
-    ) -> Delivery:
-        try:
-            ref = ConversationReference().deserialize(dict(reference))
-        except Exception as exc:  # a corrupt stored reference is a permanent failure
-            return Delivery(Outcome.FAILED, detail=f"bad reference: {type(exc).__name__}")
-        if not ref.conversation or not ref.conversation.id or not ref.service_url:
-            return Delivery(Outcome.FAILED, detail="reference lacks conversation or serviceUrl")
-        results: list[Delivery] = []
+    async def _call(
+        self, service_url: str, call: Callable[[Any], Awaitable[Any]]
+    ) -> Any | Delivery:
+        """Run one connector call within the timeout; any failure becomes a Delivery."""
 
-        async def callback(context: TurnContext) -> None:
-            _no_hidden_retries(context)
-            # Exceptions must be caught here: the adapter would hand them to on_turn_error and
-            # the caller would never see them (REFERENCE §4.2).
-            try:
-                results.append(await work(context))
-            except Exception as exc:
-                results.append(classify(exc))
+        async def attempt() -> Any:
+            return await call(await self._connectors.client(service_url))
 
         try:
-            if self._app_id:
-                turn = self._adapter.continue_conversation(ref, callback, bot_app_id=self._app_id)
-            else:
-                # 4.17.1 refuses an empty bot id; an authenticated empty identity sends
-                # without a token, as loopback development needs.
-                turn = self._adapter.continue_conversation(
-                    ref, callback, claims_identity=ClaimsIdentity({}, True)
-                )
-            await asyncio.wait_for(turn, self._timeout)
-        except Exception as exc:  # connector or credential failures outside the callback
+            return await asyncio.wait_for(attempt(), self._timeout)
+        except Exception as exc:  # every failure becomes an outcome for the caller
             return classify(exc)
-        if not results:
-            return Delivery(Outcome.FAILED, detail="the turn produced no result")
-        return results[0]
+
+
+def _parse(reference: Mapping[str, Any]) -> ConversationReference | Delivery:
+    """Restore a stored reference, or say why it cannot be used (a permanent failure)."""
+    try:
+        ref = ConversationReference().deserialize(dict(reference))
+    except Exception as exc:  # msrest raises assorted errors on malformed fields
+        return Delivery(Outcome.FAILED, detail=f"bad reference: {type(exc).__name__}")
+    if not ref.conversation or not ref.conversation.id or not ref.service_url:
+        return Delivery(Outcome.FAILED, detail="reference lacks conversation or serviceUrl")
+    return ref
+
+
+def _addressed(activity: Activity, ref: ConversationReference) -> Activity:
+    """Address an outgoing activity from the bot to the reference's user, as the SDK does."""
+    activity.channel_id = ref.channel_id
+    activity.locale = ref.locale
+    activity.service_url = ref.service_url
+    activity.conversation = ref.conversation
+    activity.from_property = ref.bot
+    activity.recipient = ref.user
+    activity.input_hint = activity.input_hint or "acceptingInput"
+    return activity
 
 
 def classify(exc: BaseException) -> Delivery:
@@ -290,25 +306,3 @@ def _retry_after(response: Any) -> float | None:
 
 def _id_of(response: ResourceResponse | None) -> str | None:
     return response.id if response is not None and response.id else None
-
-
-async def _strip_reply_to(
-    _context: TurnContext,
-    activities: list[Activity],
-    next_send: Callable[[], Awaitable[list[ResourceResponse]]],
-) -> list[ResourceResponse]:
-    for activity in activities:
-        activity.reply_to_id = None
-    return await next_send()
-
-
-def _no_hidden_retries(context: TurnContext) -> None:
-    """Switch off msrest's own retries (PUT/GET 5xx, 4 attempts): the outbox owns retrying."""
-    adapter = context.adapter
-    client = context.turn_state.get(getattr(adapter, "BOT_CONNECTOR_CLIENT_KEY", ""))
-    config = getattr(client, "config", None)
-    policy = getattr(config, "retry_policy", None)
-    if policy is not None:
-        policy.retries = 0
-        # Hand the 5xx answer back (status and code) instead of urllib3's "too many retries".
-        policy.policy.raise_on_status = False

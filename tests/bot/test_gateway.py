@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,10 +11,12 @@ import pytest
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
 
 from bot.auth import make_adapter
+from bot.connector import ConnectorPool
 from bot.gateway import Delivery, Outcome, OutgoingMessage, TeamsGateway
+from tests.bot.harness import APP_ID, APP_PASSWORD
 from tests.conftest import make_settings
 from tests.fakes import connector as fc
-from tests.fakes.connector import FakeConnector
+from tests.fakes.connector import ConnectorCredentialsFactory, FakeConnector
 
 TENANT = "tenant-1"
 
@@ -28,10 +31,22 @@ async def connector() -> AsyncIterator[FakeConnector]:
 
 
 @pytest.fixture
-def gateway() -> TeamsGateway:
+async def gateway() -> AsyncIterator[TeamsGateway]:
     """A gateway on an adapter without app id (loopback development mode)."""
     adapter, _ = make_adapter(make_settings())
-    return TeamsGateway(adapter, "", timeout=5.0)
+    teams = TeamsGateway(adapter, "", timeout=5.0)
+    yield teams
+    await teams.close()
+
+
+def identified_gateway(connector: FakeConnector) -> TeamsGateway:
+    """A gateway with a bot identity whose tokens come from the fake's token endpoint."""
+    settings = make_settings(
+        MICROSOFT_APP_ID=APP_ID, MICROSOFT_APP_PASSWORD=APP_PASSWORD, MICROSOFT_APP_TENANT_ID=TENANT
+    )
+    credentials = ConnectorCredentialsFactory(connector, APP_ID, APP_PASSWORD)
+    adapter, _ = make_adapter(settings, credentials)
+    return TeamsGateway(adapter, APP_ID, timeout=5.0)
 
 
 def reference(connector: FakeConnector, conversation_id: str = "a:chat-1") -> dict[str, Any]:
@@ -222,3 +237,92 @@ async def test_limit_checker_counts_breaches(
     }
     connector.reset()
     assert connector.breaches == [] and connector.activities("a:chat-1") == []
+
+
+async def test_loopback_sends_carry_no_token(
+    connector: FakeConnector, gateway: TeamsGateway
+) -> None:
+    assert (await gateway.send(reference(connector), OutgoingMessage(text="x"))).ok
+    [sent] = connector.sent("a:chat-1")
+    assert sent.authorization is None
+    assert connector.token_requests == 0
+
+
+async def test_identified_sends_carry_the_credentials_token(connector: FakeConnector) -> None:
+    gateway = identified_gateway(connector)
+    try:
+        ref = reference(connector)
+        first = await gateway.send(ref, OutgoingMessage(text="um"))
+        second = await gateway.update(ref, "m-1", OutgoingMessage(text="dois"))
+        created, new_ref = await gateway.create_personal_conversation(
+            service_url=connector.url, tenant_id=TENANT, user_aad_id="oid-7"
+        )
+    finally:
+        await gateway.close()
+    assert first.ok and second.ok and created.ok and new_ref is not None
+    calls = connector.activities("a:chat-1")
+    assert [c.method for c in calls] == ["POST", "PUT"]
+    tokens = {c.authorization for c in calls}
+    [header] = tokens
+    assert header is not None and header.startswith("Bearer ")
+    assert connector.issued(header.removeprefix("Bearer "))
+    # One token for every call: the cached credentials answer, nothing fetches per send.
+    assert connector.token_requests == 1
+    # The sender is the bot's own Teams id, on sends and on the 1:1 create alike.
+    assert calls[0].activity["from"]["id"] == "28:bot"
+    assert connector.created[0]["bot"]["id"] == f"28:{APP_ID}"
+    assert new_ref["bot"]["id"] == f"28:{APP_ID}"
+
+
+async def test_a_token_near_expiry_is_refreshed_before_the_send() -> None:
+    # A token living 301 s enters the 300 s refresh margin within a second: the next send must
+    # carry a new token although the connector client (and its credentials) is reused.
+    connector = FakeConnector(token_ttl=301)
+    await connector.start()
+    gateway = identified_gateway(connector)
+    try:
+        assert (await gateway.send(reference(connector), OutgoingMessage(text="a"))).ok
+        await asyncio.sleep(1.1)
+        assert (await gateway.send(reference(connector), OutgoingMessage(text="b"))).ok
+    finally:
+        await gateway.close()
+        await connector.stop()
+    headers = [r.authorization or "" for r in connector.sent("a:chat-1")]
+    assert connector.token_requests == 2
+    assert len(set(headers)) == 2
+    assert all(connector.issued(h.removeprefix("Bearer ")) for h in headers)
+
+
+async def test_concurrent_sends_share_one_client(
+    connector: FakeConnector, gateway: TeamsGateway
+) -> None:
+    refs = [reference(connector, f"a:chat-{i % 4}") for i in range(24)]
+    answers = await asyncio.gather(
+        *(gateway.send(ref, OutgoingMessage(text=str(i))) for i, ref in enumerate(refs))
+    )
+    assert all(a.ok for a in answers)
+    assert len({a.activity_id for a in answers}) == 24
+    assert sum(len(connector.sent(f"a:chat-{i}")) for i in range(4)) == 24
+
+
+async def test_pool_builds_one_configured_client_per_service_url(
+    connector: FakeConnector,
+) -> None:
+    adapter, _ = make_adapter(make_settings())
+    pool = ConnectorPool(adapter.bot_framework_authentication, "", timeout=2.5, max_clients=2)
+    first = await pool.client(connector.url)
+    assert await pool.client(connector.url) is first
+    other = await pool.client("http://127.0.0.1:9")
+    assert other is not first and len(pool) == 2
+    # msrest's own retries are off and its socket timeout is the gateway's.
+    assert first.config.retry_policy.retries == 0
+    assert first.config.retry_policy.policy.raise_on_status is False
+    assert first.config.connection.timeout == 2.5
+    # The least recently used client makes room for a third service URL.
+    await pool.client(connector.url)
+    await pool.client("http://127.0.0.1:10")
+    assert len(pool) == 2
+    assert await pool.client(connector.url) is first
+    assert await pool.client("http://127.0.0.1:9") is not other
+    await pool.close()
+    assert len(pool) == 0
