@@ -52,8 +52,11 @@ async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     bot = TicketsBot(app[keys.SERVICE], app[keys.SESSIONMAKER], settings)
     adapter.on_turn_error = bot.on_error
     app[BOT] = BotRuntime(adapter, bot, credentials)
-    app[keys.TEAMS_GATEWAY] = TeamsGateway(adapter, settings.MICROSOFT_APP_ID)
+    gateway = TeamsGateway(adapter, settings.MICROSOFT_APP_ID)
+    app[keys.TEAMS_GATEWAY] = gateway
     yield
+    # The outbox has stopped by now (it starts after this context), so no send is in flight.
+    await gateway.close()
 
 
 async def messages(request: web.Request) -> web.Response:
