@@ -142,7 +142,8 @@ class CableRelay:
                 )
             )
             tokens = {token for token in result.scalars().all() if token}
-        new = tokens - self._tokens
+        # Tokens whose subscription got no confirmation are asked for again on every pass.
+        new = (tokens - self._tokens) | (tokens & listener.failed)
         for token in new:
             await listener.subscribe(token)
             self._tokens.add(token)
@@ -168,11 +169,9 @@ class CableRelay:
             raise
 
     async def _catch_up_quietly(self) -> None:
-        try:
-            await self.catch_up()
-        except Exception:
-            log.exception("catch-up after (re)connect failed; retrying")
-            self.request_catch_up()
+        # Run it in the relay's own loop: the listener cancels its callback on the next cut,
+        # and the loop retries a catch-up that failed.
+        self.request_catch_up()
 
     def request_catch_up(self) -> None:
         """Ask for a catch-up soon (an event could not be stored, or a read failed)."""

@@ -82,15 +82,10 @@ def teams_answers(teams: list[TeamsEmployee]) -> dict[int, int]:
 # Until tickets/relay.py catches up gaps (not only what is newer than the newest stored
 # Chatwoot message id, and not only on a cable reconnect), a message missed during a fault can
 # be lost for good; the audit finds it in most short runs. Drop this marker with that fix.
-KNOWN_LOSS = pytest.mark.xfail(
-    reason="relay catch-up skips messages older than the newest stored one (see the soak report)",
-    strict=False,
-)
 
 
 @pytest.mark.soak
 @pytest.mark.slow
-@KNOWN_LOSS
 async def test_soak(
     postgres: EmbeddedPostgres, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
