@@ -417,3 +417,17 @@ def test_microsoft_validator_refuses_a_schema_it_would_download(tmp_path: Path) 
     result = run_validator(path)
     assert result.returncode == 2
     assert "is not bundled offline" in result.stdout
+
+
+def test_every_manifest_command_is_understood_by_the_bot() -> None:
+    from bot.commands import Command, parse_command
+
+    commands = manifest_commands()
+    assert len(commands) == 6
+    understood = {title: parse_command(title) for title, _language in commands}
+    assert None not in understood.values(), understood
+    # Each language offers the same three things.
+    by_language: dict[str, set[Command | None]] = {}
+    for title, language in commands:
+        by_language.setdefault(language, set()).add(understood[title])
+    assert all(found == set(Command) for found in by_language.values()), by_language
