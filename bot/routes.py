@@ -67,7 +67,7 @@ async def messages(request: web.Request) -> web.Response:
         return _unauthorized()
     try:
         body = await request.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return web.json_response({"error": "bad json"}, status=400)
     if not isinstance(body, dict):
         return web.json_response({"error": "expected an activity"}, status=400)

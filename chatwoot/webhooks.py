@@ -51,7 +51,7 @@ def verify_webhook(
     if not stamp:
         raise WebhookSignatureError("missing timestamp header")
     stamp = stamp.strip()
-    if not stamp.isdigit():
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
         raise WebhookSignatureError("malformed timestamp")
     current = time.time() if now is None else now
     if abs(current - int(stamp)) > tolerance:
@@ -71,7 +71,7 @@ def decode_webhook(raw_body: bytes) -> Mapping[str, Any]:
     """Decode a webhook body, which must be a JSON object."""
     try:
         payload = json.loads(raw_body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise WebhookPayloadError(f"body is not JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise WebhookPayloadError("body is not a JSON object")

@@ -26,6 +26,8 @@ from tickets.views import TicketInfo, TimelineItem
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Deeper pages than this are not a real use; it also keeps the value inside int8.
+MAX_OFFSET = 1_000_000
 
 
 class TicketError(Exception):
@@ -307,7 +309,7 @@ class TicketService:
                 user_id,
                 status=status,
                 limit=max(1, min(limit, 100)),
-                offset=max(0, offset),
+                offset=max(0, min(offset, MAX_OFFSET)),
             )
         return [TicketInfo.of(row) for row in rows], total
 

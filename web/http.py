@@ -57,16 +57,26 @@ class BadJson(Exception):
     """The body is not a JSON object."""
 
 
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """Read the whole body (a single read may return only what has arrived so far); 413 past it."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def read_json(request: web.Request) -> dict[str, Any]:
     """Read a JSON object body; 413 past the limit, BadJson when it is not an object."""
     if request.content_length is not None and request.content_length > MAX_JSON:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_JSON, actual_size=request.content_length)
-    raw = await request.content.read(MAX_JSON + 1)
-    if len(raw) > MAX_JSON:
-        raise web.HTTPRequestEntityTooLarge(max_size=MAX_JSON, actual_size=len(raw))
+    raw = await read_body(request, MAX_JSON)
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadJson(str(exc)) from exc
     if not isinstance(body, dict):
         raise BadJson("expected a JSON object")

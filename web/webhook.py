@@ -14,6 +14,7 @@ from chatwoot.errors import WebhookPayloadError, WebhookSignatureError
 from chatwoot.webhooks import decode_webhook, delivery_id, parse_webhook, verify_webhook
 from db import repo
 from tickets import keys
+from web.http import read_body
 from web.keys import WEBHOOK_LOAD, WebhookLoad
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,9 @@ async def chatwoot_webhook(request: web.Request) -> web.Response:
         return _refuse(401, "invalid webhook token")
     if request.content_length is not None and request.content_length > MAX_BODY:
         return _refuse(413, "body too large")
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
+    try:
+        raw = await read_body(request, MAX_BODY)
+    except web.HTTPRequestEntityTooLarge:
         return _refuse(413, "body too large")
     secret = settings.CHATWOOT_WEBHOOK_SECRET.get_secret_value()
     if secret:

@@ -99,7 +99,7 @@ class _Stream:
                 continue
             try:
                 frame = json.loads(message.data)
-            except ValueError:
+            except (ValueError, RecursionError):
                 await self._send({"type": "error", "error": "bad_json"})
                 continue
             if not isinstance(frame, dict):
