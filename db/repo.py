@@ -116,6 +116,11 @@ async def conversation_ids_of(session: AsyncSession, link_id: int) -> set[int]:
     return set(result.scalars().all())
 
 
+async def lock_ticket(session: AsyncSession, ticket_id: int) -> None:
+    """Lock a ticket row until the transaction ends (serializes its timeline writers)."""
+    await session.execute(select(Ticket.id).where(Ticket.id == ticket_id).with_for_update())
+
+
 async def ticket_for_user(session: AsyncSession, user_id: int, ticket_id: int) -> Ticket | None:
     """Load a ticket only if it belongs to this user (authorization lives here)."""
     result = await session.execute(

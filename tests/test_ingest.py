@@ -512,3 +512,27 @@ async def test_overload_is_shed_with_503_and_read_back_later(app_client: Client)
     assert load.inflight == 0
     _, messages, _ = await state(app_client, ticket.id)
     assert len(messages) == 1
+
+
+async def test_an_orphan_is_adopted_only_by_the_request_that_made_it(
+    app_client: Client, sandbox: SandboxServer
+) -> None:
+    from db.models import Origin
+    from tickets.service import HelpdeskUnavailable
+
+    service = app_client.app[keys.SERVICE]
+    user_id = await new_user(app_client)
+    await service.ensure_contact(user_id)
+    service.chatwoot._http.timeout = httpx.Timeout(0.5)  # the slow fault must time out
+    await control(sandbox, "faults", {"delay_after_ms": 1500})
+    with pytest.raises(HelpdeskUnavailable):
+        await service.open_ticket(user_id, form(title="Impressora"), origin=Origin.WEB)
+    await control(sandbox, "faults", {})
+    await asyncio.sleep(1.6)
+    other = await service.open_ticket(user_id, form(title="VPN fora do ar"), origin=Origin.WEB)
+    retried = await service.open_ticket(user_id, form(title="Impressora"), origin=Origin.WEB)
+    conversations = {c["id"]: c for c in await sandbox_conversations(sandbox)}
+    assert len(conversations) == 2
+    first_of = {cid: c["messages"][0]["content"] for cid, c in conversations.items()}
+    assert first_of[other.chatwoot_conversation_id].startswith("VPN fora do ar")
+    assert first_of[retried.chatwoot_conversation_id].startswith("Impressora")

@@ -91,7 +91,9 @@ class Ingestor:
 
     async def _message(self, event: MessageEvent) -> IngestOutcome:
         async with self._sessions.begin() as session:
-            ticket = await repo.ticket_by_conversation(session, event.conversation_id)
+            # Every timeline writer locks the ticket row first, so timeline ids (the readers'
+            # resume cursor) are handed out in commit order within a ticket.
+            ticket = await repo.ticket_by_conversation(session, event.conversation_id, lock=True)
             if ticket is None:
                 return IngestOutcome.FOREIGN
             if event.kind == "updated":
@@ -233,7 +235,7 @@ class Ingestor:
         if not notable:
             return IngestOutcome.IGNORED
         async with self._sessions.begin() as session:
-            ticket = await repo.ticket_by_conversation(session, event.conversation_id)
+            ticket = await repo.ticket_by_conversation(session, event.conversation_id, lock=True)
             if ticket is None:
                 return IngestOutcome.FOREIGN
             row = await repo.add_event(

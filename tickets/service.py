@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import uuid
+import weakref
 from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chatwoot.client import ChatwootClient, Conversation
@@ -66,6 +69,10 @@ class TicketService:
         self._inbox = inbox
         self._secret = secret.encode()
         self.ingestor = Ingestor(sessions)
+        # Serializes one user's ticket creations in this process (double clicks, two tabs).
+        self._user_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
 
     @property
     def chatwoot(self) -> ChatwootClient:
@@ -88,11 +95,17 @@ class TicketService:
             return link
         if user is None:
             raise TicketNotFound("unknown user")
+        # The address goes in custom attributes, never in `email`: Chatwoot reuses (merges
+        # into) any contact already holding that e-mail, and a web sign-up's address is not
+        # verified, so `email` would let anyone file tickets under someone else's contact.
+        attributes: dict[str, Any] = {}
+        if user.email:
+            attributes = {"email": user.email, "email_verified_by_entra": bool(user.entra_oid)}
         contact = await self._call(
             self._chatwoot.create_contact(
                 source_id=self.source_id_for(user_id),
                 name=user.display_name or (user.email or f"user {user_id}"),
-                email=user.email,
+                custom_attributes=attributes or None,
             )
         )
         async with self._sessions.begin() as session:
@@ -120,20 +133,43 @@ class TicketService:
         A failure leaves no ticket; a conversation that may exist in Chatwoot is adopted by the
         next attempt instead of duplicated, and the same idempotency key returns one ticket.
         """
-        if idempotency_key:
-            async with self._sessions() as session:
-                existing = await repo.ticket_by_key(session, idempotency_key)
-            if existing is not None:
-                if existing.requester_id != user_id:
-                    raise TicketNotFound("idempotency key belongs to someone else")
-                return TicketInfo.of(existing)
+        if (existing := await self._existing(user_id, idempotency_key)) is not None:
+            return existing
+        lock = self._user_locks.setdefault(user_id, asyncio.Lock())
+        async with lock:
+            # Checked again under the lock: a double click waited for the first click here.
+            if (existing := await self._existing(user_id, idempotency_key)) is not None:
+                return existing
+            try:
+                return await self._open_ticket(user_id, form, origin, idempotency_key)
+            except IntegrityError:
+                # A concurrent request in another process stored the same key or conversation.
+                if (existing := await self._existing(user_id, idempotency_key)) is not None:
+                    return existing
+                raise HelpdeskUnavailable("a concurrent request is opening this ticket") from None
+
+    async def _existing(self, user_id: int, idempotency_key: str | None) -> TicketInfo | None:
+        """Return the ticket a request with this key already created, if any."""
+        if not idempotency_key:
+            return None
+        async with self._sessions() as session:
+            existing = await repo.ticket_by_key(session, idempotency_key)
+        if existing is None:
+            return None
+        if existing.requester_id != user_id:
+            raise TicketNotFound("idempotency key belongs to someone else")
+        return TicketInfo.of(existing)
+
+    async def _open_ticket(
+        self, user_id: int, form: TicketForm, origin: Origin, idempotency_key: str | None
+    ) -> TicketInfo:
         async with self._sessions() as session:
             user = await repo.get_user(session, user_id)
         if user is None:
             raise TicketNotFound("unknown user")
         link = await self.ensure_contact(user_id)
         adopt = await self._mark_pending(link.id)
-        conversation = await self._adoptable(link) if adopt else None
+        conversation = await self._adoptable(link, self._first_message(form)) if adopt else None
         if conversation is None:
             conversation = await self._call(
                 self._chatwoot.create_conversation(
@@ -197,12 +233,19 @@ class TicketService:
             link.pending_since = datetime.now(UTC)
         return earlier
 
-    async def _adoptable(self, link: ChatwootContactLink) -> Conversation | None:
+    async def _adoptable(self, link: ChatwootContactLink, expected: str) -> Conversation | None:
         """Find a conversation of this contact that Chatwoot has and we do not (a lost create)."""
         conversations = await self._call(self._chatwoot.list_conversations(link.source_id))
         async with self._sessions() as session:
             known = await repo.conversation_ids_of(session, link.id)
-        orphans = [c for c in conversations if c.id not in known]
+        # Only a conversation this very request could have made: empty, or opened with the
+        # same first message. Anything else belongs to some other interrupted attempt.
+        orphans = [
+            c
+            for c in conversations
+            if c.id not in known
+            and ((first := self._first_incoming(c)) is None or first.content == expected)
+        ]
         if not orphans:
             return None
         orphan = max(orphans, key=lambda conversation: conversation.id)
@@ -270,6 +313,7 @@ class TicketService:
             )
         )
         async with self._sessions.begin() as session:
+            await repo.lock_ticket(session, ticket.id)  # timeline ids in commit order
             stored = await repo.add_message(
                 session,
                 ticket_id=ticket.id,
