@@ -97,9 +97,10 @@ class CardActions:
             return await self._reply(caller, ticket_id, action.inputs.get("reply", ""))
         if action.verb is Verb.REOPEN:
             return await self._reopen(caller, ticket_id)
-        # OPEN and REFRESH: show the ticket as it is now.
+        # OPEN and REFRESH: show the ticket as it is now (rendering checks it is the caller's).
+        card = await self.ticket_card(caller, ticket_id)
         await self._service.set_current_ticket(caller.user_id, ticket_id)
-        return ActionResult(await self.ticket_card(caller, ticket_id), ticket_id=ticket_id)
+        return ActionResult(card, ticket_id=ticket_id)
 
     def form(self, locale: str, **view: Any) -> Card:
         """Return a fresh (or re-rendered) ticket form card."""
@@ -113,7 +114,7 @@ class CardActions:
     async def ticket_card(self, caller: Caller, ticket_id: int) -> Card:
         """Return the card of one of the caller's tickets."""
         info = await self._service.get_ticket(caller.user_id, ticket_id)
-        timeline = await self._service.timeline(caller.user_id, ticket_id)
+        timeline = await self._service.recent(caller.user_id, ticket_id)
         return cards.ticket_card(views.ticket_view(info, timeline), caller.locale)
 
     async def _history(self, caller: Caller, page: int) -> Card:

@@ -135,6 +135,10 @@ class OutboxWorker:
         self._tasks = []
         if self._inflight:
             await asyncio.wait(self._inflight, timeout=30)
+        # Whatever is still stuck keeps its lease, which lapses for another worker to retry.
+        for task in list(self._inflight):
+            task.cancel()
+        await asyncio.gather(*self._inflight, return_exceptions=True)
 
     @property
     def running(self) -> bool:
@@ -283,7 +287,29 @@ class OutboxWorker:
             if fallback is None:
                 return
             delivery = fallback
+        if delivery.outcome is Outcome.SENT:
+            await self._record_sent(claim, delivery)
+            return
         await self._record(claim, delivery)
+
+    async def _record_sent(self, claim: store.Claim, delivery: Delivery) -> None:
+        """Store a send Teams accepted, retrying through a database blip.
+
+        Never downgraded to a retryable outcome: that would post the message a second time.
+        Only if the database stays away past the lease can another worker resend it.
+        """
+        delay = 0.2
+        for _ in range(8):
+            try:
+                await self._record(claim, delivery)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("outbox: storing row %d as sent failed; retrying", claim.id)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        log.error("outbox: row %d was sent but could not be stored; its lease will lapse", claim.id)
 
     async def _call(self, claim: store.Claim, rendered: Rendered) -> Delivery | None:
         """Reserve a slot and make one request; None when the row was put back to wait."""

@@ -92,7 +92,7 @@ async def _card_update(
     if newer:
         # The later update renders the same current state: one PUT is enough.
         return Rendered(skip="superseded by a later card update")
-    messages, _events = await repo.timeline(session, ticket_id, after_id=0, limit=500)
+    messages, _events = await repo.recent_timeline(session, ticket_id, limit=20)
     view = cards.TicketView(
         id=ticket.id,
         title=ticket.title,

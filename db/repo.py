@@ -172,6 +172,25 @@ async def timeline(
     return messages.scalars().all(), events.scalars().all()
 
 
+async def recent_timeline(
+    session: AsyncSession, ticket_id: int, *, limit: int
+) -> tuple[Sequence[Message], Sequence[TicketEvent]]:
+    """Return the newest `limit` messages and events of a ticket, each oldest first."""
+    messages = await session.execute(
+        select(Message)
+        .where(Message.ticket_id == ticket_id)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    events = await session.execute(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket_id)
+        .order_by(TicketEvent.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(messages.scalars().all())), list(reversed(events.scalars().all()))
+
+
 async def add_message(session: AsyncSession, **values: Any) -> Message | None:
     """Insert a message unless its Chatwoot id or echo id is already stored; None if so."""
     # RETURNING the entity loads the new row in the same round trip.

@@ -536,3 +536,28 @@ async def test_an_orphan_is_adopted_only_by_the_request_that_made_it(
     first_of = {cid: c["messages"][0]["content"] for cid, c in conversations.items()}
     assert first_of[other.chatwoot_conversation_id].startswith("VPN fora do ar")
     assert first_of[retried.chatwoot_conversation_id].startswith("Impressora")
+
+
+async def test_current_ticket_and_recent_are_owner_scoped(
+    app_client: Client, sandbox: SandboxServer
+) -> None:
+    from db.models import Origin
+    from tickets.service import TicketNotFound
+
+    service = app_client.app[keys.SERVICE]
+    ana = await new_user(app_client, "ana@example.com")
+    bia = await new_user(app_client, "bia@example.com")
+    mine = await service.open_ticket(ana, form(), origin=Origin.WEB)
+    theirs = await service.open_ticket(bia, form(title="Outro"), origin=Origin.WEB)
+    await service.set_current_ticket(ana, theirs.id)
+    await service.set_current_ticket(ana, 999_999_999)  # unknown id: no error, no change
+    async with app_client.app[keys.SESSIONMAKER]() as session:
+        user = await session.get(User, ana)
+        assert user is not None
+        assert user.current_ticket_id == mine.id
+    for n in range(25):
+        await service.post_message(ana, mine.id, f"m{n}", origin=Origin.WEB)
+    recent = await service.recent(ana, mine.id, limit=5)
+    assert [item.content for item in recent] == ["m20", "m21", "m22", "m23", "m24"]
+    with pytest.raises(TicketNotFound):
+        await service.recent(ana, theirs.id)

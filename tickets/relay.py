@@ -77,6 +77,9 @@ class CableRelay:
         await stop_gracefully(task, self._stopping)
         catch_up, self._catch_up_task = self._catch_up_task, None
         await stop_gracefully(catch_up, self._stopping)
+        for watcher in list(self._watchers):
+            watcher.cancel()
+        await asyncio.gather(*self._watchers, return_exceptions=True)
 
     async def _pause(self, seconds: float) -> bool:
         """Sleep unless asked to stop; return True when stopping."""

@@ -12,7 +12,7 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -381,12 +381,25 @@ class TicketService:
         items.sort(key=lambda item: item.id)
         return items[:limit]
 
+    async def recent(self, user_id: int, ticket_id: int, *, limit: int = 20) -> list[TimelineItem]:
+        """Return the newest items of the ticket's timeline, in order (cards show the tail)."""
+        async with self._sessions() as session:
+            ticket = await repo.ticket_for_user(session, user_id, ticket_id)
+            if ticket is None:
+                raise TicketNotFound(str(ticket_id))
+            messages, events = await repo.recent_timeline(session, ticket_id, limit=limit)
+        items = [TimelineItem.of_message(m) for m in messages]
+        items += [TimelineItem.of_event(e) for e in events]
+        items.sort(key=lambda item: item.id)
+        return items[-limit:]
+
     async def set_current_ticket(self, user_id: int, ticket_id: int) -> None:
         """Remember the ticket the user last opened, viewed or answered (bot free text)."""
+        owned = select(Ticket.id).where(Ticket.id == ticket_id, Ticket.requester_id == user_id)
         async with self._sessions.begin() as session:
             await session.execute(
                 update(User)
-                .where(User.id == user_id)
+                .where(User.id == user_id, owned.exists())
                 .values(current_ticket_id=ticket_id, updated_at=func.now())
             )
 
