@@ -41,6 +41,8 @@ _BACKOFF_CAP = 2.0
 _MAX_RETRY_AFTER = 5.0
 # Catch-up never walks further back than this many pages of 20.
 _MAX_CATCHUP_PAGES = 50
+# The most a catch-up read returns (Chatwoot pages by 20); a full result may have a gap below.
+CATCHUP_LIMIT = _MAX_CATCHUP_PAGES * 20
 
 
 class _Retry(Enum):
@@ -171,6 +173,15 @@ def _parse_conversation(data: Mapping[str, Any]) -> Conversation:
     )
 
 
+def _redact(url: str) -> str:
+    """Drop the inbox identifier and contact source id from a URL: together they are a key."""
+    parts = url.split("/")
+    for index, part in enumerate(parts[:-1]):
+        if part in ("inboxes", "contacts"):
+            parts[index + 1] = "…"
+    return "/".join(parts)
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if value is None:
@@ -297,7 +308,7 @@ class ChatwootClient:
                 else:
                     raise _rejection(response)
             delay = min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1))
-            log.info("retrying %s %s (attempt %d)", method, url, attempt + 1)
+            log.info("retrying %s %s (attempt %d)", method, _redact(url), attempt + 1)
             await asyncio.sleep(random.uniform(delay / 2, delay))
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -308,18 +319,20 @@ class ChatwootClient:
         try:
             return response.json()
         except ValueError as exc:
-            raise ChatwootUnavailable(f"Chatwoot answered non-JSON for {method} {url}") from exc
+            raise ChatwootUnavailable(
+                f"Chatwoot answered non-JSON for {method} {_redact(url)}"
+            ) from exc
 
     async def _object(self, method: str, url: str, *, retry: _Retry, **kwargs: Any) -> Any:
         body = await self._json(method, url, retry=retry, **kwargs)
         if not isinstance(body, Mapping):
-            raise ChatwootUnavailable(f"Chatwoot answered an unexpected body for {url}")
+            raise ChatwootUnavailable(f"Chatwoot answered an unexpected body for {_redact(url)}")
         return body
 
     async def _list(self, url: str, **kwargs: Any) -> list[Mapping[str, Any]]:
         body = await self._json("GET", url, retry=_Retry.SAFE, **kwargs)
         if not isinstance(body, list):
-            raise ChatwootUnavailable(f"Chatwoot answered an unexpected body for {url}")
+            raise ChatwootUnavailable(f"Chatwoot answered an unexpected body for {_redact(url)}")
         return [item for item in body if isinstance(item, Mapping)]
 
     # ---- inbox --------------------------------------------------------------------------
