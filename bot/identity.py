@@ -61,6 +61,13 @@ class Identities:
         oid = getattr(sender, "aad_object_id", None) if sender is not None else None
         if not oid or activity.conversation is None or not activity.conversation.id:
             return None
+        # Identity claims are only trusted from Teams itself, and only in a 1:1 chat: another
+        # channel (Web Chat, Direct Line) lets the client write `from`, and a group chat would
+        # make agent replies land in front of other people.
+        if activity.channel_id != "msteams":
+            return None
+        if activity.conversation.conversation_type not in (None, "personal"):
+            return None
         tenant = tenant_of(activity)
         locale = locale_of(activity, self._default_locale)
         name = (sender.name or "").strip() or None
