@@ -62,8 +62,12 @@ async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
 async def messages(request: web.Request) -> web.Response:
     """Receive one activity from Teams: 401 unless authenticated, then run the bot."""
     runtime = request.app[BOT]
+    settings = request.app[keys.SETTINGS]
     auth_header = request.headers.get("Authorization", "")
-    if request.app[keys.SETTINGS].MICROSOFT_APP_ID and not auth_header.startswith("Bearer "):
+    if not settings.MICROSOFT_APP_ID and settings.PUBLIC_URL.startswith("https://"):
+        # Loopback behind a public reverse proxy is still public: no app id, no bot endpoint.
+        return _unauthorized()
+    if settings.MICROSOFT_APP_ID and not auth_header.startswith("Bearer "):
         return _unauthorized()
     try:
         body = await request.json()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
+from chatwoot.sandbox import SandboxServer
 from db.models import TeamsConversationRef, User
 from tests.bot.harness import TeamsUser
+from tests.conftest import settings_for
 from tickets import keys
+from tickets.app import create_app
 
 
 async def test_a_group_chat_creates_no_user_and_no_reference(
@@ -28,3 +31,23 @@ async def test_a_group_chat_creates_no_user_and_no_reference(
     async with bot_client.app[keys.SESSIONMAKER]() as session:
         refs = await session.scalar(select(func.count()).select_from(TeamsConversationRef))
     assert refs == 1
+
+
+async def test_without_app_id_a_public_url_closes_the_bot_endpoint(
+    database_url: str, sandbox: SandboxServer
+) -> None:
+    settings = settings_for(
+        database_url,
+        sandbox,
+        PUBLIC_URL="https://tickets.example.com",
+        SECRET_KEY="a-real-secret-for-this-test-" + "y" * 20,
+    )
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
+        response = await client.post(
+            "/api/messages",
+            json={"type": "message", "text": "oi", "channelId": "msteams"},
+        )
+        assert response.status == 401
+        async with client.app[keys.SESSIONMAKER]() as session:
+            users = await session.scalar(select(func.count()).select_from(User))
+        assert users == 0
