@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     )
     DEFAULT_LOCALE: Literal["pt-BR", "en"] = Field("pt-BR", description="pt-BR or en.")
     BOT_NAME: str = Field("Chamados", description="Bot display name (manifest, cards).")
+    TRUSTED_PROXY_HOPS: int = Field(
+        0,
+        ge=0,
+        le=5,
+        description="Reverse proxies in front of the service; >0: the client address is read "
+        "from X-Forwarded-For (login throttling, session records).",
+    )
     LOG_LEVEL: str = Field("INFO", description="Python log level.")
 
     @field_validator("TICKET_SECTORS", "TICKET_COMPLEXITIES", mode="before")

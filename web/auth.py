@@ -77,7 +77,7 @@ async def login_submit(request: web.Request) -> web.Response:
     email = field(form, "email", 400).strip().lower()
     password = field(form, "password", PASSWORD_MAX + 1)
     target = safe_next(field(form, "next", 600))
-    account_key, address_key = f"email:{email}", f"ip:{request.remote or 'unknown'}"
+    account_key, address_key = f"email:{email}", f"ip:{sessions.client_address(request)}"
     db_sessions = request.app[keys.SESSIONMAKER]
     since = datetime.now(UTC) - THROTTLE_WINDOW
     async with db_sessions() as db:

@@ -91,6 +91,21 @@ def is_foreign(path: str) -> bool:
 
 
 def _client_ip(request: web.Request) -> str:
+    return client_address(request)
+
+
+def client_address(request: web.Request) -> str:
+    """Return the client's address: the socket's, or the one our own proxies recorded.
+
+    Behind `TRUSTED_PROXY_HOPS` proxies the client is that many entries from the right of
+    X-Forwarded-For (entries further left are whatever the client claimed).
+    """
+    hops = request.app[keys.SETTINGS].TRUSTED_PROXY_HOPS
+    if hops:
+        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= hops:
+            return forwarded[-hops][:64]
     return request.remote or "unknown"
 
 

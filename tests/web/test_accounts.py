@@ -218,3 +218,24 @@ async def test_locale_from_accept_language_then_user_setting(web_client: Client)
     assert saved.status == 303
     page = await web_client.get("/", headers={"Accept-Language": "pt-BR"})
     assert "My tickets" in await page.text()
+
+
+async def test_behind_a_proxy_throttling_counts_the_forwarded_client(make_web: MakeWeb) -> None:
+    client = await make_web(TRUSTED_PROXY_HOPS=1)
+    async with client.app[keys.SESSIONMAKER].begin() as db:
+        await accounts.record_failure(db, *["ip:203.0.113.7"] * 20)
+
+    async def login_from(address: str) -> int:
+        token = await page_csrf(client, "/login")
+        response = await client.post(
+            "/login",
+            data={"csrf_token": token, "email": "z@example.com", "password": "wrong password!"},
+            headers={"X-Forwarded-For": f"198.51.100.1, {address}"},
+            allow_redirects=False,
+        )
+        return response.status
+
+    # The proxy's own address (the socket's) is not the client: another client still gets in.
+    assert await login_from("192.0.2.44") == 401
+    # The throttled client is recognised by the hop our proxy recorded, not the spoofable left.
+    assert await login_from("203.0.113.7") == 429
