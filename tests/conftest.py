@@ -134,11 +134,18 @@ async def app_client(
     settings = settings_for(database_url, sandbox)
     app = create_app(settings)
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
-        hook = str(client.make_url("/api/chatwoot/webhook")) + "?token=test-webhook-token"
-        async with httpx.AsyncClient() as http:
-            answer = await http.post(
-                f"{sandbox.url}/sandbox/api/webhook",
-                json={"url": hook, "secret": "test-webhook-secret"},
-            )
-            answer.raise_for_status()
+        await aim_webhooks(sandbox, client)
         yield client
+
+
+async def aim_webhooks(
+    sandbox: SandboxServer, target: TestServer | TestClient[web.Request, web.Application]
+) -> None:
+    """Point the sandbox's signed webhooks at the app under test (the settings' token/secret)."""
+    hook = str(target.make_url("/api/chatwoot/webhook")) + "?token=test-webhook-token"
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(
+            f"{sandbox.url}/sandbox/api/webhook",
+            json={"url": hook, "secret": "test-webhook-secret"},
+        )
+        answer.raise_for_status()

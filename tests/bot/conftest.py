@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -13,7 +12,7 @@ from botframework.connector.auth import ChannelValidation
 from bot.routes import BOT_CREDENTIALS
 from chatwoot.sandbox import SandboxServer
 from tests.bot.harness import APP_ID, APP_PASSWORD, TENANT, TeamsUser
-from tests.conftest import settings_for
+from tests.conftest import aim_webhooks, settings_for
 from tests.fakes.connector import ConnectorCredentialsFactory, FakeConnector
 from tests.fakes.teams_idp import TeamsIdentityProvider
 from tickets.app import create_app
@@ -54,13 +53,7 @@ async def bot_client(
     app = create_app(settings)
     app[BOT_CREDENTIALS] = ConnectorCredentialsFactory(connector, APP_ID, APP_PASSWORD)
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
-        hook = str(client.make_url("/api/chatwoot/webhook")) + "?token=test-webhook-token"
-        async with httpx.AsyncClient() as http:
-            answer = await http.post(
-                f"{sandbox.url}/sandbox/api/webhook",
-                json={"url": hook, "secret": "test-webhook-secret"},
-            )
-            answer.raise_for_status()
+        await aim_webhooks(sandbox, client)
         yield client
 
 

@@ -183,6 +183,25 @@ async def queue(
         )
 
 
+def card_texts(card: dict[str, object] | None) -> list[str]:
+    """Every TextBlock/TextRun text in a card's body, in document order."""
+    assert card is not None
+    texts: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                texts.append(str(node["text"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card.get("body"))
+    return texts
+
+
 async def rows(sessions: async_sessionmaker[AsyncSession]) -> list[OutboxItem]:
     """Every outbox row, oldest first."""
     async with sessions() as session:

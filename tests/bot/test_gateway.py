@@ -22,15 +22,6 @@ TENANT = "tenant-1"
 
 
 @pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    """A fake Bot Connector for the test."""
-    fake = FakeConnector()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 async def gateway() -> AsyncIterator[TeamsGateway]:
     """A gateway on an adapter without app id (loopback development mode)."""
     adapter, _ = make_adapter(make_settings())

@@ -18,6 +18,7 @@ from db.outbox import claim_due
 from tests.bot.outbox_setup import (
     add_employee,
     add_ticket,
+    card_texts,
     make_worker,
     queue,
     queue_agent_message,
@@ -28,15 +29,6 @@ from tests.fakes.connector import FakeConnector
 from tickets.app import plain_dsn
 
 Sessions = async_sessionmaker[AsyncSession]
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    """A fake Bot Connector for the test."""
-    fake = FakeConnector()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture
@@ -275,21 +267,7 @@ async def _first(connector: FakeConnector, conversation_id: str) -> list[fc.Rece
 
 def _content(card: dict[str, object] | None) -> str:
     """The agent's words in an agent-reply card (the tests use short unique tokens)."""
-    assert card is not None
-    texts: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                texts.append(str(node["text"]))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card.get("body"))
-    return next(text for text in texts if len(text) <= 3 and text[:1] in "abm")
+    return next(text for text in card_texts(card) if len(text) <= 3 and text[:1] in "abm")
 
 
 @pytest.mark.timeout(120)

@@ -23,7 +23,13 @@ from bench.harness import Process, spawn, wait_http
 from chatwoot.sandbox import SandboxServer
 from db.embedded import free_port
 from db.models import OutboxItem, OutboxState
-from tests.bot.outbox_setup import Employee, add_employee, add_ticket, queue_agent_message
+from tests.bot.outbox_setup import (
+    Employee,
+    add_employee,
+    add_ticket,
+    card_texts,
+    queue_agent_message,
+)
 from tests.fakes.connector import FakeConnector
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -141,18 +147,6 @@ async def test_kill_9_mid_burst_loses_nothing_and_duplicates_only_inside_the_win
 
 
 def _content(card: dict[str, object] | None) -> str:
-    assert card is not None
-    texts: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                texts.append(str(node["text"]))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card.get("body"))
-    return next(text for text in texts if text.startswith("r") and "m" in text and len(text) <= 6)
+    return next(
+        text for text in card_texts(card) if text.startswith("r") and "m" in text and len(text) <= 6
+    )

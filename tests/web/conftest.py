@@ -8,7 +8,6 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 from aiohttp import web
@@ -17,7 +16,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from chatwoot.sandbox import SandboxServer
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.conftest import settings_for
+from tests.conftest import aim_webhooks, settings_for
 from tickets.app import create_app
 
 Client = TestClient[web.Request, web.Application]
@@ -38,13 +37,7 @@ async def make_web(database_url: str, sandbox: SandboxServer) -> AsyncIterator[M
                 app = create_app(settings_for(database_url, sandbox, **overrides))
                 server = TestServer(app, host="127.0.0.1")
                 await stack.enter_async_context(server)
-                hook = str(server.make_url("/api/chatwoot/webhook")) + "?token=test-webhook-token"
-                async with httpx.AsyncClient() as http:
-                    answer = await http.post(
-                        f"{sandbox.url}/sandbox/api/webhook",
-                        json={"url": hook, "secret": "test-webhook-secret"},
-                    )
-                    answer.raise_for_status()
+                await aim_webhooks(sandbox, server)
             client: Client = TestClient(server)
             await stack.enter_async_context(client)
             return client
