@@ -434,7 +434,6 @@ async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
         default_locale=settings.DEFAULT_LOCALE,
     )
     app[keys.OUTBOX] = worker
-    app[keys.TASKS]["outbox"] = worker
     await worker.start()
     yield
     await worker.stop()

@@ -29,7 +29,6 @@ def create_app(settings: Settings) -> web.Application:
         raise ValueError("create_app needs a DATABASE_URL (the CLI starts the embedded server)")
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[keys.SETTINGS] = settings
-    app[keys.TASKS] = {}
     app.cleanup_ctx.extend([_database, _http, _hub, _chatwoot, _service])
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 from aiohttp import web
@@ -28,5 +28,3 @@ SERVICE: web.AppKey[TicketService] = web.AppKey("service")
 RELAY: web.AppKey[CableRelay] = web.AppKey("relay")
 TEAMS_GATEWAY: web.AppKey[TeamsGateway] = web.AppKey("teams_gateway")
 OUTBOX: web.AppKey[OutboxWorker] = web.AppKey("outbox")
-# Background tasks by name (cable, outbox, ...), so readiness can report on them.
-TASKS: web.AppKey[dict[str, Any]] = web.AppKey("tasks")
