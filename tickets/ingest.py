@@ -64,9 +64,16 @@ class Ingestor:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        # What became of every event this process saw (tests prove replays reached us).
+        self.counts: dict[IngestOutcome, int] = dict.fromkeys(IngestOutcome, 0)
 
     async def ingest(self, event: ChatwootEvent) -> IngestOutcome:
         """Apply one event; return what happened to it."""
+        outcome = await self._apply(event)
+        self.counts[outcome] += 1
+        return outcome
+
+    async def _apply(self, event: ChatwootEvent) -> IngestOutcome:
         if isinstance(event, MessageEvent):
             if event.private:
                 return IngestOutcome.PRIVATE
