@@ -28,10 +28,10 @@ from aiohttp import web
 from botframework.connector.auth import ChannelValidation
 
 from bot.routes import BOT_CREDENTIALS
-from chatwoot.sandbox import SandboxConfig, SandboxServer
 from db.embedded import EmbeddedPostgres
 from db.engine import make_engine
 from db.migrate import upgrade_to_head
+from sandbox import SandboxConfig, SandboxServer
 from tests.bot.harness import APP_ID, APP_PASSWORD, TENANT, TeamsUser, find_action
 from tests.conftest import settings_for
 from tests.fakes.connector import ConnectorCredentialsFactory, FakeConnector

@@ -25,10 +25,10 @@ from aiohttp.test_utils import TestServer
 
 from bench.harness import postgres
 from bench.load import percentile
-from chatwoot.sandbox import SandboxConfig, SandboxServer
 from db.engine import make_engine
 from db.migrate import upgrade_to_head
 from db.models import Origin
+from sandbox import SandboxConfig, SandboxServer
 from tests.bot.outbox_setup import add_employee, add_ticket, queue_agent_message
 from tests.conftest import make_settings
 from tests.fakes.connector import FakeConnector

@@ -16,10 +16,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from chatwoot.sandbox import SandboxConfig, SandboxServer
 from db.embedded import EmbeddedPostgres
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade_to_head
+from sandbox import SandboxConfig, SandboxServer
 from tickets.app import create_app
 from tickets.settings import Settings
 

@@ -10,8 +10,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from chatwoot.sandbox import SandboxServer
 from db.models import Origin, User
+from sandbox import SandboxServer
 from tests.conftest import aim_webhooks, settings_for
 from tickets import keys
 from tickets.app import create_app

@@ -15,9 +15,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from chatwoot.sandbox import SandboxServer
 from chatwoot.webhooks import sign_webhook
 from db.models import Message, OutboxItem, Ticket, TicketEvent, User, WebhookReceipt
+from sandbox import SandboxServer
 from tickets import keys
 
 Client = TestClient[web.Request, web.Application]

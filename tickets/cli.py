@@ -114,7 +114,7 @@ async def chatwoot(settings: Settings, public_base: str) -> AsyncIterator[Settin
     if not settings.sandbox_mode:
         yield settings
         return
-    from chatwoot.sandbox.app import SandboxConfig, SandboxServer
+    from sandbox.app import SandboxConfig, SandboxServer
 
     token = settings.CHATWOOT_WEBHOOK_TOKEN.get_secret_value() or sandbox_webhook_token(settings)
     secret = settings.CHATWOOT_WEBHOOK_SECRET.get_secret_value() or token
@@ -191,7 +191,7 @@ async def _wait_for_signal() -> None:
 
 
 async def _sandbox(settings: Settings, host: str, port: int) -> None:
-    from chatwoot.sandbox.app import SandboxConfig, run_sandbox
+    from sandbox.app import SandboxConfig, run_sandbox
 
     token = sandbox_webhook_token(settings)
     base = f"http://{settings.HOST}:{settings.PORT}"

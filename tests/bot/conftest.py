@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from botframework.connector.auth import ChannelValidation
 
 from bot.routes import BOT_CREDENTIALS
-from chatwoot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.bot.harness import APP_ID, APP_PASSWORD, TENANT, TeamsUser
 from tests.conftest import aim_webhooks, settings_for
 from tests.fakes.connector import ConnectorCredentialsFactory, FakeConnector

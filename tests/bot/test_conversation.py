@@ -9,8 +9,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from chatwoot.sandbox import SandboxServer
 from db.models import ReferenceState, TeamsConversationRef, Ticket, User
+from sandbox import SandboxServer
 from tests.bot.harness import TeamsUser, card_texts, find_action, input_values
 from tickets import keys
 

@@ -12,8 +12,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from chatwoot.sandbox import SandboxServer
 from db.models import Origin
+from sandbox import SandboxServer
 from tests.bot.outbox_setup import add_employee, rows
 from tests.fakes.connector import FakeConnector
 from tickets import keys

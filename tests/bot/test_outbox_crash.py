@@ -20,9 +20,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.harness import Process, spawn, wait_http
-from chatwoot.sandbox import SandboxServer
 from db.embedded import free_port
 from db.models import OutboxItem, OutboxState
+from sandbox import SandboxServer
 from tests.bot.outbox_setup import (
     Employee,
     add_employee,

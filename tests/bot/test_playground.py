@@ -20,9 +20,9 @@ from aiohttp.test_utils import TestClient
 
 from bot.gateway import OutgoingMessage, TeamsGateway
 from bot.playground import Playground
-from chatwoot.sandbox import SandboxServer
 from db import teams as teams_repo
 from db.models import TeamsConversationRef
+from sandbox import SandboxServer
 from tests.bot.harness import card_texts, find_action
 from tickets import keys
 

@@ -6,8 +6,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from chatwoot.sandbox import SandboxServer
 from db.models import TeamsConversationRef, User
+from sandbox import SandboxServer
 from tests.bot.harness import TeamsUser
 from tests.conftest import settings_for
 from tickets import keys

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from chatwoot.client import ChatwootClient
-from chatwoot.sandbox import SandboxConfig, SandboxServer
+from sandbox import SandboxConfig, SandboxServer
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "chatwoot" / "payloads"
 

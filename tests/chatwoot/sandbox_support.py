@@ -15,7 +15,7 @@ from aiohttp import web
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from chatwoot.sandbox import SandboxConfig, SandboxServer
+from sandbox import SandboxConfig, SandboxServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "chatwoot"
 SECRET = "Wq7XbN3kTz9pLm2RvY5cHd8s"

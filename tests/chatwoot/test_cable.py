@@ -21,7 +21,7 @@ from chatwoot.events import (
     SenderType,
     StatusChanged,
 )
-from chatwoot.sandbox import SandboxConfig, SandboxServer
+from sandbox import SandboxConfig, SandboxServer
 from tests.chatwoot.conftest import PAYLOADS
 
 Load = Callable[[str], Any]

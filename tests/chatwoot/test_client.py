@@ -17,7 +17,7 @@ from chatwoot.events import (
     SenderType,
     message_event_from_api,
 )
-from chatwoot.sandbox import SandboxServer
+from sandbox import SandboxServer
 
 
 async def _conversations(control: httpx.AsyncClient) -> list[dict[str, Any]]:

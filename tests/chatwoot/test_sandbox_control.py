@@ -12,7 +12,7 @@ import time
 import aiohttp
 import pytest
 
-from chatwoot.sandbox import SandboxConfig, SandboxServer, run_sandbox
+from sandbox import SandboxConfig, SandboxServer, run_sandbox
 from tests.chatwoot.sandbox_support import (  # noqa: F401 (fixtures)
     Api,
     WebhookReceiver,

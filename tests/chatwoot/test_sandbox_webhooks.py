@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import time
 
-from chatwoot.sandbox import SandboxConfig, SandboxServer
+from sandbox import SandboxConfig, SandboxServer
 from tests.chatwoot.sandbox_support import (  # noqa: F401 (fixtures)
     SECRET,
     Api,

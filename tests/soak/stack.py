@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 import aiohttp
 import asyncpg
 
-from chatwoot.sandbox import SandboxConfig, SandboxServer
-from chatwoot.sandbox.control import conversation_record
 from db.embedded import EmbeddedPostgres, free_port
+from sandbox import SandboxConfig, SandboxServer
+from sandbox.control import conversation_record
 from tests.bot.harness import APP_ID, APP_PASSWORD, TENANT
 from tests.fakes.connector import FakeConnector
 from tests.fakes.teams_idp import TeamsIdentityProvider

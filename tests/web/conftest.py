@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from chatwoot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import aim_webhooks, settings_for
 from tickets.app import create_app

@@ -9,7 +9,7 @@ import aiohttp
 import httpx
 from aiohttp import WSMsgType
 
-from chatwoot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.web.conftest import Client, MakeWeb, open_ticket, page_csrf, signup
 
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, WebSocketRoute, expect
 
-from chatwoot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.web.conftest import ARTIFACTS, MakeWeb, browser_signup, shot_path
 from web import keys as web_keys
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from aiohttp import ClientWSTimeout, WSMsgType, WSServerHandshakeError
 
-from chatwoot.sandbox import SandboxServer
+from sandbox import SandboxServer
 from tests.web.conftest import Client, MakeWeb, open_ticket, signup
 from web import keys as web_keys
 

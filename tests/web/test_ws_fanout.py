@@ -12,8 +12,8 @@ import httpx
 from aiohttp import ClientWebSocketResponse
 from sqlalchemy import event
 
-from chatwoot.sandbox import SandboxServer
 from db import repo
+from sandbox import SandboxServer
 from tests.web.conftest import Client, MakeWeb, open_ticket, signup
 from tickets import keys
 from tickets.hub import TicketChanged

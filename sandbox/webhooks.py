@@ -14,8 +14,8 @@ from typing import Any
 
 import aiohttp
 
-from chatwoot.sandbox.shapes import rails_json
-from chatwoot.sandbox.state import SandboxState
+from sandbox.shapes import rails_json
+from sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,13 @@ from types import TracebackType
 
 from aiohttp import web
 
-from chatwoot.sandbox import client_api, console, control
-from chatwoot.sandbox.cable import CableHub
-from chatwoot.sandbox.config import SandboxConfig
-from chatwoot.sandbox.desk import Desk
-from chatwoot.sandbox.keys import DESK
-from chatwoot.sandbox.state import SandboxState
-from chatwoot.sandbox.webhooks import WebhookDispatcher
+from sandbox import client_api, console, control
+from sandbox.cable import CableHub
+from sandbox.config import SandboxConfig
+from sandbox.desk import Desk
+from sandbox.keys import DESK
+from sandbox.state import SandboxState
+from sandbox.webhooks import WebhookDispatcher
 
 __all__ = ["SandboxConfig", "SandboxServer", "create_sandbox_app", "run_sandbox"]
 

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from chatwoot.sandbox.state import (
+from sandbox.state import (
     MESSAGE_TYPE_NAMES,
     Agent,
     Contact,

@@ -9,10 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
-from chatwoot.sandbox import shapes
-from chatwoot.sandbox.desk import Desk, RecordInvalid
-from chatwoot.sandbox.keys import DESK
-from chatwoot.sandbox.state import ContactInbox, Conversation, Inbox
+from sandbox import shapes
+from sandbox.desk import Desk, RecordInvalid
+from sandbox.keys import DESK
+from sandbox.state import ContactInbox, Conversation, Inbox
 
 PREFIX = "/public/api/v1/inboxes"
 PAGE_SIZE = 20

@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from chatwoot.sandbox.state import SandboxState
+from sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
 

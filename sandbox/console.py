@@ -7,8 +7,8 @@ from html import escape
 
 from aiohttp import web
 
-from chatwoot.sandbox.keys import DESK
-from chatwoot.sandbox.state import ACTIVITY, INCOMING, Agent, Conversation, Message
+from sandbox.keys import DESK
+from sandbox.state import ACTIVITY, INCOMING, Agent, Conversation, Message
 
 _STYLE = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1f2328}

@@ -6,9 +6,9 @@ import re
 import time
 from typing import Any
 
-from chatwoot.sandbox import shapes
-from chatwoot.sandbox.cable import CableHub
-from chatwoot.sandbox.state import (
+from sandbox import shapes
+from sandbox.cable import CableHub
+from sandbox.state import (
     ACTIVITY,
     INCOMING,
     OUTGOING,
@@ -21,7 +21,7 @@ from chatwoot.sandbox.state import (
     Message,
     SandboxState,
 )
-from chatwoot.sandbox.webhooks import WebhookDispatcher
+from sandbox.webhooks import WebhookDispatcher
 
 MAX_CONTENT = 150_000
 MAX_ATTRIBUTE_STRING = 1500

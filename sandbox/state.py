@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatwoot.sandbox.config import SandboxConfig
+from sandbox.config import SandboxConfig
 
 INCOMING, OUTGOING, ACTIVITY, TEMPLATE = 0, 1, 2, 3
 MESSAGE_TYPE_NAMES = {

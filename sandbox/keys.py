@@ -7,6 +7,6 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from chatwoot.sandbox.desk import Desk
+    from sandbox.desk import Desk
 
 DESK: web.AppKey[Desk] = web.AppKey("sandbox_desk")

@@ -1,6 +1,6 @@
 """A faithful local stand-in for Chatwoot (Client API, ``/cable``, webhooks, agent console)."""
 
-from chatwoot.sandbox.app import SandboxServer, create_sandbox_app, run_sandbox
-from chatwoot.sandbox.config import SandboxConfig
+from sandbox.app import SandboxServer, create_sandbox_app, run_sandbox
+from sandbox.config import SandboxConfig
 
 __all__ = ["SandboxConfig", "SandboxServer", "create_sandbox_app", "run_sandbox"]

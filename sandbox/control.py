@@ -8,9 +8,9 @@ from typing import Any
 
 from aiohttp import web
 
-from chatwoot.sandbox.desk import Desk, RecordInvalid
-from chatwoot.sandbox.keys import DESK
-from chatwoot.sandbox.state import MESSAGE_TYPE_NAMES, Agent, Conversation, Faults, Message
+from sandbox.desk import Desk, RecordInvalid
+from sandbox.keys import DESK
+from sandbox.state import MESSAGE_TYPE_NAMES, Agent, Conversation, Faults, Message
 
 PREFIX = "/sandbox/api"
 
