@@ -6,20 +6,42 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 NODE_STAMP := tests/js/node_modules/.installed
+RUNTIME_LOCK := requirements/runtime.lock
+DEV_LOCK := requirements/dev.lock
+# Every package comes from a hashed lock; the project itself is installed without resolving
+# (setuptools' notice that an editable install is editable is all it would print).
+PIP_LOCKED := $(PY) -m pip install -q --require-hashes --no-deps -r
+PIP_PROJECT := PYTHONWARNINGS="ignore:Editable installation" \
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 
-.PHONY: run test lint typecheck pytest migrate sandbox manifest playground bench soak clean
+.PHONY: run test lint typecheck pytest migrate sandbox manifest playground bench soak clean \
+	lock lockcheck audit
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e .
+# A dependency added to pyproject.toml without `make lock` stops here with one line.
+lockcheck: | $(PY)
+	@$(PY) requirements/lock.py check
+
+$(STAMP): $(RUNTIME_LOCK) pyproject.toml | lockcheck $(PY)
+	$(PIP_LOCKED) $(RUNTIME_LOCK)
+	$(PIP_PROJECT)
 	touch $@
 
-$(DEV_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[dev]'
+$(DEV_STAMP): $(DEV_LOCK) pyproject.toml | lockcheck $(PY)
+	$(PIP_LOCKED) $(DEV_LOCK)
+	$(PIP_PROJECT)
 	touch $(STAMP) $@
+
+## lock: regenerate requirements/*.lock (hashed) after changing dependencies in pyproject.toml
+lock: | $(PY)
+	@test -x $(VENV)/bin/uv || $(PIP_LOCKED) $(DEV_LOCK)
+	$(PY) requirements/lock.py compile
+
+## audit: check every locked package against the advisory databases (needs network)
+audit: lockcheck $(DEV_STAMP)
+	$(VENV)/bin/pip-audit --disable-pip --require-hashes -r $(RUNTIME_LOCK) -r $(DEV_LOCK)
 
 $(NODE_STAMP): tests/js/package.json tests/js/package-lock.json
 	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
