@@ -31,8 +31,13 @@ _WORDS: Final = {
     "help": Command.HELP,
     "?": Command.HELP,
 }
-_MENTION: Final = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
-_EDGES: Final = re.compile(r"^[\s/!.,;:¡¿]+|[\s!.,;:]+$")
+# The longest command with a mention in front is a few dozen characters; anything much longer
+# is a message, and never reaches the patterns (a hostile megabyte costs nothing).
+MAX_COMMAND_CHARS: Final = 1000
+# `[^<]*` cannot overlap the closing tag, so the scan is linear even without a closing tag.
+_MENTION: Final = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
+_LEADING: Final = " /!.,;:¡¿"
+_TRAILING: Final = " !.,;:"
 
 
 def normalize(text: str) -> str:
@@ -40,11 +45,12 @@ def normalize(text: str) -> str:
     text = _MENTION.sub(" ", text)
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _EDGES.sub("", " ".join(plain.split()))
+    # str.strip rather than an anchored `[...]+$` pattern, which rescans every inner run.
+    return " ".join(plain.split()).lstrip(_LEADING).rstrip(_TRAILING)
 
 
 def parse_command(text: str | None) -> Command | None:
     """Return the command a line asks for, or None when it is a message."""
-    if not text:
+    if not text or len(text) > MAX_COMMAND_CHARS:
         return None
     return _WORDS.get(normalize(text))
