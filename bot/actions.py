@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import cards
-from bot import texts, views
+from bot import views
 from bot.identity import Caller
 from cards import ActionData, Verb
 from db import teams as teams_repo
 from db.models import Origin
+from i18n import t
 from tickets.forms import FormInvalid, validate_ticket_form
 from tickets.service import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound, TicketService
 from tickets.settings import Settings
@@ -62,9 +63,7 @@ class CardActions:
         try:
             result = await self._dispatch(caller, action)
         except TicketNotFound:
-            result = ActionResult(
-                await self._history(caller, 1), notice=texts.say("not_found", locale)
-            )
+            result = ActionResult(await self._history(caller, 1), notice=t("bot.not_found", locale))
         if result.ticket_id is not None:
             await self.remember(caller, result.ticket_id, place)
         return result
@@ -143,10 +142,10 @@ class CardActions:
                     caller.user_id, form, origin=Origin.TEAMS, idempotency_key=f"teams:{form_id}"
                 )
         except HelpdeskUnavailable:
-            notice = texts.say("unavailable", locale)
+            notice = t("bot.unavailable", locale)
             return ActionResult(self.form(locale, form_id=form_id, values=inputs, notice=notice))
         except HelpdeskRejected as rejected:
-            notice = texts.say("rejected", locale, reason=rejected.message[:200])
+            notice = t("bot.rejected", locale, reason=rejected.message[:200])
             return ActionResult(self.form(locale, form_id=form_id, values=inputs, notice=notice))
         finally:
             if not lock.locked():
@@ -157,18 +156,18 @@ class CardActions:
         locale = caller.locale
         notice = None
         if not content.strip():
-            notice = texts.say("empty_reply", locale)
+            notice = t("bot.empty_reply", locale)
         else:
             try:
                 await self._service.post_message(
                     caller.user_id, ticket_id, content, origin=Origin.TEAMS
                 )
             except FormInvalid:
-                notice = texts.say("too_long", locale)
+                notice = t("bot.too_long", locale)
             except HelpdeskUnavailable:
-                notice = texts.say("unavailable", locale)
+                notice = t("bot.unavailable", locale)
             except HelpdeskRejected as rejected:
-                notice = texts.say("rejected", locale, reason=rejected.message[:200])
+                notice = t("bot.rejected", locale, reason=rejected.message[:200])
         card = await self.ticket_card(caller, ticket_id)
         return ActionResult(card, ticket_id=ticket_id, notice=notice)
 
@@ -178,12 +177,10 @@ class CardActions:
         notice = None
         if info.status == "resolved":
             try:
-                await self._service.reopen(
-                    caller.user_id, ticket_id, texts.say("reopen_note", locale)
-                )
+                await self._service.reopen(caller.user_id, ticket_id, t("bot.reopen_note", locale))
             except HelpdeskUnavailable:
-                notice = texts.say("unavailable", locale)
+                notice = t("bot.unavailable", locale)
             except HelpdeskRejected as rejected:
-                notice = texts.say("rejected", locale, reason=rejected.message[:200])
+                notice = t("bot.rejected", locale, reason=rejected.message[:200])
         card = await self.ticket_card(caller, ticket_id)
         return ActionResult(card, ticket_id=ticket_id, notice=notice)

@@ -13,12 +13,12 @@ from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import cards
-from bot import texts
 from bot.actions import ActionResult, CardActions, CardPlace
 from bot.commands import Command, parse_command
 from bot.identity import Caller, Identities, locale_of
 from cards import InvalidAction, parse_action
 from db.models import Origin
+from i18n import t
 from tickets.forms import FormInvalid
 from tickets.service import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound, TicketService
 from tickets.settings import Settings
@@ -82,7 +82,7 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
         caller = await self._identities.resolve(context)
         if caller is None:
             locale = locale_of(context.activity, self._default_locale)
-            await context.send_activity(text_message(texts.say("no_identity", locale)))
+            await context.send_activity(text_message(t("bot.no_identity", locale)))
             return
         if context.activity.value is not None:
             await self._submit(context, caller)
@@ -99,7 +99,7 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
         elif command is Command.HELP:
             await context.send_activity(card_message(cards.help_card(locale)))
         elif caller.current_ticket_id is None or not text.strip():
-            await context.send_activity(text_message(texts.say("no_current", locale)))
+            await context.send_activity(text_message(t("bot.no_current", locale)))
             await context.send_activity(card_message(cards.help_card(locale)))
         else:
             await context.send_activity(
@@ -112,14 +112,14 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
             await self._service.post_message(caller.user_id, ticket_id, text, origin=Origin.TEAMS)
             info = await self._service.get_ticket(caller.user_id, ticket_id)
         except TicketNotFound:
-            return texts.say("no_current", locale)
+            return t("bot.no_current", locale)
         except FormInvalid:
-            return texts.say("too_long", locale)
+            return t("bot.too_long", locale)
         except HelpdeskUnavailable:
-            return texts.say("unavailable", locale)
+            return t("bot.unavailable", locale)
         except HelpdeskRejected as rejected:
-            return texts.say("rejected", locale, reason=rejected.message[:200])
-        return texts.say("sent", locale, id=info.id, title=" ".join(info.title.split()))
+            return t("bot.rejected", locale, reason=rejected.message[:200])
+        return t("bot.sent", locale, id=info.id, title=" ".join(info.title.split()))
 
     async def _submit(self, context: TurnContext, caller: Caller) -> None:
         activity = context.activity
@@ -127,7 +127,7 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
             action = parse_action(activity.value if isinstance(activity.value, dict) else {})
         except InvalidAction as exc:
             log.info("ignored a card submit: %s", exc)
-            await context.send_activity(text_message(texts.say("invalid_action", caller.locale)))
+            await context.send_activity(text_message(t("bot.invalid_action", caller.locale)))
             return
         place = CardPlace(activity.conversation.id, activity.reply_to_id)
         result = await self.actions.run(caller, action, place)
@@ -163,7 +163,7 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
             return _invoke(
                 HTTPStatus.BAD_REQUEST,
                 ERROR_TYPE,
-                {"code": "BadRequest", "message": texts.say("invalid_action", locale)},
+                {"code": "BadRequest", "message": t("bot.invalid_action", locale)},
             )
         try:
             caller = await self._identities.resolve(context)
@@ -171,7 +171,7 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
                 return _invoke(
                     HTTPStatus.UNAUTHORIZED,
                     ERROR_TYPE,
-                    {"code": "Unauthorized", "message": texts.say("no_identity", locale)},
+                    {"code": "Unauthorized", "message": t("bot.no_identity", locale)},
                 )
             activity = context.activity
             place = CardPlace(activity.conversation.id, activity.reply_to_id)
@@ -182,7 +182,7 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
             # The clicked card turns into the error card: the user sees the id to quote.
             error_id = _error_id()
             log.exception("card action %s failed [%s]", action.verb, error_id)
-            card = cards.error_card(texts.say("error", locale), error_id, locale)
+            card = cards.error_card(t("bot.error", locale), error_id, locale)
             return _invoke(HTTPStatus.OK, CARD_TYPE, card)
         return _invoke(HTTPStatus.OK, CARD_TYPE, result.card)
 
@@ -193,7 +193,7 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
         error_id = _error_id()
         log.error("bot turn failed [%s]: %s", error_id, type(error).__name__, exc_info=error)
         locale = locale_of(context.activity, self._default_locale)
-        card = cards.error_card(texts.say("error", locale), error_id, locale)
+        card = cards.error_card(t("bot.error", locale), error_id, locale)
         try:
             await context.send_activity(card_message(card))
         except Exception as exc:  # nothing more we can do for this turn

@@ -11,9 +11,9 @@ from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cards import Locale, normalize_locale
 from db import teams as teams_repo
 from db.models import ReferenceState
+from i18n import DEFAULT_LOCALE, Locale, normalize_locale
 from tickets.users import find_or_create_entra_user
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def tenant_of(activity: Activity) -> str:
 
 def locale_of(activity: Activity, default: str) -> Locale:
     """Return the supported locale closest to the activity's."""
-    return normalize_locale(activity.locale or default)
+    return normalize_locale(activity.locale or default, DEFAULT_LOCALE)
 
 
 class Identities:

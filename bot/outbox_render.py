@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import cards
 from bot.gateway import OutgoingMessage
-from cards.text import t
 from db import repo
 from db.models import OutboxItem, OutboxState, Ticket
 from db.outbox import Claim
+from i18n import t
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,8 @@ async def render(
             sent_at=_when(payload.get("created_at")),
         )
         fallback = (
-            f"{t('reply.title', locale, id=ticket_id)} — "
-            f"{t('reply.from', locale, agent=payload.get('author') or '')}: {link}"
+            f"{t('card.reply.title', locale, id=ticket_id)} — "
+            f"{t('card.reply.from', locale, agent=payload.get('author') or '')}: {link}"
         )
         return Rendered(message=OutgoingMessage(card=card), fallback=fallback)
     if claim.kind == "status_line":

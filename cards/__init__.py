@@ -5,22 +5,12 @@ from cards.elements import MAX_CARD_BYTES, card_size
 from cards.form import ticket_form_card
 from cards.history import history_card
 from cards.notices import error_card
-from cards.text import (
-    DEFAULT_LOCALE,
-    Locale,
-    assignment_line,
-    created_line,
-    format_datetime,
-    normalize_locale,
-    status_label,
-    status_line,
-)
+from cards.text import assignment_line, created_line, status_line
 from cards.ticket import agent_reply_card, ticket_card
 from cards.views import CardMessage, FormView, HistoryView, TicketSummary, TicketView
 from cards.welcome import help_card, welcome_card
 
 __all__ = [
-    "DEFAULT_LOCALE",
     "INPUT_IDS",
     "MAX_CARD_BYTES",
     "ActionData",
@@ -28,7 +18,6 @@ __all__ = [
     "FormView",
     "HistoryView",
     "InvalidAction",
-    "Locale",
     "TicketSummary",
     "TicketView",
     "Verb",
@@ -37,12 +26,9 @@ __all__ = [
     "card_size",
     "created_line",
     "error_card",
-    "format_datetime",
     "help_card",
     "history_card",
-    "normalize_locale",
     "parse_action",
-    "status_label",
     "status_line",
     "ticket_card",
     "ticket_form_card",

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from cards.actions import ActionData
-from cards.text import t
+from i18n import t
 
 SCHEMA_URL: Final = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION: Final = "1.5"
@@ -40,7 +40,7 @@ def card(body: Sequence[Json], actions: Sequence[Json], locale: str | None) -> J
         "$schema": SCHEMA_URL,
         "type": "AdaptiveCard",
         "version": CARD_VERSION,
-        "fallbackText": t("fallback", locale),
+        "fallbackText": t("card.fallback", locale),
         "msteams": {"width": "Full"},
         "body": list(body),
     }

@@ -7,8 +7,9 @@ from typing import Any, Final
 
 from cards.actions import ActionData, Verb
 from cards.elements import Json, card, execute, text
-from cards.text import field_error, t
+from cards.text import field_error
 from cards.views import FormView
+from i18n import t
 
 TITLE_MAX: Final = 120
 DESCRIPTION_MAX: Final = 5000
@@ -31,15 +32,15 @@ def ticket_form_card(view: FormView, locale: str | None) -> Json:
     if view.notice:
         body.append(_banner(view.notice, "warning"))
     if errors:
-        body.append(_banner(t("form.fix_errors", locale), "attention"))
+        body.append(_banner(t("card.form.fix_errors", locale), "attention"))
     body += _field(
         {
             "type": "Input.Text",
             "id": "title",
             "label": t("form.title.label", locale),
-            "placeholder": t("form.title.placeholder", locale),
+            "placeholder": t("card.form.title.placeholder", locale),
             "isRequired": True,
-            "errorMessage": t("err.title.length", locale),
+            "errorMessage": t("card.err.title.length", locale),
             "regex": TITLE_REGEX,
             "maxLength": TITLE_MAX,
         },
@@ -54,7 +55,7 @@ def ticket_form_card(view: FormView, locale: str | None) -> Json:
             "placeholder": t("form.description.placeholder", locale),
             "isMultiline": True,
             "isRequired": True,
-            "errorMessage": t("err.description.required", locale),
+            "errorMessage": t("card.err.description.required", locale),
             "maxLength": DESCRIPTION_MAX,
         },
         view,
@@ -77,8 +78,13 @@ def ticket_form_card(view: FormView, locale: str | None) -> Json:
             "style": "emphasis",
             "spacing": "Large",
             "items": [
-                text(t("form.for_other.heading", locale), weight="Bolder"),
-                text(t("form.for_other.hint", locale), size="Small", isSubtle=True, spacing="None"),
+                text(t("card.form.for_other.heading", locale), weight="Bolder"),
+                text(
+                    t("card.form.for_other.hint", locale),
+                    size="Small",
+                    isSubtle=True,
+                    spacing="None",
+                ),
                 {
                     "type": "Input.Toggle",
                     "id": "for_other",
@@ -103,10 +109,10 @@ def ticket_form_card(view: FormView, locale: str | None) -> Json:
                         "type": "Input.Text",
                         "id": "beneficiary_email",
                         "label": t("form.beneficiary_email.label", locale),
-                        "placeholder": t("form.beneficiary_email.placeholder", locale),
+                        "placeholder": t("card.form.beneficiary_email.placeholder", locale),
                         "style": "Email",
                         "regex": EMAIL_REGEX,
-                        "errorMessage": t("err.beneficiary_email.invalid_email", locale),
+                        "errorMessage": t("card.err.beneficiary_email.invalid_email", locale),
                         "maxLength": EMAIL_MAX,
                     },
                     view,
@@ -117,11 +123,11 @@ def ticket_form_card(view: FormView, locale: str | None) -> Json:
     )
     actions = [
         execute(
-            t("action.create", locale),
+            t("card.action.create", locale),
             ActionData(Verb.CREATE, form_id=view.form_id),
             style="positive",
         ),
-        execute(t("action.list", locale), ActionData(Verb.LIST, page=1), inputs=False),
+        execute(t("card.action.list", locale), ActionData(Verb.LIST, page=1), inputs=False),
     ]
     return card(body, actions, locale)
 
@@ -165,7 +171,7 @@ def _choice(field: str, options: Sequence[str], locale: str | None) -> Json:
         "placeholder": t(f"form.{field}.placeholder", locale),
         "style": "compact",
         "isRequired": True,
-        "errorMessage": t(f"err.{field}.required", locale),
+        "errorMessage": t(f"card.err.{field}.required", locale),
         "choices": [{"title": option, "value": option} for option in options],
     }
     return choice

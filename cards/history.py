@@ -7,8 +7,8 @@ from typing import Final
 
 from cards.actions import ActionData, Verb
 from cards.elements import Json, badge, card, execute, one_line, run, text
-from cards.text import format_datetime, status_label, t
 from cards.views import HistoryView, TicketSummary
+from i18n import format_datetime, status_label, t
 
 # Each row costs ~1.3 KB (title, badge, Open button + fallback): 15 worst-case rows stay far
 # below MAX_CARD_BYTES. The bot should page by 10.
@@ -32,7 +32,7 @@ def history_card(view: HistoryView, locale: str | None, tz: tzinfo = UTC) -> Jso
                 {
                     "type": "Column",
                     "width": "stretch",
-                    "items": [text(t("history.title", locale), size="Large", weight="Bolder")],
+                    "items": [text(t("card.history.title", locale), size="Large", weight="Bolder")],
                 },
                 {
                     "type": "Column",
@@ -40,7 +40,7 @@ def history_card(view: HistoryView, locale: str | None, tz: tzinfo = UTC) -> Jso
                     "verticalContentAlignment": "Center",
                     "items": [
                         text(
-                            t("history.page", locale, page=view.page, pages=pages),
+                            t("card.history.page", locale, page=view.page, pages=pages),
                             isSubtle=True,
                             size="Small",
                         )
@@ -57,9 +57,13 @@ def history_card(view: HistoryView, locale: str | None, tz: tzinfo = UTC) -> Jso
                 "style": "emphasis",
                 "spacing": "Medium",
                 "items": [
-                    text(t("history.empty", locale), weight="Bolder", horizontalAlignment="Center"),
                     text(
-                        t("history.empty.hint", locale),
+                        t("card.history.empty", locale),
+                        weight="Bolder",
+                        horizontalAlignment="Center",
+                    ),
+                    text(
+                        t("card.history.empty.hint", locale),
                         isSubtle=True,
                         size="Small",
                         horizontalAlignment="Center",
@@ -74,17 +78,21 @@ def history_card(view: HistoryView, locale: str | None, tz: tzinfo = UTC) -> Jso
     if view.page > 1:
         actions.append(
             execute(
-                t("action.prev", locale), ActionData(Verb.LIST, page=view.page - 1), inputs=False
+                t("card.action.prev", locale),
+                ActionData(Verb.LIST, page=view.page - 1),
+                inputs=False,
             )
         )
     if view.page < pages:
         actions.append(
             execute(
-                t("action.next", locale), ActionData(Verb.LIST, page=view.page + 1), inputs=False
+                t("card.action.next", locale),
+                ActionData(Verb.LIST, page=view.page + 1),
+                inputs=False,
             )
         )
     actions.append(
-        execute(t("action.new", locale), ActionData(Verb.NEW), style="positive", inputs=False)
+        execute(t("card.action.new", locale), ActionData(Verb.NEW), style="positive", inputs=False)
     )
     return card(body, actions, locale)
 
@@ -93,7 +101,7 @@ def _row(ticket: TicketSummary, locale: str | None, tz: tzinfo) -> Json:
     assignee = (
         run(one_line(ticket.assignee, 80))
         if ticket.assignee
-        else run(t("ticket.unassigned", locale), italic=True)
+        else run(t("card.ticket.unassigned", locale), italic=True)
     )
     meta = {
         "type": "RichTextBlock",
@@ -103,7 +111,11 @@ def _row(ticket: TicketSummary, locale: str | None, tz: tzinfo) -> Json:
             {**assignee, "isSubtle": True, "size": "Small"},
             run(
                 " · "
-                + t("history.updated", locale, date=format_datetime(ticket.updated_at, locale, tz)),
+                + t(
+                    "card.history.updated",
+                    locale,
+                    date=format_datetime(ticket.updated_at, locale, tz),
+                ),
                 isSubtle=True,
                 size="Small",
             ),
@@ -139,7 +151,7 @@ def _row(ticket: TicketSummary, locale: str | None, tz: tzinfo) -> Json:
                                 "type": "ActionSet",
                                 "actions": [
                                     execute(
-                                        t("action.open", locale),
+                                        t("card.action.open", locale),
                                         ActionData(Verb.OPEN, ticket_id=ticket.id),
                                         inputs=False,
                                     )

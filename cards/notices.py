@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cards.actions import ActionData, Verb
 from cards.elements import Json, card, execute, one_line, text
-from cards.text import t
+from i18n import t
 
 
 def error_card(message: str, error_id: str, locale: str | None) -> Json:
@@ -18,12 +18,12 @@ def error_card(message: str, error_id: str, locale: str | None) -> Json:
         },
         text(message, spacing="Medium"),
         text(
-            t("error.id", locale, error_id=one_line(error_id, 64)),
+            t("card.error.id", locale, error_id=one_line(error_id, 64)),
             fontType="Monospace",
             size="Small",
             isSubtle=True,
         ),
-        text(t("error.hint", locale), size="Small", isSubtle=True, spacing="None"),
+        text(t("card.error.hint", locale), size="Small", isSubtle=True, spacing="None"),
     ]
-    actions = [execute(t("action.list", locale), ActionData(Verb.LIST, page=1), inputs=False)]
+    actions = [execute(t("card.action.list", locale), ActionData(Verb.LIST, page=1), inputs=False)]
     return card(body, actions, locale)

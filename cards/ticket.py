@@ -7,8 +7,8 @@ from typing import Final
 
 from cards.actions import ActionData, Verb
 from cards.elements import Json, badge, card, clip, execute, one_line, rich, run, text
-from cards.text import format_datetime, status_label, t
 from cards.views import TicketView
+from i18n import format_datetime, status_label, t
 
 LAST_MESSAGES: Final = 5
 # Per-message UTF-8 budgets that keep the worst case (5 huge messages) under MAX_CARD_BYTES.
@@ -21,21 +21,21 @@ def ticket_card(view: TicketView, locale: str | None, tz: tzinfo = UTC) -> Json:
     """Build the card of one ticket; dates shown in ``tz`` (UTC unless the user's zone is known)."""
     body: list[Json] = [_header(view, locale), _details(view, locale, tz)]
     body.append(
-        text(t("ticket.messages", locale), weight="Bolder", spacing="Large", separator=True)
+        text(t("card.ticket.messages", locale), weight="Bolder", spacing="Large", separator=True)
     )
     messages = list(view.messages)
     shown = messages[-LAST_MESSAGES:]
     if len(messages) > len(shown):
         body.append(
             text(
-                t("ticket.messages.latest", locale, shown=len(shown), total=len(messages)),
+                t("card.ticket.messages.latest", locale, shown=len(shown), total=len(messages)),
                 isSubtle=True,
                 size="Small",
                 spacing="None",
             )
         )
     if not shown:
-        body.append(text(t("ticket.no_messages", locale), isSubtle=True, spacing="Small"))
+        body.append(text(t("card.ticket.no_messages", locale), isSubtle=True, spacing="Small"))
     body += [
         _message(
             message.direction,
@@ -54,13 +54,13 @@ def ticket_card(view: TicketView, locale: str | None, tz: tzinfo = UTC) -> Json:
                 "type": "Container",
                 "style": "good",
                 "spacing": "Medium",
-                "items": [text(t("ticket.resolved.hint", locale), size="Small")],
+                "items": [text(t("card.ticket.resolved.hint", locale), size="Small")],
             }
         )
     body.append(_reply_input(locale))
     actions: list[Json] = [
         execute(
-            t("action.send", locale),
+            t("card.action.send", locale),
             ActionData(Verb.REPLY, ticket_id=view.id),
             style="positive",
         ),
@@ -68,12 +68,16 @@ def ticket_card(view: TicketView, locale: str | None, tz: tzinfo = UTC) -> Json:
     if resolved:
         actions.append(
             execute(
-                t("action.reopen", locale), ActionData(Verb.REOPEN, ticket_id=view.id), inputs=False
+                t("card.action.reopen", locale),
+                ActionData(Verb.REOPEN, ticket_id=view.id),
+                inputs=False,
             )
         )
     actions.append(
         execute(
-            t("action.refresh", locale), ActionData(Verb.REFRESH, ticket_id=view.id), inputs=False
+            t("card.action.refresh", locale),
+            ActionData(Verb.REFRESH, ticket_id=view.id),
+            inputs=False,
         )
     )
     return card(body, actions, locale)
@@ -92,18 +96,20 @@ def agent_reply_card(
     """Build the card announcing an agent's reply, with a box to answer it straight away."""
     when = format_datetime(sent_at, locale, tz) if sent_at else None
     body: list[Json] = [
-        text(t("reply.title", locale, id=ticket_id), size="Small", isSubtle=True),
+        text(t("card.reply.title", locale, id=ticket_id), size="Small", isSubtle=True),
         rich(one_line(ticket_title, 120), spacing="None", size="Medium", weight="Bolder"),
         _message("agent", agent_name, content, when, locale, REPLY_MESSAGE_BYTES),
         _reply_input(locale),
     ]
     actions = [
         execute(
-            t("action.send", locale),
+            t("card.action.send", locale),
             ActionData(Verb.REPLY, ticket_id=ticket_id),
             style="positive",
         ),
-        execute(t("action.view", locale), ActionData(Verb.OPEN, ticket_id=ticket_id), inputs=False),
+        execute(
+            t("card.action.view", locale), ActionData(Verb.OPEN, ticket_id=ticket_id), inputs=False
+        ),
     ]
     return card(body, actions, locale)
 
@@ -116,7 +122,7 @@ def _header(view: TicketView, locale: str | None) -> Json:
                 "type": "Column",
                 "width": "stretch",
                 "items": [
-                    text(t("ticket.number", locale, id=view.id), size="Small", isSubtle=True),
+                    text(t("card.ticket.number", locale, id=view.id), size="Small", isSubtle=True),
                     rich(one_line(view.title, 120), spacing="None", size="Large", weight="Bolder"),
                 ],
             },
@@ -131,17 +137,23 @@ def _details(view: TicketView, locale: str | None, tz: tzinfo) -> Json:
             t("ticket.assignee", locale),
             run(one_line(view.assignee, 80))
             if view.assignee
-            else run(t("ticket.unassigned", locale), italic=True, isSubtle=True),
+            else run(t("card.ticket.unassigned", locale), italic=True, isSubtle=True),
         ),
     ]
     if view.beneficiary_name:
-        rows.append((t("ticket.beneficiary", locale), run(one_line(view.beneficiary_name, 120))))
+        rows.append(
+            (t("card.ticket.beneficiary", locale), run(one_line(view.beneficiary_name, 120)))
+        )
     if view.sector:
         rows.append((t("ticket.sector", locale), run(one_line(view.sector, 80))))
     if view.complexity:
         rows.append((t("ticket.complexity", locale), run(one_line(view.complexity, 80))))
-    rows.append((t("ticket.created", locale), run(format_datetime(view.created_at, locale, tz))))
-    rows.append((t("ticket.updated", locale), run(format_datetime(view.updated_at, locale, tz))))
+    rows.append(
+        (t("card.ticket.created", locale), run(format_datetime(view.created_at, locale, tz)))
+    )
+    rows.append(
+        (t("card.ticket.updated", locale), run(format_datetime(view.updated_at, locale, tz)))
+    )
     # Label/value columns instead of a FactSet: Teams renders markdown in fact values, and these
     # values (assignee, names) come from people.
     return {
@@ -223,7 +235,7 @@ def _message(
         rich(content, spacing="Small"),
     ]
     if cut:
-        items.append(text(t("message.truncated", locale), isSubtle=True, size="Small"))
+        items.append(text(t("card.message.truncated", locale), isSubtle=True, size="Small"))
     return {
         "type": "Container",
         # Like Teams chat bubbles: the employee's own words tinted, the agent's in grey.
@@ -237,11 +249,11 @@ def _reply_input(locale: str | None) -> Json:
     return {
         "type": "Input.Text",
         "id": "reply",
-        "label": t("ticket.reply.label", locale),
-        "placeholder": t("ticket.reply.placeholder", locale),
+        "label": t("card.ticket.reply.label", locale),
+        "placeholder": t("card.ticket.reply.placeholder", locale),
         "isMultiline": True,
         "isRequired": True,
-        "errorMessage": t("err.reply.required", locale),
+        "errorMessage": t("card.err.reply.required", locale),
         "maxLength": REPLY_MAX,
         "spacing": "Large",
     }

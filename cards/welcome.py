@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from cards.actions import ActionData, Verb
 from cards.elements import Json, card, execute, text
-from cards.text import HELP_COMMANDS, normalize_locale, t
+from cards.text import HELP_COMMANDS
+from i18n import DEFAULT_LOCALE, normalize_locale, t
 
 
 def _entry_actions(locale: str | None) -> list[Json]:
     return [
-        execute(t("action.new", locale), ActionData(Verb.NEW), style="positive"),
-        execute(t("action.list", locale), ActionData(Verb.LIST, page=1)),
+        execute(t("card.action.new", locale), ActionData(Verb.NEW), style="positive"),
+        execute(t("card.action.list", locale), ActionData(Verb.LIST, page=1)),
     ]
 
 
@@ -18,22 +19,22 @@ def welcome_card(locale: str | None) -> Json:
     """Build the card sent when the bot is installed or greeted."""
     body = [
         text(t("app.name", locale), size="Small", weight="Bolder", color="Accent"),
-        text(t("welcome.title", locale), size="Large", weight="Bolder", spacing="None"),
-        text(t("welcome.body", locale), spacing="Small"),
+        text(t("card.welcome.title", locale), size="Large", weight="Bolder", spacing="None"),
+        text(t("card.welcome.body", locale), spacing="Small"),
     ]
     return card(body, _entry_actions(locale), locale)
 
 
 def help_card(locale: str | None) -> Json:
     """Build the card listing the buttons and text commands the bot understands."""
-    commands = HELP_COMMANDS[normalize_locale(locale)]
+    commands = HELP_COMMANDS[normalize_locale(locale, DEFAULT_LOCALE)]
     body = [
-        text(t("help.title", locale), size="Large", weight="Bolder"),
-        text(t("help.body", locale), spacing="Small"),
+        text(t("card.help.title", locale), size="Large", weight="Bolder"),
+        text(t("card.help.body", locale), spacing="Small"),
         {
             "type": "FactSet",
             "facts": [{"title": word, "value": t(key, locale)} for word, key in commands],
         },
-        text(t("help.footer", locale), isSubtle=True, size="Small"),
+        text(t("card.help.footer", locale), isSubtle=True, size="Small"),
     ]
     return card(body, _entry_actions(locale), locale)

@@ -1,1 +1,1 @@
-"""Core: settings, app assembly, CLI, the ticket service, the event hub and i18n."""
+"""Core: settings, app assembly, CLI, the ticket service and the event hub."""

@@ -8,9 +8,10 @@ from typing import Any
 
 from aiohttp import web
 
+import i18n
 from db import accounts
 from db.models import User
-from tickets import i18n, keys
+from tickets import keys
 from tickets.forms import EMAIL_RE
 from tickets.users import find_or_create_entra_user
 from web import keys as web_keys

@@ -9,7 +9,8 @@ from urllib.parse import quote
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from tickets import i18n, keys
+import i18n
+from tickets import keys
 from web.render import locale_of, render
 from web.sessions import is_foreign
 
@@ -52,7 +53,7 @@ def error_response(
         "error.html",
         {
             "status": status,
-            "message": i18n.t(locale, f"error.{shown}"),
+            "message": i18n.t(f"error.{shown}", locale),
             "error_id": error_id,
         },
         status=status,

@@ -7,8 +7,9 @@ import uuid
 
 from aiohttp import web
 
+import i18n
 from db.models import Origin, User
-from tickets import i18n, keys
+from tickets import keys
 from tickets.forms import FIELDS, FormInvalid, validate_message, validate_ticket_form
 from tickets.service import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound
 from web import sessions
@@ -120,10 +121,10 @@ async def new_ticket_submit(request: web.Request) -> web.Response:
             idempotency_key=f"web:{user.id}:{key}" if key else None,
         )
     except HelpdeskUnavailable:
-        banner = i18n.t(locale, "err.helpdesk_unavailable")
+        banner = i18n.t("err.helpdesk_unavailable", locale)
         return _form(request, values=values, errors={}, banner=banner, status=503)
     except HelpdeskRejected as exc:
-        banner = i18n.t(locale, "err.helpdesk_rejected", reason=exc.message)
+        banner = i18n.t("err.helpdesk_rejected", locale, reason=exc.message)
         return _form(request, values=values, errors={}, banner=banner, status=502)
     return redirect(f"/tickets/{ticket.id}")
 

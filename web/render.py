@@ -13,7 +13,8 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
-from tickets import i18n, keys
+import i18n
+from tickets import keys
 from web import keys as web_keys
 from web.sessions import current
 
@@ -71,17 +72,18 @@ def render(
     version = request.app[web_keys.STATIC_VERSION]
 
     def tr(key: str, **values: Any) -> str:
-        return i18n.t(locale, key, **values)
+        return i18n.t(key, locale, **values)
 
     def when(value: datetime) -> Markup:
-        text = i18n.format_datetime(value, locale)
+        # The page script rewrites this in the reader's own zone; without it, say the zone.
+        text = f"{i18n.format_datetime(value, locale)} UTC"
         return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), text)
 
     base: dict[str, Any] = {
         "t": tr,
         "when": when,
-        "status_label": lambda status: i18n.status_label(locale, status),
-        "event_line": lambda kind, data: i18n.event_line(locale, kind, data),
+        "status_label": lambda status: i18n.status_label(status, locale),
+        "event_line": lambda kind, data: i18n.event_line(kind, data, locale),
         "locale": locale,
         "locales": i18n.LOCALES,
         "user": session.user if session is not None else None,

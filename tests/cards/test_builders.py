@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -26,36 +25,6 @@ def _verbs(card: dict[str, Any]) -> list[str]:
 
 def _ticket(status: str, messages: list[CardMessage]) -> TicketView:
     return TicketView(42, "Printer", status, None, "TI", "Alta", T0, T0, messages)
-
-
-def test_dates_follow_locale_and_timezone() -> None:
-    moment = datetime(2025, 3, 5, 17, 7, tzinfo=UTC)
-    assert cards.format_datetime(moment, "pt-BR") == "05/03/2025 17:07"
-    assert cards.format_datetime(moment, "en") == "Mar 5, 2025 5:07 PM"
-    assert cards.format_datetime(moment, "en-US", ZoneInfo("America/Sao_Paulo")) == (
-        "Mar 5, 2025 2:07 PM"
-    )
-    assert cards.format_datetime(moment.replace(hour=0), "en") == "Mar 5, 2025 12:07 AM"
-    assert cards.format_datetime(moment.replace(hour=12), "en") == "Mar 5, 2025 12:07 PM"
-    with pytest.raises(ValueError, match="timezone-aware"):
-        cards.format_datetime(datetime(2025, 3, 5, 17, 7), "pt-BR")
-
-
-@pytest.mark.parametrize(
-    ("given", "expected"),
-    [
-        ("en", "en"),
-        ("en-GB", "en"),
-        ("EN_us", "en"),
-        ("pt-BR", "pt-BR"),
-        ("pt", "pt-BR"),
-        ("fr-FR", "pt-BR"),
-        (None, "pt-BR"),
-        ("", "pt-BR"),
-    ],
-)
-def test_locale_normalisation(given: str | None, expected: str) -> None:
-    assert cards.normalize_locale(given) == expected
 
 
 def test_status_lines_are_plain_text_per_locale() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from bot import texts
+from i18n import t
 from tests.bot.harness import TeamsUser, find_action
 from tests.fakes.connector import Received
 from tests.soak.ledger import Context, SentMessage, TicketRecord, tokens_in
@@ -471,8 +471,8 @@ class TeamsEmployee(Employee):
         except (Refused, Ambiguous):
             self.retry.append(message)
             return
-        sent_prefix = texts.say("sent", "pt-BR", id=ticket.ticket_id, title="").split("“")[0]
-        unavailable = texts.say("unavailable", "pt-BR")
+        sent_prefix = t("bot.sent", "pt-BR", id=ticket.ticket_id, title="").split("“")[0]
+        unavailable = t("bot.unavailable", "pt-BR")
 
         def count(prefix: str) -> int:
             return sum(
