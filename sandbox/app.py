@@ -8,7 +8,7 @@ from types import TracebackType
 
 from aiohttp import web
 
-from sandbox import client_api, console, control
+from sandbox import attachments, client_api, console, control, control_messages
 from sandbox.cable import CableHub
 from sandbox.config import SandboxConfig
 from sandbox.desk import Desk
@@ -22,7 +22,8 @@ __all__ = ["SandboxConfig", "SandboxServer", "create_sandbox_app", "run_sandbox"
 def create_sandbox_app(config: SandboxConfig) -> web.Application:
     """Build the sandbox: Client API, ``/cable``, control API, console, webhook sender."""
     app = web.Application(
-        middlewares=[client_api.client_api_middleware, control.control_middleware]
+        middlewares=[client_api.client_api_middleware, control.control_middleware],
+        client_max_size=attachments.MAX_BODY_BYTES,
     )
     state = SandboxState(config)
     webhooks = WebhookDispatcher(state)
@@ -38,7 +39,9 @@ def create_sandbox_app(config: SandboxConfig) -> web.Application:
     app.cleanup_ctx.append(lifecycle)
     client_api.add_routes(app)
     control.add_routes(app)
+    control_messages.add_routes(app)
     console.add_routes(app)
+    attachments.add_routes(app)
     app.router.add_get("/cable", cable.handle)
     return app
 
@@ -78,6 +81,8 @@ class SandboxServer:
         sockets = getattr(server, "sockets", None) or []
         bound_port = sockets[0].getsockname()[1] if sockets else port
         self.url = f"http://{host}:{bound_port}"
+        if not self.config.frontend_url:
+            self.state.frontend_url = self.url
         return self.url
 
     async def stop(self) -> None:

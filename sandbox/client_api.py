@@ -10,7 +10,9 @@ from typing import Any
 from aiohttp import web
 
 from sandbox import shapes
-from sandbox.desk import Desk, RecordInvalid
+from sandbox.attachments import Upload, uploads_from_form
+from sandbox.desk import Desk
+from sandbox.errors import RecordInvalid
 from sandbox.keys import DESK
 from sandbox.state import ContactInbox, Conversation, Inbox
 
@@ -61,8 +63,11 @@ async def client_api_middleware(request: web.Request, handler: Handler) -> web.S
         return web.json_response({"message": exc.message, "attributes": exc.attributes}, status=422)
 
 
-async def read_params(request: web.Request) -> dict[str, Any]:
-    """Read a JSON, form or multipart body (and the query) into one dict, as Rails params."""
+async def read_params(request: web.Request, uploads: list[Upload] | None = None) -> dict[str, Any]:
+    """Read a JSON, form or multipart body (and the query) into one dict, as Rails params.
+
+    With ``uploads``, the file parts named ``attachments[]`` are collected into it.
+    """
     params: dict[str, Any] = dict(request.query)
     if not request.can_read_body:
         return params
@@ -75,6 +80,8 @@ async def read_params(request: web.Request) -> dict[str, Any]:
             params.update(body)
         return params
     form = await request.post()
+    if uploads is not None:
+        uploads.extend(uploads_from_form(form, "attachments[]"))
     for key, value in form.items():
         if not isinstance(value, str):
             continue
@@ -229,21 +236,24 @@ async def list_messages(request: web.Request) -> web.Response:
         except ValueError:
             before_id = 0
         messages = [m for m in messages if m.id < before_id]
-    return web.json_response([shapes.public_message(m) for m in messages[-PAGE_SIZE:]])
+    state = _desk(request).state
+    return web.json_response([shapes.public_message(state, m) for m in messages[-PAGE_SIZE:]])
 
 
 async def create_message(request: web.Request) -> web.Response:
-    """Post a message as the contact."""
+    """Post a message as the contact (multipart: up to 15 ``attachments[]`` files)."""
     conv = _conversation(request)
-    params = await read_params(request)
+    uploads: list[Upload] = []
+    params = await read_params(request, uploads)
     content = params.get("content")
     echo_id = params.get("echo_id")
     msg = _desk(request).contact_message(
         conv,
         None if content is None else str(content),
         None if echo_id is None else str(echo_id),
+        uploads,
     )
-    return web.json_response(shapes.public_message(msg))
+    return web.json_response(shapes.public_message(_desk(request).state, msg))
 
 
 def add_routes(app: web.Application) -> None:

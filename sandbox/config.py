@@ -16,6 +16,8 @@ class SandboxConfig:
     inbox_name: str = "Chamados"
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    # Base of attachment URLs (Chatwoot's FRONTEND_URL); None: the URL the server is bound to.
+    frontend_url: str | None = None
     ping_interval: float = 3.0
     account_name: str = "Sandbox"
     foreign_inbox_identifier: str = "foreigninbox000000000002"

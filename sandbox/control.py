@@ -8,9 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.desk import Desk, RecordInvalid
+from sandbox.control_messages import message_record
+from sandbox.desk import Desk
+from sandbox.errors import RecordInvalid
 from sandbox.keys import DESK
-from sandbox.state import MESSAGE_TYPE_NAMES, Agent, Conversation, Faults, Message
+from sandbox.state import Conversation, Faults, SandboxState
 
 PREFIX = "/sandbox/api"
 
@@ -63,28 +65,7 @@ def _conversation(request: web.Request) -> Conversation:
     return conv
 
 
-def message_record(msg: Message) -> dict[str, Any]:
-    """Return a message as the control API shows it (everything, private notes included)."""
-    sender = msg.sender
-    return {
-        "id": msg.id,
-        "content": msg.content,
-        "message_type": MESSAGE_TYPE_NAMES[msg.message_type],
-        "private": msg.private,
-        "echo_id": msg.echo_id,
-        "status": msg.status,
-        "created_at": msg.created_at,
-        "sender": None
-        if sender is None
-        else {
-            "type": "user" if isinstance(sender, Agent) else "contact",
-            "id": sender.id,
-            "name": sender.name,
-        },
-    }
-
-
-def conversation_record(conv: Conversation) -> dict[str, Any]:
+def conversation_record(state: SandboxState, conv: Conversation) -> dict[str, Any]:
     """Return a conversation as the control API shows it."""
     ci = conv.contact_inbox
     return {
@@ -106,31 +87,19 @@ def conversation_record(conv: Conversation) -> dict[str, Any]:
             "pubsub_token": ci.pubsub_token,
         },
         "created_at": conv.created_at,
-        "messages": [message_record(m) for m in conv.messages],
+        "messages": [message_record(state, m) for m in conv.messages],
     }
 
 
 async def list_conversations(request: web.Request) -> web.Response:
     """List every conversation of every inbox with all messages."""
     convs = sorted(_desk(request).state.conversations.values(), key=lambda c: c.display_id)
-    return web.json_response([conversation_record(c) for c in convs])
+    return web.json_response([conversation_record(_desk(request).state, c) for c in convs])
 
 
 async def show_conversation(request: web.Request) -> web.Response:
     """Show one conversation with all messages."""
-    return web.json_response(conversation_record(_conversation(request)))
-
-
-async def post_message(request: web.Request) -> web.Response:
-    """Post an agent reply or, with ``private: true``, a private note."""
-    conv = _conversation(request)
-    body = await _body(request)
-    content = body.get("content")
-    if not isinstance(content, str) or not content.strip():
-        raise web.HTTPBadRequest(reason="content is required")
-    agent = str(body.get("agent") or "Sandbox Agent")
-    msg = _desk(request).agent_message(conv, content, agent, private=bool(body.get("private")))
-    return web.json_response(message_record(msg))
+    return web.json_response(conversation_record(_desk(request).state, _conversation(request)))
 
 
 async def assign(request: web.Request) -> web.Response:
@@ -142,7 +111,7 @@ async def assign(request: web.Request) -> web.Response:
     agent = body["agent"]
     by = body.get("by")
     _desk(request).assign(conv, str(agent) if agent else None, str(by) if by else None)
-    return web.json_response(conversation_record(conv))
+    return web.json_response(conversation_record(_desk(request).state, conv))
 
 
 async def set_status(request: web.Request) -> web.Response:
@@ -151,7 +120,7 @@ async def set_status(request: web.Request) -> web.Response:
     body = await _body(request)
     agent = str(body.get("agent") or "Sandbox Agent")
     _desk(request).set_status(conv, str(body.get("status")), agent)
-    return web.json_response(conversation_record(conv))
+    return web.json_response(conversation_record(_desk(request).state, conv))
 
 
 async def typing(request: web.Request) -> web.Response:
@@ -168,7 +137,7 @@ async def seen(request: web.Request) -> web.Response:
     """Record that an agent looked at the conversation."""
     conv = _conversation(request)
     _desk(request).agent_seen(conv)
-    return web.json_response(conversation_record(conv))
+    return web.json_response(conversation_record(_desk(request).state, conv))
 
 
 async def foreign_conversation(request: web.Request) -> web.Response:
@@ -180,7 +149,7 @@ async def foreign_conversation(request: web.Request) -> web.Response:
     conv = desk.create_conversation(ci, body.get("custom_attributes"))
     content = body.get("content", "A message in another inbox")
     desk.contact_message(conv, str(content), None)
-    return web.json_response(conversation_record(conv))
+    return web.json_response(conversation_record(_desk(request).state, conv))
 
 
 def _int(value: Any, name: str, minimum: int = 0) -> int:
@@ -247,7 +216,6 @@ def add_routes(app: web.Application) -> None:
     conv = PREFIX + "/conversations/{conversation_id}"
     app.router.add_get(PREFIX + "/conversations", list_conversations)
     app.router.add_get(conv, show_conversation)
-    app.router.add_post(conv + "/messages", post_message)
     app.router.add_post(conv + "/assign", assign)
     app.router.add_post(conv + "/status", set_status)
     app.router.add_post(conv + "/typing", typing)

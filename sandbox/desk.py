@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
-from sandbox import shapes
+from sandbox import messages, shapes
+from sandbox.attachments import Upload
 from sandbox.cable import CableHub
+from sandbox.errors import RecordInvalid
 from sandbox.state import (
     ACTIVITY,
     INCOMING,
-    OUTGOING,
     STATUSES,
     Agent,
     Contact,
@@ -23,20 +25,10 @@ from sandbox.state import (
 )
 from sandbox.webhooks import WebhookDispatcher
 
-MAX_CONTENT = 150_000
 MAX_ATTRIBUTE_STRING = 1500
 MAX_ATTRIBUTE_INTEGER = 9_999_999_999
 FLOOD_LIMIT_PER_MINUTE = 200
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class RecordInvalid(Exception):
-    """Raise for what Rails reports as ``ActiveRecord::RecordInvalid`` (HTTP 422)."""
-
-    def __init__(self, message: str, attributes: list[str]) -> None:
-        super().__init__(message)
-        self.message = message
-        self.attributes = attributes
 
 
 def _conversation_key(conv: Conversation) -> str:
@@ -137,22 +129,24 @@ class Desk:
         return conv
 
     def contact_message(
-        self, conv: Conversation, content: str | None, echo_id: str | None
+        self,
+        conv: Conversation,
+        content: str | None,
+        echo_id: str | None,
+        uploads: Sequence[Upload] = (),
     ) -> Message:
         """Post the contact's message (reopening a resolved conversation)."""
-        if content is not None and len(content) > MAX_CONTENT:
-            raise RecordInvalid(
-                f"Content is too long (maximum is {MAX_CONTENT} characters)", ["content"]
-            )
+        messages.check_content(content, uploads)
         minute_ago = time.time() - 60
         if sum(1 for m in conv.messages if m.created_at > minute_ago) >= FLOOD_LIMIT_PER_MINUTE:
             raise RecordInvalid("Too many messages", ["base"])
         contact = conv.contact
         msg = self.state.new_message(conv, content, INCOMING, contact, echo_id=echo_id)
+        messages.attach(self, msg, uploads)
         conv.last_activity_at = msg.created_at
         if not conv.waiting_since:
             conv.waiting_since = msg.created_at
-        self._message_event(msg, "message_created", "message.created")
+        self.message_event(msg, "message_created", "message.created")
         previous = contact.last_activity_at
         contact.last_activity_at = msg.created_at
         self._touch_contact(
@@ -168,20 +162,8 @@ class Desk:
     def agent_message(
         self, conv: Conversation, content: str, agent_name: str, *, private: bool
     ) -> Message:
-        """Post an agent reply or private note."""
-        if len(content) > MAX_CONTENT:
-            raise RecordInvalid(
-                f"Content is too long (maximum is {MAX_CONTENT} characters)", ["content"]
-            )
-        agent = self.state.agent(agent_name)
-        msg = self.state.new_message(conv, content, OUTGOING, agent, private=private)
-        conv.last_activity_at = msg.created_at
-        if not private:
-            if conv.first_reply_created_at is None:
-                conv.first_reply_created_at = msg.created_at
-            conv.waiting_since = None
-        self._message_event(msg, "message_created", "message.created", performer=agent)
-        return msg
+        """Post a plain agent reply or private note (see ``messages.post`` for the rest)."""
+        return messages.post(self, conv, messages.AgentPost(content, agent_name, private))
 
     def resolve_by_contact(self, conv: Conversation) -> None:
         """Resolve a conversation at the contact's request (no-op when already resolved)."""
@@ -305,7 +287,7 @@ class Desk:
                 "status": [before_status, "read"],
                 "updated_at": [before_time, shapes.iso(msg.updated_at)],
             }
-            self._message_event(msg, "message_updated", "message.updated", previous=previous)
+            self.message_event(msg, "message_updated", "message.updated", previous=previous)
 
     def agent_seen(self, conv: Conversation) -> None:
         """Record that an agent looked at the conversation (resets ``unread_count``)."""
@@ -317,7 +299,7 @@ class Desk:
         # Activity lines are agent-only: Chatwoot sends them to no webhook and no contact token.
         self.state.new_message(conv, text, ACTIVITY, None)
 
-    def _message_event(
+    def message_event(
         self,
         msg: Message,
         webhook_event: str,
@@ -326,6 +308,7 @@ class Desk:
         performer: Agent | None = None,
         previous: dict[str, Any] | None = None,
     ) -> None:
+        """Send a message's webhook and (unless private) its cable frame to the contact."""
         conv = msg.conversation
         if msg.message_type == ACTIVITY:
             return

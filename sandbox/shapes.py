@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
+from sandbox.attachments import attachment_push
 from sandbox.state import (
     MESSAGE_TYPE_NAMES,
     Agent,
@@ -160,33 +162,66 @@ def sender_webhook(state: SandboxState, sender: Contact | Agent | None) -> Json 
 
 # --- messages -------------------------------------------------------------------------------
 
+_HARD_BREAK = re.compile(r"\\\r?\n")
+_TRAILING_NEWLINES = re.compile(r"(\r?\n)+\Z")
 
-def public_message(m: Message) -> Json:
-    """Return the Client API message (integer ``message_type``)."""
+
+def normalise(text: str | None) -> str | None:
+    """Strip CommonMark hard breaks and trailing newlines, as Chatwoot does for webhooks only."""
+    if text is None or not text.strip():
+        return text
+    return _TRAILING_NEWLINES.sub("", _HARD_BREAK.sub("\n", text))
+
+
+def survey_url(state: SandboxState, conv: Conversation) -> str:
+    """Return the public CSAT survey page of a conversation."""
+    return f"{state.frontend_url}/survey/responses/{conv.uuid}"
+
+
+def webhook_content(state: SandboxState, m: Message) -> str | None:
+    """Return a message's webhook ``content``: normalised, the CSAT survey link appended."""
+    if m.content_type == "input_csat":
+        return f"Please rate this conversation, {survey_url(state, m.conversation)}"
+    return normalise(m.content)
+
+
+def attachments(state: SandboxState, m: Message) -> list[Json]:
+    """Return a message's attachment objects."""
+    return [attachment_push(state, att) for att in m.attachments]
+
+
+def public_message(state: SandboxState, m: Message) -> Json:
+    """Return the Client API message (integer ``message_type``, raw content)."""
     out: Json = {
         "id": m.id,
         "content": m.content,
         "message_type": m.message_type,
-        "content_type": "text",
+        "content_type": m.content_type,
         "content_attributes": m.content_attributes,
         "created_at": unix(m.created_at),
         "conversation_id": m.conversation.display_id,
     }
+    if m.attachments:
+        out["attachments"] = attachments(state, m)
     if m.sender is not None:
         out["sender"] = sender_push(m.sender)
     return out
 
 
-def message_push(state: SandboxState, m: Message, *, with_echo: bool = False) -> Json:
+def message_push(
+    state: SandboxState, m: Message, *, with_echo: bool = False, for_webhook: bool = False
+) -> Json:
     """Return the message push data (cable ``message.*`` and conversation ``messages``).
 
     ``echo_id`` is a non-persisted attribute in Chatwoot: only the live cable broadcast of the
     message itself carries it; re-read copies (conversation payloads, webhooks) never do.
+    Webhook copies carry normalised content; the cable and the Client API carry it raw.
     """
     conv = m.conversation
+    content = normalise(m.content) if for_webhook else m.content
     out: Json = {
         "id": m.id,
-        "content": m.content,
+        "content": content,
         "account_id": state.config.account_id,
         "inbox_id": conv.inbox.id,
         "conversation_id": conv.display_id,
@@ -196,7 +231,7 @@ def message_push(state: SandboxState, m: Message, *, with_echo: bool = False) ->
         "private": m.private,
         "status": m.status,
         "source_id": None,
-        "content_type": "text",
+        "content_type": m.content_type,
         "content_attributes": m.content_attributes,
         "sender_type": None
         if m.sender is None
@@ -204,7 +239,7 @@ def message_push(state: SandboxState, m: Message, *, with_echo: bool = False) ->
         "sender_id": None if m.sender is None else m.sender.id,
         "external_source_ids": {},
         "additional_attributes": {},
-        "processed_message_content": m.content,
+        "processed_message_content": content,
         "sentiment": {},
         "conversation": {
             "assignee_id": conv.assignee.id if conv.assignee else None,
@@ -215,6 +250,8 @@ def message_push(state: SandboxState, m: Message, *, with_echo: bool = False) ->
     }
     if with_echo and m.echo_id is not None:
         out["echo_id"] = m.echo_id
+    if m.attachments:
+        out["attachments"] = attachments(state, m)
     if m.sender is not None:
         out["sender"] = sender_push(m.sender)
     return out
@@ -223,12 +260,12 @@ def message_push(state: SandboxState, m: Message, *, with_echo: bool = False) ->
 def message_webhook(state: SandboxState, m: Message, event: str) -> Json:
     """Return a ``message_created``/``message_updated`` webhook body (string ``message_type``)."""
     conv = m.conversation
-    return {
+    out: Json = {
         "account": account(state),
         "additional_attributes": {},
         "content_attributes": m.content_attributes,
-        "content_type": "text",
-        "content": m.content,
+        "content_type": m.content_type,
+        "content": webhook_content(state, m),
         "conversation": conversation_webhook(state, conv),
         "created_at": iso(m.created_at),
         "id": m.id,
@@ -237,8 +274,11 @@ def message_webhook(state: SandboxState, m: Message, event: str) -> Json:
         "private": m.private,
         "sender": sender_webhook(state, m.sender),
         "source_id": None,
-        "event": event,
     }
+    if m.attachments:
+        out["attachments"] = attachments(state, m)
+    out["event"] = event
+    return out
 
 
 # --- conversations --------------------------------------------------------------------------
@@ -253,12 +293,14 @@ def public_conversation(state: SandboxState, conv: Conversation) -> Json:
         "contact_last_seen_at": unix(conv.contact_last_seen_at),
         "status": conv.status,
         "agent_last_seen_at": unix(conv.agent_last_seen_at),
-        "messages": [public_message(m) for m in conv.chat_messages()],
+        "messages": [public_message(state, m) for m in conv.chat_messages()],
         "contact": contact_record(state, conv.contact),
     }
 
 
-def conversation_push(state: SandboxState, conv: Conversation) -> Json:
+def conversation_push(
+    state: SandboxState, conv: Conversation, *, for_webhook: bool = False
+) -> Json:
     """Return the conversation push data (cable ``conversation.*``)."""
     ci = conv.contact_inbox
     chat = conv.chat_messages()
@@ -278,7 +320,7 @@ def conversation_push(state: SandboxState, conv: Conversation) -> Json:
         },
         "id": conv.display_id,
         "inbox_id": ci.inbox.id,
-        "messages": [message_push(state, chat[-1])] if chat else [],
+        "messages": [message_push(state, chat[-1], for_webhook=for_webhook)] if chat else [],
         "labels": [],
         "meta": {
             "sender": contact_push(ci.contact),
@@ -305,7 +347,7 @@ def conversation_push(state: SandboxState, conv: Conversation) -> Json:
 
 def conversation_webhook(state: SandboxState, conv: Conversation) -> Json:
     """Return the conversation webhook object (push data + ``account``)."""
-    out = conversation_push(state, conv)
+    out = conversation_push(state, conv, for_webhook=True)
     out["account"] = account(state)
     return out
 

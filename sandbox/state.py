@@ -95,6 +95,20 @@ class ContactInbox:
 
 
 @dataclass
+class Attachment:
+    """Hold one uploaded file of a message; its bytes live in ``SandboxState.blobs[key]``."""
+
+    id: int
+    message_id: int
+    file_type: str
+    extension: str | None
+    content_type: str
+    filename: str
+    file_size: int
+    key: str
+
+
+@dataclass
 class Message:
     """Hold one message of a conversation (any type, private notes included)."""
 
@@ -109,6 +123,8 @@ class Message:
     status: str = "sent"
     echo_id: str | None = None
     content_attributes: dict[str, Any] = field(default_factory=dict)
+    content_type: str = "text"
+    attachments: list[Attachment] = field(default_factory=list)
 
     @property
     def is_chat(self) -> bool:
@@ -195,6 +211,8 @@ class SandboxState:
         self.webhook_secret: str | None = config.webhook_secret
         self.faults = Faults()
         self.deliveries: list[dict[str, Any]] = []
+        # Base of attachment URLs (Chatwoot's FRONTEND_URL); the server sets it once bound.
+        self.frontend_url = config.frontend_url or ""
         self.wipe()
 
     def wipe(self) -> None:
@@ -203,10 +221,19 @@ class SandboxState:
         self.contact_inboxes: list[ContactInbox] = []
         self.conversations: dict[int, Conversation] = {}
         self.agents: dict[str, Agent] = {}
+        self.attachments: dict[int, Attachment] = {}
+        # Attachment bytes by blob key: the one place a durable store has to copy them from.
+        self.blobs: dict[str, bytes] = {}
         self.faults = Faults()
         self.deliveries.clear()
         # Distinct id ranges make a mixed-up id (contact vs message vs conversation) fail loudly.
-        self._next = {"contact": 101, "contact_inbox": 501, "conversation": 1, "message": 1001}
+        self._next = {
+            "contact": 101,
+            "contact_inbox": 501,
+            "conversation": 1,
+            "message": 1001,
+            "attachment": 70001,
+        }
 
     def next_id(self, kind: str) -> int:
         """Allocate the next id of a kind."""
@@ -315,6 +342,8 @@ class SandboxState:
         *,
         private: bool = False,
         echo_id: str | None = None,
+        content_type: str = "text",
+        content_attributes: dict[str, Any] | None = None,
     ) -> Message:
         """Append a message to a conversation."""
         now = time.time()
@@ -328,6 +357,36 @@ class SandboxState:
             created_at=now,
             updated_at=now,
             echo_id=echo_id,
+            content_type=content_type,
+            content_attributes=dict(content_attributes or {}),
         )
         conv.messages.append(msg)
         return msg
+
+    def attach(
+        self, msg: Message, filename: str, content_type: str, data: bytes, file_type: str
+    ) -> Attachment:
+        """Store a file's bytes as a blob and attach it to a message."""
+        base = filename.rsplit("/", 1)[-1]
+        stem = base.lstrip(".")
+        att = Attachment(
+            id=self.next_id("attachment"),
+            message_id=msg.id,
+            file_type=file_type,
+            extension=stem.rsplit(".", 1)[1] or None if "." in stem else None,
+            content_type=content_type,
+            filename=base or "file",
+            file_size=len(data),
+            key=secrets.token_hex(14),
+        )
+        self.blobs[att.key] = data
+        self.attachments[att.id] = att
+        msg.attachments.append(att)
+        return att
+
+    def detach_all(self, msg: Message) -> None:
+        """Destroy a message's attachments and their bytes (Chatwoot's delete does this)."""
+        for att in msg.attachments:
+            self.attachments.pop(att.id, None)
+            self.blobs.pop(att.key, None)
+        msg.attachments.clear()

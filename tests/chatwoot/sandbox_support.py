@@ -257,3 +257,52 @@ def assert_same_keys(actual: Any, expected: Any, where: str = "$") -> None:
 def api(sb: SandboxServer, http: aiohttp.ClientSession) -> Api:
     """Give a test the Client/control API helper for the running sandbox."""
     return Api(sb, http)
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "integer" if isinstance(value, int) else "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), "null")
+
+
+def assert_same_shape(actual: Any, expected: Any, where: str = "$") -> None:
+    """Assert the same key sets and the same JSON value types wherever both sides hold a value.
+
+    A null on either side matches anything: a fixture's ``null`` (no assignee yet, a width not
+    analysed yet) says the key is nullable, not that the sandbox must leave it empty.
+    """
+    if actual is None or expected is None:
+        return
+    assert _json_type(actual) == _json_type(expected), (
+        f"{where}: {_json_type(actual)} != {_json_type(expected)}"
+    )
+    if isinstance(actual, dict):
+        assert set(actual) == set(expected), (
+            f"{where}: extra {set(actual) - set(expected)}, missing {set(expected) - set(actual)}"
+        )
+        for key in expected:
+            if key not in FREE_FORM:
+                assert_same_shape(actual[key], expected[key], f"{where}.{key}")
+    elif isinstance(actual, list) and actual and expected:
+        assert_same_shape(actual[0], expected[0], f"{where}[0]")
+
+
+def png_bytes(width: int = 2, height: int = 1) -> bytes:
+    """Return a small valid PNG image (grey pixels)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(pixels))
+        + chunk(b"IEND", b"")
+    )
