@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import shapes
+from sandbox import shapes, surveys
 from sandbox.attachments import Upload, uploads_from_form
 from sandbox.desk import Desk
 from sandbox.errors import RecordInvalid
@@ -256,6 +256,24 @@ async def create_message(request: web.Request) -> web.Response:
     return web.json_response(shapes.public_message(_desk(request).state, msg))
 
 
+async def update_message(request: web.Request) -> web.Response:
+    """Answer a bot question or the CSAT survey: ``submitted_values`` on any message."""
+    conv = _conversation(request)
+    try:
+        message_id = int(request.match_info["message_id"])
+    except ValueError:
+        raise _NotFound from None
+    msg = next((m for m in conv.messages if m.id == message_id), None)
+    if msg is None:
+        raise _NotFound
+    if surveys.locked(msg):
+        return web.json_response({"error": surveys.LOCKED}, status=422)
+    params = await read_params(request)
+    if "submitted_values" in params:
+        surveys.answer(_desk(request), msg, params["submitted_values"])
+    return web.json_response(shapes.public_message(_desk(request).state, msg))
+
+
 def add_routes(app: web.Application) -> None:
     """Register the Client API routes."""
     base = PREFIX + "/{inbox_identifier}"
@@ -274,3 +292,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(conv + "/update_last_seen", update_last_seen)
     app.router.add_get(conv + "/messages", list_messages)
     app.router.add_post(conv + "/messages", create_message)
+    app.router.add_patch(conv + "/messages/{message_id}", update_message)
+    app.router.add_put(conv + "/messages/{message_id}", update_message)

@@ -13,6 +13,7 @@ from sandbox.desk import Desk
 from sandbox.errors import RecordInvalid
 from sandbox.keys import DESK
 from sandbox.state import Conversation, Faults, SandboxState
+from sandbox.surveys import survey_message
 
 PREFIX = "/sandbox/api"
 
@@ -67,6 +68,7 @@ def _conversation(request: web.Request) -> Conversation:
 
 def conversation_record(state: SandboxState, conv: Conversation) -> dict[str, Any]:
     """Return a conversation as the control API shows it."""
+    survey = survey_message(conv)
     ci = conv.contact_inbox
     return {
         "id": conv.display_id,
@@ -88,6 +90,7 @@ def conversation_record(state: SandboxState, conv: Conversation) -> dict[str, An
         },
         "created_at": conv.created_at,
         "messages": [message_record(state, m) for m in conv.messages],
+        "csat_survey_response": survey.csat_survey_response if survey else None,
     }
 
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sandbox import messages, shapes
+from sandbox import messages, shapes, templates
 from sandbox.attachments import Upload
 from sandbox.cable import CableHub
 from sandbox.errors import RecordInvalid
@@ -157,6 +157,7 @@ class Desk:
             self._change_status(
                 conv, "open", "System reopened the conversation due to a new incoming message."
             )
+        templates.after_contact_message(self, msg)
         return msg
 
     def agent_message(
@@ -207,6 +208,7 @@ class Desk:
             conv, "conversation_updated", "conversation.updated", changed_attributes=changes
         )
         self._activity(conv, activity)
+        templates.after_resolve(self, conv)
 
     def assign(self, conv: Conversation, agent_name: str | None, by: str | None) -> None:
         """Assign the conversation to an agent, or unassign it with ``None``."""

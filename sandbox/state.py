@@ -125,6 +125,8 @@ class Message:
     content_attributes: dict[str, Any] = field(default_factory=dict)
     content_type: str = "text"
     attachments: list[Attachment] = field(default_factory=list)
+    # The CSAT response record once the contact answered this survey message.
+    csat_survey_response: dict[str, Any] | None = None
 
     @property
     def is_chat(self) -> bool:
@@ -233,6 +235,7 @@ class SandboxState:
             "conversation": 1,
             "message": 1001,
             "attachment": 70001,
+            "csat_response": 801,
         }
 
     def next_id(self, kind: str) -> int:
