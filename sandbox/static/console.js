@@ -1,0 +1,282 @@
+// Chatwoot sandbox agent console: renders the control API, polls it, never reloads the page.
+'use strict';
+
+const TEXTS = {
+  'pt-BR': {
+    title: 'Sandbox do Chatwoot — console do agente', agent: 'Agente', language: 'Idioma',
+    empty: 'Nenhuma conversa ainda.', live: 'ao vivo', offline: 'sem conexão',
+    open: 'aberta', resolved: 'resolvida', pending: 'pendente', snoozed: 'adiada',
+    unassigned: 'sem responsável', contact: 'contato', agentKind: 'agente',
+    template: 'modelo/bot', privateNote: 'nota privada', deleted: 'apagada',
+    edit: 'Editar', remove: 'Apagar', editPrompt: 'Novo texto da mensagem #{id}:',
+    removeConfirm: 'Apagar a mensagem #{id}?', reply: 'Responder', note: 'Nota privada',
+    assign: 'Atribuir a mim', unassign: 'Remover responsável', resolve: 'Resolver',
+    reopen: 'Reabrir', markPending: 'Pendente', snooze: 'Adiar',
+    placeholder: 'Resposta ou nota privada', files: 'Anexos',
+    dashboard: 'Gravar quebras de linha como o painel (\\ + nova linha)',
+    question: 'Pergunta com opções (input_select)', questionText: 'Pergunta',
+    optionsText: 'Uma opção por linha', sendQuestion: 'Enviar pergunta',
+    options: 'Opções:', answer: 'Resposta:', csat: 'Avaliação (CSAT): {rating}/5',
+    failed: 'Falhou', needText: 'Escreva um texto ou anexe um arquivo.',
+    needOptions: 'Escreva a pergunta e ao menos uma opção.',
+  },
+  en: {
+    title: 'Chatwoot sandbox — agent console', agent: 'Agent', language: 'Language',
+    empty: 'No conversations yet.', live: 'live', offline: 'offline',
+    open: 'open', resolved: 'resolved', pending: 'pending', snoozed: 'snoozed',
+    unassigned: 'unassigned', contact: 'contact', agentKind: 'agent',
+    template: 'template/bot', privateNote: 'private note', deleted: 'deleted',
+    edit: 'Edit', remove: 'Delete', editPrompt: 'New text of message #{id}:',
+    removeConfirm: 'Delete message #{id}?', reply: 'Reply', note: 'Private note',
+    assign: 'Assign to me', unassign: 'Unassign', resolve: 'Resolve',
+    reopen: 'Reopen', markPending: 'Pending', snooze: 'Snooze',
+    placeholder: 'Reply or private note', files: 'Attachments',
+    dashboard: 'Store line breaks as the dashboard does (\\ + newline)',
+    question: 'Question with options (input_select)', questionText: 'Question',
+    optionsText: 'One option per line', sendQuestion: 'Send question',
+    options: 'Options:', answer: 'Answer:', csat: 'Rating (CSAT): {rating}/5',
+    failed: 'Failed', needText: 'Write some text or attach a file.',
+    needOptions: 'Write the question and at least one option.',
+  },
+};
+
+const asked = new URLSearchParams(location.search).get('lang');
+let lang = (asked && document.documentElement.lang) || localStorage.getItem('sandboxLang') || 'pt-BR';
+if (!TEXTS[lang]) lang = 'pt-BR';
+const seen = new Map();  // conversation id -> JSON text last rendered
+const t = (key, vars) => (TEXTS[lang][key] || key).replace(/\{(\w+)\}/g, (_, k) => vars[k]);
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (key === 'text') node.textContent = value;
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+function agentName() {
+  return document.getElementById('agent').value.trim() || 'Sandbox Agent';
+}
+
+// The dashboard editor stores a line break inside a paragraph as a CommonMark hard break.
+function asDashboard(text) {
+  return text.split(/\n{2,}/).map((p) => p.split('\n').join('\\\n')).join('\n\n');
+}
+
+async function call(method, path, body, form) {
+  const options = {method};
+  if (form) options.body = body;
+  else if (body !== undefined) {
+    options.headers = {'Content-Type': 'application/json'};
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch('/sandbox/api/' + path, options);
+  if (!response.ok) throw new Error(response.status + ' ' + await response.text());
+  await refresh();
+}
+
+function showError(card, error) {
+  const box = card.querySelector('.error');
+  box.textContent = error ? t('failed') + ': ' + error.message : '';
+}
+
+function fileList(message) {
+  if (!message.attachments.length) return null;
+  const box = el('div', {class: 'files'});
+  for (const file of message.attachments) {
+    const safe = /^https?:\/\//.test(file.data_url) ? file.data_url : '#';
+    const link = el('a', {href: safe, target: '_blank', rel: 'noopener'});
+    if (file.file_type === 'image' && /^https?:\/\//.test(file.thumb_url)) {
+      link.append(el('img', {src: file.thumb_url, alt: file.data_url.split('/').pop()}));
+    } else {
+      link.textContent = '📎 ' + decodeURIComponent(file.data_url.split('/').pop().split('?')[0]);
+    }
+    box.append(link);
+  }
+  return box;
+}
+
+function optionList(message) {
+  const items = message.content_attributes.items;
+  const answer = message.content_attributes.submitted_values;
+  if (!Array.isArray(items) || message.content_type !== 'input_select') return null;
+  const chosen = new Set((Array.isArray(answer) ? answer : []).map((v) => v.value));
+  const box = el('div', {class: 'options', text: t('options') + ' '});
+  for (const item of items) {
+    box.append(el('span', {class: chosen.has(item.value) ? 'chosen' : '', text: item.title}));
+  }
+  if (chosen.size) box.append(el('strong', {text: ' ' + t('answer') + ' ✓'}));
+  return box;
+}
+
+function messageItem(conv, message) {
+  if (message.message_type === 'activity') {
+    return el('li', {class: 'activity', text: message.content || ''});
+  }
+  const deleted = message.content_attributes.deleted === true;
+  const kind = message.private ? 'private'
+    : {incoming: 'incoming', template: 'template'}[message.message_type] || 'outgoing';
+  const who = message.sender ? message.sender.name : '—';
+  const tags = [who];
+  if (message.sender && message.sender.type === 'user') tags.push(t('agentKind'));
+  if (message.message_type === 'template') tags.push(t('template'));
+  if (message.private) tags.push(t('privateNote'));
+  if (message.content_type !== 'text') tags.push(message.content_type);
+  if (deleted) tags.push(t('deleted'));
+  const when = new Date(message.created_at * 1000).toLocaleTimeString(lang);
+  const meta = el('div', {class: 'meta', text: `${tags.join(' · ')} · ${when} · #${message.id}`});
+  if (!deleted) {
+    const path = `conversations/${conv.id}/messages/${message.id}`;
+    const card = () => document.getElementById('conv-' + conv.id);
+    meta.append(el('span', {class: 'mactions'},
+      el('button', {type: 'button', text: t('edit'), onclick: () => {
+        const text = prompt(t('editPrompt', {id: message.id}), message.content || '');
+        if (text && text.trim()) call('PATCH', path, {content: text}).catch((e) => showError(card(), e));
+      }}),
+      el('button', {type: 'button', text: t('remove'), onclick: () => {
+        if (confirm(t('removeConfirm', {id: message.id}))) {
+          call('DELETE', path).catch((e) => showError(card(), e));
+        }
+      }})));
+  }
+  return el('li', {class: `${kind}${deleted ? ' deleted' : ''}`, 'data-id': String(message.id)},
+    // Shown as the dashboard renders it: a stored hard break (\ + newline) is a line break.
+    meta, el('div', {class: 'text', text: (message.content || '').replace(/\\\r?\n/g, '\n')}),
+    fileList(message), optionList(message));
+}
+
+function head(conv) {
+  const title = conv.custom_attributes.title ? ' ' + conv.custom_attributes.title : '';
+  const attrs = Object.entries(conv.custom_attributes).map(([k, v]) => `${k}: ${v}`).join(', ');
+  const csat = conv.csat_survey_response;
+  return el('div', {class: 'head'},
+    el('h2', {text: `#${conv.id}${title}`}),
+    el('div', {class: 'meta'},
+      el('span', {class: 'badge ' + conv.status, text: t(conv.status)}),
+      ` · ${conv.contact.name} · ${conv.assignee ? conv.assignee.name : t('unassigned')}`),
+    attrs ? el('div', {class: 'meta', text: attrs}) : null,
+    csat ? el('div', {class: 'meta', text: t('csat', {rating: csat.rating})
+      + (csat.feedback_message ? ` — ${csat.feedback_message}` : '')}) : null);
+}
+
+function composer(conv) {
+  const form = el('form', {'data-conv': String(conv.id)});
+  const text = el('textarea', {name: 'content', placeholder: t('placeholder'), 'aria-label': t('placeholder')});
+  const files = el('input', {type: 'file', name: 'attachments', multiple: '', 'aria-label': t('files')});
+  const dashboard = el('input', {type: 'checkbox', name: 'dashboard', checked: ''});
+  const question = el('textarea', {name: 'question', placeholder: t('questionText')});
+  const options = el('textarea', {name: 'options', placeholder: t('optionsText')});
+  const path = `conversations/${conv.id}`;
+  const fail = (e) => showError(form.closest('.conv'), e);
+  const send = (isPrivate) => {
+    const body = text.value.trim() ? (dashboard.checked ? asDashboard(text.value) : text.value) : '';
+    if (!body && !files.files.length) return fail(new Error(t('needText')));
+    // Text alone goes as JSON, as the dashboard sends it; with files, as multipart (whose
+    // text fields browsers send with CRLF line ends, which the sandbox keeps, as Rails does).
+    let request;
+    if (files.files.length) {
+      const data = new FormData();
+      if (body) data.append('content', body);
+      data.append('private', isPrivate ? 'true' : 'false');
+      data.append('agent', agentName());
+      for (const file of files.files) data.append('attachments', file);
+      request = call('POST', path + '/messages', data, true);
+    } else {
+      request = call('POST', path + '/messages', {content: body, private: isPrivate, agent: agentName()});
+    }
+    request
+      .then(() => { text.value = ''; files.value = ''; showError(form.closest('.conv')); })
+      .catch(fail);
+  };
+  const ask = () => {
+    const items = options.value.split('\n').map((o) => o.trim()).filter(Boolean)
+      .map((o) => ({title: o, value: o}));
+    if (!question.value.trim() || !items.length) return fail(new Error(t('needOptions')));
+    call('POST', path + '/messages', {content: question.value.trim(), message_type: 'template',
+      content_type: 'input_select', content_attributes: {items}})
+      .then(() => { question.value = ''; options.value = ''; }).catch(fail);
+  };
+  const action = (label, run, cls) => el('button', {type: 'button', class: cls || '', text: t(label),
+    onclick: () => run().catch(fail)});
+  form.append(text, files,
+    el('label', {class: 'check'}, dashboard, t('dashboard')),
+    el('button', {type: 'button', class: 'primary', text: t('reply'), onclick: () => send(false)}),
+    el('button', {type: 'button', text: t('note'), onclick: () => send(true)}),
+    action('assign', () => call('POST', path + '/assign', {agent: agentName(), by: agentName()})),
+    action('unassign', () => call('POST', path + '/assign', {agent: null, by: agentName()})),
+    ...[['resolve', 'resolved'], ['reopen', 'open'], ['markPending', 'pending'], ['snooze', 'snoozed']]
+      .map(([label, status]) => action(label,
+        () => call('POST', path + '/status', {status, agent: agentName()}))),
+    el('details', {}, el('summary', {text: t('question')}), question, options,
+      el('button', {type: 'button', text: t('sendQuestion'), onclick: ask})),
+    el('div', {class: 'error', role: 'alert'}));
+  return form;
+}
+
+function render(conv) {
+  let card = document.getElementById('conv-' + conv.id);
+  if (!card) {
+    card = el('section', {class: 'conv', id: 'conv-' + conv.id},
+      el('div', {class: 'head'}), el('ul', {class: 'msgs'}), composer(conv));
+  }
+  const list = card.querySelector('.msgs');
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  card.querySelector('.head').replaceWith(head(conv));
+  list.replaceChildren(...conv.messages.map((m) => messageItem(conv, m)));
+  if (atBottom) list.scrollTop = list.scrollHeight;
+  return card;
+}
+
+async function refresh() {
+  const live = document.getElementById('live');
+  let convs;
+  try {
+    const response = await fetch('/sandbox/api/conversations', {cache: 'no-store'});
+    convs = await response.json();
+    live.textContent = t('live');
+    live.className = '';
+  } catch (error) {
+    live.textContent = t('offline');
+    live.className = 'off';
+    return;
+  }
+  const main = document.querySelector('main');
+  convs.sort((a, b) => b.id - a.id);
+  const cards = convs.map((conv) => {
+    const json = JSON.stringify(conv);
+    const existing = document.getElementById('conv-' + conv.id);
+    if (existing && seen.get(conv.id) === json) return existing;
+    seen.set(conv.id, json);
+    return render(conv);
+  });
+  if (!cards.length) cards.push(el('p', {class: 'empty', text: t('empty')}));
+  const same = cards.length === main.children.length && cards.every((c, i) => main.children[i] === c);
+  if (!same) main.replaceChildren(...cards);
+}
+
+function applyLanguage() {
+  document.documentElement.lang = lang;
+  document.title = t('title');
+  document.querySelector('h1').textContent = t('title');
+  document.getElementById('agent-label').textContent = t('agent');
+  document.getElementById('lang-label').textContent = t('language');
+  seen.clear();
+  document.querySelector('main').replaceChildren();
+  refresh();
+}
+
+const agentBox = document.getElementById('agent');
+agentBox.value = localStorage.getItem('sandboxAgent') || 'Sandbox Agent';
+agentBox.addEventListener('change', () => localStorage.setItem('sandboxAgent', agentBox.value));
+const langBox = document.getElementById('lang');
+langBox.value = lang;
+langBox.addEventListener('change', () => {
+  lang = langBox.value;
+  localStorage.setItem('sandboxLang', lang);
+  applyLanguage();
+});
+applyLanguage();
+setInterval(refresh, 2000);

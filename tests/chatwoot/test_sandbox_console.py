@@ -1,0 +1,130 @@
+"""The agent console in Chromium: escaping, line breaks, files, questions, live updates."""
+
+# Fixtures are imported by name from sandbox_support, so their parameters "redefine" them.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Dialog, Page, async_playwright, expect
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.chatwoot.sandbox_support import (  # noqa: F401 (fixtures)
+    Api,
+    api,
+    hooks,
+    http,
+    png_bytes,
+    sb,
+)
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "sandbox"
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless and offline."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def open_console(browser: Browser, api: Api, width: int, query: str = "") -> Page:
+    """Open the console in a fresh context of the given width."""
+    context = await browser.new_context(viewport={"width": width, "height": 900}, locale="pt-BR")
+    page = await context.new_page()
+    page.set_default_timeout(10_000)
+    await page.goto(f"{api.sb.url}/sandbox/{query}")
+    return page
+
+
+async def seed(api: Api) -> int:
+    """Create a conversation whose texts would break an unescaped page."""
+    await api.contact("teams-jane", "<b>Jane</b>")
+    cid = int((await api.conversation(title="<script>alert(1)</script>"))["id"])
+    await api.message(cid, "a & b <i>x</i>\nsegunda linha")
+    return cid
+
+
+async def test_console_escapes_keeps_breaks_and_acts(chromium: Browser, api: Api) -> None:
+    cid = await seed(api)
+    page = await open_console(chromium, api, 1280)
+    card = page.locator(f"#conv-{cid}")
+    await expect(card.locator("h2")).to_have_text(f"#{cid} <script>alert(1)</script>")
+    incoming = card.locator(".msgs li.incoming .text")
+    await expect(incoming).to_have_text("a & b <i>x</i>\nsegunda linha")
+    assert await card.locator(".msgs i").count() == 0
+    assert await incoming.evaluate("e => getComputedStyle(e).whiteSpace") == "pre-wrap"
+    await page.evaluate("window.notReloaded = true")
+
+    composer = card.locator("textarea[name=content]")
+    await composer.fill("Linha 1\nLinha 2")
+    await card.get_by_role("button", name="Responder").click()
+    # Stored as the dashboard stores it, shown as the dashboard shows it.
+    await expect(card.locator(".msgs li.outgoing .text")).to_have_text("Linha 1\nLinha 2")
+    assert api.sb.state.conversations[cid].messages[-1].content == "Linha 1\\\nLinha 2"
+    await expect(composer).to_have_value("")
+    await card.locator("input[type=file]").set_input_files(
+        files=[{"name": "tela.png", "mimeType": "image/png", "buffer": png_bytes()}]
+    )
+    await card.get_by_role("button", name="Responder").click()
+    await expect(card.locator(".msgs li.outgoing .files img")).to_have_count(1)
+    sent = api.sb.state.conversations[cid].messages[-1]
+    assert sent.content is None and len(sent.attachments) == 1
+
+    await card.locator("summary").click()
+    await card.locator("textarea[name=question]").fill("Qual sistema?")
+    await card.locator("textarea[name=options]").fill("Windows\nmacOS")
+    await card.get_by_role("button", name="Enviar pergunta").click()
+    await expect(card.locator(".options span")).to_have_text(["Windows", "macOS"])
+    question = api.sb.state.conversations[cid].messages[-1]
+    assert question.content_type == "input_select" and question.sender is None
+
+    status, _ = await api.control(
+        "POST", f"/conversations/{cid}/messages", {"content": "Chegou pela API", "agent": "Sam"}
+    )
+    assert status == 200
+    await expect(card.locator(".msgs li").last).to_contain_text("Chegou pela API")
+    assert await page.evaluate("window.notReloaded") is True
+
+    async def answer(dialog: Dialog) -> None:
+        await dialog.accept("Texto corrigido" if dialog.type == "prompt" else None)
+
+    page.on("dialog", answer)
+    last = card.locator(".msgs li").last
+    await last.get_by_role("button", name="Editar").click()
+    await expect(last.locator(".text")).to_have_text("Texto corrigido")
+    await last.get_by_role("button", name="Apagar").click()
+    await expect(card.locator(".msgs li").last.locator(".text")).to_have_text(
+        "This message was deleted"
+    )
+    assert api.sb.state.conversations[cid].messages[-1].content_attributes == {"deleted": True}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "console-1280.png"), full_page=True)
+
+
+async def test_console_at_375_px_and_in_english(chromium: Browser, api: Api) -> None:
+    cid = await seed(api)
+    await api.control("POST", f"/conversations/{cid}/messages", {"content": "x" * 300})
+    page = await open_console(chromium, api, 375, "?lang=en")
+    card = page.locator(f"#conv-{cid}")
+    await expect(page.locator("h1")).to_have_text("Chatwoot sandbox — agent console")
+    await expect(card.get_by_role("button", name="Reply")).to_be_visible()
+    await expect(card.locator(".badge")).to_have_text("open")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+    box = await card.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "console-375-en.png"), full_page=True)
+    await page.select_option("#lang", "pt-BR")
+    await expect(card.get_by_role("button", name="Responder")).to_be_visible()
+    await expect(card.locator(".badge")).to_have_text("aberta")
+    await page.screenshot(path=str(ARTIFACTS / "console-375-pt.png"), full_page=True)
