@@ -62,7 +62,7 @@ manifest: $(STAMP)
 
 ## playground: the service plus the Microsoft 365 Agents Playground (a local Teams emulator)
 playground: $(DEV_STAMP) $(NODE_STAMP)
-	$(PY) -m bot.playground
+	$(PY) -m tickets.playground
 
 ## test: install dev tools, lint, type-check and run every test
 test: lint typecheck pytest
@@ -70,6 +70,7 @@ test: lint typecheck pytest
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy

@@ -25,6 +25,7 @@ from aiohttp.test_utils import TestServer
 
 from bench.harness import postgres
 from bench.load import percentile
+from bot import keys as bot_keys
 from db.engine import make_engine
 from db.migrate import upgrade_to_head
 from db.models import Origin
@@ -131,7 +132,7 @@ async def _sustained(
         "limit_per_second": 50,
         "breaches": len(connector.breaches),
         # Waits for a free slot: 0 means the worker, not Teams' limits, set the pace.
-        "limiter_waits": server.app[keys.OUTBOX].limiter.waits,
+        "limiter_waits": server.app[bot_keys.OUTBOX].limiter.waits,
     }
 
 

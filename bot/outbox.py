@@ -21,12 +21,10 @@ import os
 import random
 import secrets
 import socket
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Final
 
 import asyncpg
-from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -35,7 +33,6 @@ from bot.limits import RateLimiter, record_throttle
 from bot.outbox_render import Rendered, render
 from db import outbox as store
 from db.models import OutboxState, ReferenceState, User
-from tickets import keys
 from tickets.hub import OUTBOX_CHANNEL
 from tickets.tasks import stop_gracefully
 
@@ -415,25 +412,3 @@ def _reason(delivery: Delivery) -> str:
     if delivery.detail:
         parts.append(delivery.detail)
     return " ".join(parts)
-
-
-def setup_outbox(app: web.Application) -> None:
-    """Run one outbox worker for the app's lifetime (needs the Teams gateway under its key)."""
-    app.cleanup_ctx.append(_outbox_ctx)
-
-
-async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
-    from tickets.app import plain_dsn
-
-    settings = app[keys.SETTINGS]
-    worker = OutboxWorker(
-        app[keys.SESSIONMAKER],
-        app[keys.TEAMS_GATEWAY],
-        dsn=plain_dsn(settings.DATABASE_URL or ""),
-        base_url=settings.base_url,
-        default_locale=settings.DEFAULT_LOCALE,
-    )
-    app[keys.OUTBOX] = worker
-    await worker.start()
-    yield
-    await worker.stop()

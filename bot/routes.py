@@ -17,6 +17,9 @@ from botbuilder.schema import Activity
 from bot.auth import CachingCredentialsFactory, Unauthorized, authenticate, make_adapter
 from bot.gateway import TeamsGateway
 from bot.handler import TicketsBot
+from bot.keys import OUTBOX, TEAMS_GATEWAY
+from bot.outbox import OutboxWorker
+from db.engine import plain_dsn
 from tickets import keys
 
 log = logging.getLogger(__name__)
@@ -39,11 +42,8 @@ BOT_CREDENTIALS: web.AppKey[Any] = web.AppKey("bot_credentials")
 def setup_bot(app: web.Application) -> None:
     """Register the bot endpoint, the adapter's lifecycle and the proactive outbox."""
     app.router.add_post("/api/messages", messages)
-    app.cleanup_ctx.append(_bot_ctx)
     # The outbox sends through the gateway, so it starts after it and stops before it.
-    from bot.outbox import setup_outbox
-
-    setup_outbox(app)
+    app.cleanup_ctx.extend([_bot_ctx, _outbox_ctx])
 
 
 async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -53,10 +53,25 @@ async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     adapter.on_turn_error = bot.on_error
     app[BOT] = BotRuntime(adapter, bot, credentials)
     gateway = TeamsGateway(adapter, settings.MICROSOFT_APP_ID)
-    app[keys.TEAMS_GATEWAY] = gateway
+    app[TEAMS_GATEWAY] = gateway
     yield
     # The outbox has stopped by now (it starts after this context), so no send is in flight.
     await gateway.close()
+
+
+async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    worker = OutboxWorker(
+        app[keys.SESSIONMAKER],
+        app[TEAMS_GATEWAY],
+        dsn=plain_dsn(settings.DATABASE_URL or ""),
+        base_url=settings.base_url,
+        default_locale=settings.DEFAULT_LOCALE,
+    )
+    app[OUTBOX] = worker
+    await worker.start()
+    yield
+    await worker.stop()
 
 
 async def messages(request: web.Request) -> web.Response:

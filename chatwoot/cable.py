@@ -13,7 +13,8 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
-from chatwoot.events import ChatwootEvent, EventSource, parse_event
+from chatwoot.events import ChatwootEvent, EventSource
+from chatwoot.parsing import parse_event
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,6 @@ import asyncio
 import logging
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import Enum, auto
 from types import TracebackType
 from typing import Any, Self
@@ -16,19 +14,18 @@ from urllib.parse import quote
 import httpx
 
 from chatwoot.errors import ChatwootNotFound, ChatwootRejected, ChatwootUnavailable
-from chatwoot.events import (
-    Attachment,
-    ConversationStatus,
-    MessageType,
-    SenderType,
-    as_int,
-    as_map,
+from chatwoot.fields import (
     as_str,
-    parse_attachments,
-    parse_message_type,
-    parse_sender,
-    parse_status,
-    parse_time,
+)
+from chatwoot.models import (
+    Contact,
+    Conversation,
+    Inbox,
+    Message,
+    parse_contact,
+    parse_conversation,
+    parse_inbox,
+    parse_message,
 )
 
 log = logging.getLogger(__name__)
@@ -50,127 +47,6 @@ class _Retry(Enum):
 
     SAFE = auto()  # idempotent: GETs, deterministic-id creates, resolve, typing, last seen
     BEFORE_SEND = auto()  # only when the connection failed before the request left
-
-
-@dataclass(frozen=True, slots=True)
-class Inbox:
-    """The API-channel inbox as the Client API shows it."""
-
-    identifier: str
-    name: str | None
-    timezone: str | None
-    identity_validation_enabled: bool
-    working_hours_enabled: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    """A contact's session in the inbox; ``pubsub_token`` is absent after an update."""
-
-    source_id: str
-    id: int | None
-    name: str | None
-    email: str | None
-    phone_number: str | None
-    pubsub_token: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A message as the Client API lists it (never private notes or activity lines)."""
-
-    id: int
-    conversation_id: int
-    message_type: MessageType
-    content: str | None
-    content_type: str
-    created_at: datetime
-    sender_name: str | None
-    sender_type: SenderType | None
-    sender_id: int | None
-    attachments: tuple[Attachment, ...] = ()
-    deleted: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Conversation:
-    """A conversation as the Client API shows it (no custom attributes, no assignee)."""
-
-    id: int
-    uuid: str | None
-    inbox_id: int | None
-    status: ConversationStatus | None
-    contact_last_seen_at: datetime | None
-    agent_last_seen_at: datetime | None
-    messages: tuple[Message, ...]
-    contact_id: int | None
-
-
-def _parse_inbox(data: Mapping[str, Any]) -> Inbox:
-    return Inbox(
-        identifier=as_str(data.get("identifier")) or "",
-        name=as_str(data.get("name")),
-        timezone=as_str(data.get("timezone")),
-        identity_validation_enabled=data.get("identity_validation_enabled") is True,
-        working_hours_enabled=data.get("working_hours_enabled") is True,
-    )
-
-
-def _parse_contact(data: Mapping[str, Any], source_id: str | None = None) -> Contact:
-    return Contact(
-        source_id=as_str(data.get("source_id")) or source_id or "",
-        id=as_int(data.get("id")),
-        name=as_str(data.get("name")),
-        email=as_str(data.get("email")),
-        phone_number=as_str(data.get("phone_number")),
-        pubsub_token=as_str(data.get("pubsub_token")),
-    )
-
-
-def _parse_message(data: Mapping[str, Any], conversation_id: int | None = None) -> Message:
-    message_type = parse_message_type(data.get("message_type"))
-    message_id = as_int(data.get("id"))
-    if message_type is None or message_id is None:
-        raise ChatwootUnavailable(f"unexpected message shape from Chatwoot: {dict(data)!r:.200}")
-    name, sender_type, sender_id = parse_sender(data.get("sender"), data.get("sender_type"))
-    return Message(
-        id=message_id,
-        conversation_id=as_int(data.get("conversation_id")) or conversation_id or 0,
-        message_type=message_type,
-        content=as_str(data.get("content")),
-        content_type=as_str(data.get("content_type")) or "text",
-        created_at=parse_time(data.get("created_at")) or datetime.now(UTC),
-        sender_name=name,
-        sender_type=sender_type,
-        sender_id=sender_id,
-        attachments=parse_attachments(data.get("attachments")),
-        deleted=as_map(data.get("content_attributes")).get("deleted") is True,
-    )
-
-
-def _parse_conversation(data: Mapping[str, Any]) -> Conversation:
-    conversation_id = as_int(data.get("id"))
-    if conversation_id is None:
-        raise ChatwootUnavailable("unexpected conversation shape from Chatwoot")
-    raw_messages = data.get("messages")
-    messages = tuple(
-        _parse_message(item, conversation_id)
-        for item in (raw_messages if isinstance(raw_messages, list) else [])
-        if isinstance(item, Mapping)
-    )
-    # 0 means "never" in these two fields.
-    contact_seen = as_int(data.get("contact_last_seen_at"))
-    agent_seen = as_int(data.get("agent_last_seen_at"))
-    return Conversation(
-        id=conversation_id,
-        uuid=as_str(data.get("uuid")),
-        inbox_id=as_int(data.get("inbox_id")),
-        status=parse_status(data.get("status")),
-        contact_last_seen_at=parse_time(contact_seen) if contact_seen else None,
-        agent_last_seen_at=parse_time(agent_seen) if agent_seen else None,
-        messages=messages,
-        contact_id=as_int(as_map(data.get("contact")).get("id")),
-    )
 
 
 def _redact(url: str) -> str:
@@ -339,7 +215,7 @@ class ChatwootClient:
 
     async def get_inbox(self) -> Inbox:
         """Read the inbox (also proves the inbox identifier is right)."""
-        return _parse_inbox(await self._object("GET", self._inbox_url(), retry=_Retry.SAFE))
+        return parse_inbox(await self._object("GET", self._inbox_url(), retry=_Retry.SAFE))
 
     async def ping(self) -> bool:
         """Tell whether Chatwoot answers for this inbox (readiness)."""
@@ -371,12 +247,12 @@ class ChatwootClient:
             body["custom_attributes"] = dict(custom_attributes)
         # Chatwoot returns the existing ContactInbox for a known source_id: safe to resend.
         data = await self._object("POST", self._inbox_url("contacts"), retry=_Retry.SAFE, json=body)
-        return _parse_contact(data, source_id)
+        return parse_contact(data, source_id)
 
     async def get_contact(self, source_id: str) -> Contact:
         """Read a contact session by ``source_id``."""
         data = await self._object("GET", self._contact_url(source_id), retry=_Retry.SAFE)
-        return _parse_contact(data, source_id)
+        return parse_contact(data, source_id)
 
     async def update_contact(self, source_id: str, **fields: Any) -> Contact:
         """Update name/email/phone_number/avatar_url/custom_attributes (blank values ignored)."""
@@ -384,7 +260,7 @@ class ChatwootClient:
             "PATCH", self._contact_url(source_id), retry=_Retry.SAFE, json=fields
         )
         # PATCH renders the bare Contact record: no source_id, no pubsub_token.
-        return _parse_contact(data, source_id)
+        return parse_contact(data, source_id)
 
     # ---- conversations ------------------------------------------------------------------
 
@@ -395,22 +271,22 @@ class ChatwootClient:
         body = {"custom_attributes": dict(custom_attributes or {})}
         url = self._contact_url(source_id, "conversations")
         data = await self._object("POST", url, retry=_Retry.BEFORE_SEND, json=body)
-        return _parse_conversation(data)
+        return parse_conversation(data)
 
     async def list_conversations(self, source_id: str) -> list[Conversation]:
         """List every conversation of the contact session (with all its messages)."""
         items = await self._list(self._contact_url(source_id, "conversations"))
-        return [_parse_conversation(item) for item in items]
+        return [parse_conversation(item) for item in items]
 
     async def get_conversation(self, source_id: str, conversation_id: int) -> Conversation:
         """Read one conversation by display id."""
         url = self._conversation_url(source_id, conversation_id)
-        return _parse_conversation(await self._object("GET", url, retry=_Retry.SAFE))
+        return parse_conversation(await self._object("GET", url, retry=_Retry.SAFE))
 
     async def resolve_conversation(self, source_id: str, conversation_id: int) -> Conversation:
         """Resolve the conversation (``toggle_status`` only ever resolves; repeats are no-ops)."""
         url = self._conversation_url(source_id, conversation_id, "toggle_status")
-        return _parse_conversation(await self._object("POST", url, retry=_Retry.SAFE))
+        return parse_conversation(await self._object("POST", url, retry=_Retry.SAFE))
 
     async def toggle_typing(self, source_id: str, conversation_id: int, on: bool) -> None:
         """Show or hide the contact's typing indicator to agents."""
@@ -432,7 +308,7 @@ class ChatwootClient:
         url = self._conversation_url(source_id, conversation_id, "messages")
         params = {"before": before} if before is not None else None
         items = await self._list(url, params=params)
-        return [_parse_message(item, conversation_id) for item in items]
+        return [parse_message(item, conversation_id) for item in items]
 
     async def list_messages_since(
         self, source_id: str, conversation_id: int, after_message_id: int
@@ -467,7 +343,7 @@ class ChatwootClient:
             body["echo_id"] = echo_id
         url = self._conversation_url(source_id, conversation_id, "messages")
         data = await self._object("POST", url, retry=_Retry.BEFORE_SEND, json=body)
-        return _parse_message(data, conversation_id)
+        return parse_message(data, conversation_id)
 
     # ---- Application API (optional) -----------------------------------------------------
 

@@ -7,10 +7,12 @@ import hmac
 import json
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from chatwoot.errors import WebhookPayloadError, WebhookSignatureError
-from chatwoot.events import ChatwootEvent, EventSource, parse_event
+from chatwoot.events import ChatwootEvent, EventSource
+from chatwoot.parsing import parse_event
 
 SIGNATURE_HEADER = "X-Chatwoot-Signature"
 TIMESTAMP_HEADER = "X-Chatwoot-Timestamp"
@@ -84,3 +86,31 @@ def parse_webhook(payload: Mapping[str, Any]) -> list[ChatwootEvent]:
     if not isinstance(kind, str):
         return parse_event("<missing>", payload, source=EventSource.WEBHOOK)
     return parse_event(kind, payload, source=EventSource.WEBHOOK)
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """One trusted webhook delivery: its event name, Chatwoot's delivery id, the typed events."""
+
+    kind: str
+    delivery_id: str | None
+    events: list[ChatwootEvent]
+
+
+def read_webhook(
+    raw_body: bytes, headers: Mapping[str, str], *, secret: str | None
+) -> WebhookDelivery:
+    """Verify a delivery on its raw bytes (when a secret is set), then decode and parse it.
+
+    Raises `WebhookSignatureError` or `WebhookPayloadError`; nothing is parsed before it is
+    trusted.
+    """
+    if secret:
+        verify_webhook(raw_body, headers, secret)
+    payload = decode_webhook(raw_body)
+    kind = payload.get("event")
+    return WebhookDelivery(
+        kind=kind if isinstance(kind, str) and kind else "unknown",
+        delivery_id=delivery_id(headers),
+        events=parse_webhook(payload),
+    )

@@ -33,3 +33,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Create the session factory; objects stay readable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def plain_dsn(url: str) -> str:
+    """Return the libpq-style URL asyncpg accepts (no SQLAlchemy dialect suffix)."""
+    return async_url(url).replace("postgresql+asyncpg://", "postgresql://", 1)

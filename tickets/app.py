@@ -11,7 +11,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from chatwoot.client import ChatwootClient
-from db.engine import async_url, make_engine, make_sessionmaker
+from db.engine import make_engine, make_sessionmaker, plain_dsn
 from tickets import keys
 from tickets.hub import Hub
 from tickets.relay import CableRelay, cable_url
@@ -107,11 +107,6 @@ async def _relay(app: web.Application) -> AsyncIterator[None]:
     await relay.start()
     yield
     await relay.stop()
-
-
-def plain_dsn(url: str) -> str:
-    """Return the libpq-style URL asyncpg accepts (no SQLAlchemy dialect suffix)."""
-    return async_url(url).replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 async def healthz(_request: web.Request) -> web.Response:

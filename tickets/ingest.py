@@ -25,9 +25,9 @@ from chatwoot.events import (
     ConversationCreated,
     ConversationUpdated,
     MessageEvent,
-    MessageType,
     StatusChanged,
 )
+from chatwoot.fields import MessageType
 from db import repo
 from db.models import Direction, Origin, Ticket, TicketStatus
 from tickets.hub import OUTBOX_CHANNEL, TicketChanged, notify_changed

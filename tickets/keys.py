@@ -11,8 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tickets.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.gateway import TeamsGateway
-    from bot.outbox import OutboxWorker
     from chatwoot.client import ChatwootClient
     from tickets.hub import Hub
     from tickets.relay import CableRelay
@@ -26,5 +24,3 @@ CHATWOOT: web.AppKey[ChatwootClient] = web.AppKey("chatwoot")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 SERVICE: web.AppKey[TicketService] = web.AppKey("service")
 RELAY: web.AppKey[CableRelay] = web.AppKey("relay")
-TEAMS_GATEWAY: web.AppKey[TeamsGateway] = web.AppKey("teams_gateway")
-OUTBOX: web.AppKey[OutboxWorker] = web.AppKey("outbox")

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from chatwoot.cable import CableListener
 from chatwoot.client import CATCHUP_LIMIT
 from chatwoot.errors import ChatwootError
-from chatwoot.events import ChatwootEvent, EventSource, StatusChanged, message_event_from_api
+from chatwoot.events import ChatwootEvent, EventSource, StatusChanged
+from chatwoot.parsing import message_event_from_api
 from db.models import ChatwootContactLink, Ticket, TicketStatus
 from tickets.service import TicketService
 from tickets.tasks import stop_gracefully

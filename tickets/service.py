@@ -16,10 +16,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from chatwoot.client import ChatwootClient, Conversation
-from chatwoot.client import Message as CwMessage
+from chatwoot.client import ChatwootClient
 from chatwoot.errors import ChatwootRejected, ChatwootUnavailable
-from chatwoot.events import ChatwootEvent, MessageType
+from chatwoot.events import ChatwootEvent
+from chatwoot.fields import MessageType
+from chatwoot.models import Conversation
+from chatwoot.models import Message as CwMessage
 from db import repo
 from db.models import ChatwootContactLink, Direction, Origin, Ticket, User
 from tickets.forms import TicketForm, validate_message

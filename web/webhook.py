@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Mapping
-from typing import Any
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from chatwoot.errors import WebhookPayloadError, WebhookSignatureError
-from chatwoot.webhooks import decode_webhook, delivery_id, parse_webhook, verify_webhook
+from chatwoot.webhooks import WebhookDelivery, read_webhook
 from db import repo
 from tickets import keys
 from web.http import read_body
@@ -50,17 +48,13 @@ async def chatwoot_webhook(request: web.Request) -> web.Response:
     except web.HTTPRequestEntityTooLarge:
         return _refuse(413, "body too large")
     secret = settings.CHATWOOT_WEBHOOK_SECRET.get_secret_value()
-    if secret:
-        try:
-            verify_webhook(raw, request.headers, secret)
-        except WebhookSignatureError as exc:
-            log.warning("webhook refused: %s", exc.reason)
-            return _refuse(401, exc.reason)
     try:
-        payload = decode_webhook(raw)
+        delivery = read_webhook(raw, request.headers, secret=secret)
+    except WebhookSignatureError as exc:
+        log.warning("webhook refused: %s", exc.reason)
+        return _refuse(401, exc.reason)
     except WebhookPayloadError as exc:
         return _refuse(400, str(exc))
-    kind = str(payload.get("event") or "unknown")
     load = request.app[WEBHOOK_LOAD]
     if load.inflight >= load.limit:
         load.shed += 1
@@ -68,7 +62,7 @@ async def chatwoot_webhook(request: web.Request) -> web.Response:
         return _refuse(503, "overloaded; the event will be read back from Chatwoot")
     load.inflight += 1
     try:
-        return await _ingest(request, payload, kind)
+        return await _ingest(request, delivery)
     finally:
         load.inflight -= 1
 
@@ -79,16 +73,17 @@ def _request_catch_up(app: web.Application) -> None:
         relay.request_catch_up()
 
 
-async def _ingest(request: web.Request, payload: Mapping[str, Any], kind: str) -> web.Response:
+async def _ingest(request: web.Request, delivery: WebhookDelivery) -> web.Response:
     service = request.app[keys.SERVICE]
+    kind = delivery.kind
     outcomes: list[str] = []
     try:
-        for event in parse_webhook(payload):
+        for event in delivery.events:
             outcomes.append(str(await service.ingest(event)))
         async with request.app[keys.SESSIONMAKER].begin() as session:
             await repo.record_receipt(
                 session,
-                delivery_id=delivery_id(request.headers),
+                delivery_id=delivery.delivery_id,
                 event=kind,
                 outcome=",".join(outcomes) or "ignored",
             )

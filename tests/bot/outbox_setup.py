@@ -20,6 +20,7 @@ from bot.gateway import TeamsGateway
 from bot.limits import RateLimiter
 from bot.outbox import OutboxWorker
 from db import repo
+from db.engine import plain_dsn
 from db.models import (
     Direction,
     Message,
@@ -30,7 +31,6 @@ from db.models import (
     User,
 )
 from tests.conftest import make_settings
-from tickets.app import plain_dsn
 
 _conversations = itertools.count(1)
 
@@ -218,7 +218,7 @@ def make_gateway(timeout: float = 5.0) -> TeamsGateway:
 def make_worker(
     sessions: async_sessionmaker[AsyncSession], database_url: str, **options: Any
 ) -> OutboxWorker:
-    """A worker as `setup_outbox` builds it, on the given database."""
+    """A worker as `setup_bot` builds it, on the given database."""
     return OutboxWorker(
         sessions,
         options.pop("gateway", None) or make_gateway(),

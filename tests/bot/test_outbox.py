@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbox import OutboxWorker
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine, make_sessionmaker, plain_dsn
 from db.models import OutboxState, ReferenceState, TeamsConversationRef
 from db.outbox import claim_due
 from tests.bot.outbox_setup import (
@@ -26,7 +26,6 @@ from tests.bot.outbox_setup import (
 )
 from tests.fakes import connector as fc
 from tests.fakes.connector import FakeConnector
-from tickets.app import plain_dsn
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from bot import keys as bot_keys
 from db.models import Origin
 from sandbox import SandboxServer
 from tests.bot.outbox_setup import add_employee, rows
@@ -90,7 +91,7 @@ async def test_one_reply_by_webhook_three_times_and_cable_is_one_teams_post(
     await asyncio.sleep(1.2)  # past a worker poll: nothing else may be sent
     assert len(connector.sent(ana.conversation_id)) == 1
     assert [row.kind for row in await rows(sessions)] == ["agent_message"]
-    assert app[keys.OUTBOX].stats.sent == 1
+    assert app[bot_keys.OUTBOX].stats.sent == 1
 
 
 async def test_resolve_and_reopen_post_one_line_each_in_order(

@@ -18,13 +18,14 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from bot import keys as bot_keys
 from bot.gateway import OutgoingMessage, TeamsGateway
-from bot.playground import Playground
 from db import teams as teams_repo
 from db.models import TeamsConversationRef
 from sandbox import SandboxServer
 from tests.bot.harness import card_texts, find_action
 from tickets import keys
+from tickets.playground import Playground
 
 pytestmark = pytest.mark.slow
 
@@ -173,7 +174,7 @@ async def test_ticket_round_trip_in_the_playground(
         async with sessions() as session:
             ref = await teams_repo.reference_by_conversation(session, cid)
         assert isinstance(ref, TeamsConversationRef)
-        gateway: TeamsGateway = app_client.app[keys.TEAMS_GATEWAY]
+        gateway: TeamsGateway = app_client.app[bot_keys.TEAMS_GATEWAY]
         delivery = await gateway.send(ref.reference, OutgoingMessage(text="Teste proativo"))
         assert delivery.ok, delivery
         await chat.wait_for(lambda m: m.get("text") == "Teste proativo")

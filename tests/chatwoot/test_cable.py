@@ -17,10 +17,9 @@ from chatwoot.events import (
     ConversationCreated,
     EventSource,
     MessageEvent,
-    MessageType,
-    SenderType,
     StatusChanged,
 )
+from chatwoot.fields import MessageType, SenderType
 from sandbox import SandboxConfig, SandboxServer
 from tests.chatwoot.conftest import PAYLOADS
 

@@ -10,13 +10,9 @@ from aiohttp import web
 
 from chatwoot.client import ChatwootClient
 from chatwoot.errors import ChatwootNotFound, ChatwootRejected, ChatwootUnavailable
-from chatwoot.events import (
-    ConversationStatus,
-    EventSource,
-    MessageType,
-    SenderType,
-    message_event_from_api,
-)
+from chatwoot.events import EventSource
+from chatwoot.fields import ConversationStatus, MessageType, SenderType
+from chatwoot.parsing import message_event_from_api
 from sandbox import SandboxServer
 
 

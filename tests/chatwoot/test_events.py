@@ -4,18 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chatwoot.client import Message
-from chatwoot.events import (
-    EventSource,
-    MessageEvent,
-    MessageType,
-    SenderType,
-    StatusChanged,
-    message_event_from_api,
-    parse_event,
-    parse_message_type,
-    parse_time,
-)
+from chatwoot.events import EventSource, MessageEvent, StatusChanged
+from chatwoot.fields import MessageType, SenderType, parse_message_type, parse_time
+from chatwoot.models import Message
+from chatwoot.parsing import message_event_from_api, parse_event
 
 
 @pytest.mark.parametrize(
@@ -53,7 +45,7 @@ def test_times_are_aware_utc_from_every_encoding() -> None:
 
 
 def test_unknown_kind_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level("INFO", logger="chatwoot.events"):
+    with caplog.at_level("INFO", logger="chatwoot.parsing"):
         assert parse_event("rocket.launched", {"id": 1}, source=EventSource.CABLE) == []
     assert "rocket.launched" in caplog.text
 

@@ -11,14 +11,12 @@ from chatwoot.errors import WebhookPayloadError, WebhookSignatureError
 from chatwoot.events import (
     AssigneeChanged,
     ConversationCreated,
-    ConversationStatus,
     ConversationUpdated,
     EventSource,
     MessageEvent,
-    MessageType,
-    SenderType,
     StatusChanged,
 )
+from chatwoot.fields import ConversationStatus, MessageType, SenderType
 from chatwoot.webhooks import (
     decode_webhook,
     delivery_id,

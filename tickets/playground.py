@@ -1,6 +1,6 @@
 """Run the service with the Microsoft 365 Agents Playground wired to it (``make playground``).
 
-``python -m bot.playground`` serves the app on loopback without a bot app id (the Playground
+``python -m tickets.playground`` serves the app on loopback without a bot app id (the Playground
 sends no token), starts the Playground from ``tests/js/node_modules`` with telemetry off, and
 prints the browser URL. :class:`Playground` is also what the end-to-end test drives.
 """
@@ -173,8 +173,8 @@ async def _wait_for_signal() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``python -m bot.playground``; return the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m bot.playground", description=__doc__)
+    """Run ``python -m tickets.playground``; return the exit code."""
+    parser = argparse.ArgumentParser(prog="python -m tickets.playground", description=__doc__)
     parser.add_argument("--port", type=int, default=56150, help="Playground port (56150)")
     args = parser.parse_args(argv)
     try:
