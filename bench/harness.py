@@ -20,9 +20,10 @@ from db.embedded import EmbeddedPostgres, free_port
 from tests.fakes.connector import FakeConnector
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET_KEY = "bench-secret-key-" + "b" * 32
-WEBHOOK_TOKEN = "bench-webhook-token"  # local benchmark only
-WEBHOOK_SECRET = "bench-webhook-secret"  # local benchmark only
+# Generated values (settings refuse guessable ones); local benchmark only.
+SECRET_KEY = "r3GFKcoB0J-emOU9Tms9rXmlEMsw0D6v5d9xLu3-2Nc"
+WEBHOOK_TOKEN = "GUEOJRb4cRWx-8cpjHsGmyYhKJSxBQ-EzE6YMGYr_bQ"
+WEBHOOK_SECRET = "JPrOvvjuGqliV8RQvhsvHPQ_3INeSaw8pO8SkTw9j-U"
 INBOX_IDENTIFIER = "sandboxinbox0000000000001"  # the sandbox's default inbox
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0

@@ -31,14 +31,11 @@ from db.migrate import upgrade_to_head
 from db.models import Origin
 from sandbox import SandboxConfig, SandboxServer
 from tests.bot.outbox_setup import add_employee, add_ticket, queue_agent_message
-from tests.conftest import make_settings
+from tests.conftest import WEBHOOK_SECRET, WEBHOOK_TOKEN, make_settings
 from tests.fakes.connector import FakeConnector
 from tickets import keys
 from tickets.app import create_app
 from tickets.forms import TicketForm
-
-WEBHOOK_TOKEN = "test-webhook-token"  # local benchmark only
-WEBHOOK_SECRET = "test-webhook-secret"  # local benchmark only
 
 
 async def run(replies: int, conversations: int) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from bot.keys import OUTBOX, TEAMS_GATEWAY
 from bot.outbox import OutboxWorker
 from db.engine import plain_dsn
 from tickets import keys
+from tickets.settings import exposure_problem
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,8 @@ async def messages(request: web.Request) -> web.Response:
     runtime = request.app[BOT]
     settings = request.app[keys.SETTINGS]
     auth_header = request.headers.get("Authorization", "")
-    if not settings.MICROSOFT_APP_ID and settings.PUBLIC_URL.startswith("https://"):
-        # Loopback behind a public reverse proxy is still public: no app id, no bot endpoint.
+    if settings.bot_without_auth and exposure_problem(settings):
+        # Settings refuse this at start-up; an app assembled by hand must not open the door.
         return _unauthorized()
     if settings.MICROSOFT_APP_ID and not auth_header.startswith("Bearer "):
         return _unauthorized()

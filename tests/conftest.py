@@ -24,6 +24,10 @@ from tickets.app import create_app
 from tickets.settings import Settings
 
 TEMPLATE = "tickets_template"
+# Generated values: settings refuse guessable secrets, and a Chatwoot (the sandbox here) needs both.
+TEST_SECRET_KEY = "xVZ05AyeUBXtFfTEzQ-04Sg3EL_7S3WsYLebSX84LCg"
+WEBHOOK_TOKEN = "wW6dkRgpUiU1ddgh8_rrZfbWVzz6lQsyAnf6OwctXmo"
+WEBHOOK_SECRET = "BEdLTZOOxRx2uMDC8cLeqiaYbuqzeCMv-SA4RPC8d4k"
 _counter = itertools.count()
 
 
@@ -99,9 +103,9 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def make_settings(**overrides: Any) -> Settings:
     """Build settings for tests without reading the developer's environment or `.env`."""
     values: dict[str, Any] = {
-        "SECRET_KEY": "test-secret-key-" + "x" * 32,
-        "CHATWOOT_WEBHOOK_TOKEN": "test-webhook-token",
-        "CHATWOOT_WEBHOOK_SECRET": "test-webhook-secret",
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "CHATWOOT_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
+        "CHATWOOT_WEBHOOK_SECRET": WEBHOOK_SECRET,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -142,10 +146,10 @@ async def aim_webhooks(
     sandbox: SandboxServer, target: TestServer | TestClient[web.Request, web.Application]
 ) -> None:
     """Point the sandbox's signed webhooks at the app under test (the settings' token/secret)."""
-    hook = str(target.make_url("/api/chatwoot/webhook")) + "?token=test-webhook-token"
+    hook = str(target.make_url("/api/chatwoot/webhook")) + f"?token={WEBHOOK_TOKEN}"
     async with httpx.AsyncClient() as http:
         answer = await http.post(
             f"{sandbox.url}/sandbox/api/webhook",
-            json={"url": hook, "secret": "test-webhook-secret"},
+            json={"url": hook, "secret": WEBHOOK_SECRET},
         )
         answer.raise_for_status()

@@ -18,12 +18,13 @@ from sqlalchemy import func, select
 from chatwoot.webhooks import sign_webhook
 from db.models import Message, OutboxItem, Ticket, TicketEvent, User, WebhookReceipt
 from sandbox import SandboxServer
+from tests.conftest import WEBHOOK_SECRET, WEBHOOK_TOKEN
 from tickets import keys
 
 Client = TestClient[web.Request, web.Application]
 PAYLOADS = Path(__file__).parent / "fixtures" / "chatwoot" / "payloads" / "webhooks"
-SECRET = "test-webhook-secret"
-TOKEN = "test-webhook-token"
+SECRET = WEBHOOK_SECRET
+TOKEN = WEBHOOK_TOKEN
 
 
 def payload(name: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from tests.conftest import TEST_SECRET_KEY
 from tickets.manifest import ManifestConfigError, build_manifest_package, manifest_commands
 from tickets.settings import Settings
 
@@ -40,7 +41,7 @@ def make_settings(**overrides: Any) -> Settings:
     """Build settings for the package from explicit values only (no .env, no leaking env)."""
     values: dict[str, Any] = {
         "HOST": "127.0.0.1",
-        "SECRET_KEY": "x" * 40,
+        "SECRET_KEY": TEST_SECRET_KEY,
         "PUBLIC_URL": "https://tickets.example.com",
         "MICROSOFT_APP_ID": APP_ID,
         "MICROSOFT_APP_TYPE": "MultiTenant",
@@ -311,7 +312,8 @@ def test_same_settings_give_the_same_bytes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("overrides", "setting"),
     [
-        ({"MICROSOFT_APP_ID": ""}, "MICROSOFT_APP_ID"),
+        # Without an app id a PUBLIC_URL is refused by the settings themselves (an open bot).
+        ({"MICROSOFT_APP_ID": "", "PUBLIC_URL": ""}, "MICROSOFT_APP_ID"),
         ({"MICROSOFT_APP_ID": "my-bot"}, "MICROSOFT_APP_ID"),
         ({"PUBLIC_URL": ""}, "PUBLIC_URL"),
         ({"PUBLIC_URL": "http://tickets.example.com"}, "PUBLIC_URL"),

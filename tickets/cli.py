@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import secrets
 import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -18,7 +19,8 @@ from aiohttp import web
 from db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from db.engine import make_engine
 from db.migrate import upgrade_to_head
-from tickets.settings import Settings, SettingsError, load_settings
+from tickets.entropy import mask
+from tickets.settings import Settings, SettingsError, exposure_problem, load_settings
 
 log = logging.getLogger("tickets")
 
@@ -43,7 +45,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: str = args.command
     try:
         if command == "serve":
-            asyncio.run(_serve(settings, host=args.host, port=args.port))
+            settings = settings.model_copy(
+                update={"HOST": args.host or settings.HOST, "PORT": args.port or settings.PORT}
+            )
+            # --host bypasses the settings' own validation: check what depends on it again.
+            problem = exposure_problem(settings)
+            if problem:
+                print(f"tickets: configuration error: {problem}", file=sys.stderr)
+                return EXIT_CONFIG
+            asyncio.run(_serve(settings))
         elif command == "migrate":
             asyncio.run(_migrate(settings))
         elif command == "sandbox":
@@ -116,8 +126,10 @@ async def chatwoot(settings: Settings, public_base: str) -> AsyncIterator[Settin
         return
     from sandbox.app import SandboxConfig, SandboxServer
 
-    token = settings.CHATWOOT_WEBHOOK_TOKEN.get_secret_value() or sandbox_webhook_token(settings)
-    secret = settings.CHATWOOT_WEBHOOK_SECRET.get_secret_value() or token
+    # Fresh random values per run: the sandbox is wired here and forgets everything on exit,
+    # and a value derived from the well-known development SECRET_KEY could be computed by anyone.
+    token = settings.CHATWOOT_WEBHOOK_TOKEN.get_secret_value() or secrets.token_urlsafe(32)
+    secret = settings.CHATWOOT_WEBHOOK_SECRET.get_secret_value() or secrets.token_urlsafe(32)
     config = SandboxConfig(
         webhook_url=f"{public_base}/api/chatwoot/webhook?token={token}",
         webhook_secret=secret,
@@ -137,12 +149,9 @@ async def chatwoot(settings: Settings, public_base: str) -> AsyncIterator[Settin
         await server.stop()
 
 
-async def _serve(settings: Settings, *, host: str | None, port: int | None) -> None:
+async def _serve(settings: Settings) -> None:
     from tickets.app import create_app
 
-    settings = settings.model_copy(
-        update={"HOST": host or settings.HOST, "PORT": port or settings.PORT}
-    )
     local = f"http://{settings.HOST}:{settings.PORT}"
     async with database(settings) as with_db, chatwoot(with_db, local) as resolved:
         await migrate(resolved)
@@ -151,26 +160,29 @@ async def _serve(settings: Settings, *, host: str | None, port: int | None) -> N
         await runner.setup()
         site = web.TCPSite(runner, resolved.HOST, resolved.PORT)
         await site.start()
-        _print_urls(resolved, local)
+        print(banner(resolved, local), flush=True)
         try:
             await _wait_for_signal()
         finally:
             await runner.cleanup()
 
 
-def _print_urls(settings: Settings, local: str) -> None:
-    token = settings.CHATWOOT_WEBHOOK_TOKEN.get_secret_value()
+def banner(settings: Settings, local: str) -> str:
+    """Describe every URL the service serves (secrets masked) for the start-up banner."""
+    # The banner lands in terminals and log collectors: name the setting, never its value.
+    token = mask(settings.CHATWOOT_WEBHOOK_TOKEN.get_secret_value())
     lines = [
         f"Tickets for Teams serving on {local}",
         f"  web area        {local}/",
         f"  bot endpoint    {local}/api/messages",
-        f"  webhook         {settings.base_url}/api/chatwoot/webhook?token={token}",
+        f"  webhook         {settings.base_url}/api/chatwoot/webhook?token={token}"
+        + ("" if settings.sandbox_mode else "  (token: your CHATWOOT_WEBHOOK_TOKEN)"),
         f"  health          {local}/healthz  {local}/readyz",
         f"  Chatwoot        {settings.CHATWOOT_BASE_URL}"
         + ("  (local sandbox; agent console at /sandbox/)" if settings.sandbox_mode else ""),
         f"  database        {_redact(settings.DATABASE_URL or '')}",
     ]
-    print("\n".join(lines), flush=True)
+    return "\n".join(lines)
 
 
 def _redact(url: str) -> str:

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from tickets.entropy import secret_problem
+
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-000000"  # noqa: S105 (refused on https)
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "changethis", "password"})
 
@@ -65,10 +67,13 @@ class Settings(BaseSettings):
         "", description="The API inbox's identifier (required with CHATWOOT_BASE_URL)."
     )
     CHATWOOT_WEBHOOK_TOKEN: SecretStr = Field(
-        SecretStr(""), description="Token expected in the webhook URL's ?token= (required)."
+        SecretStr(""),
+        description="Token expected in the webhook URL's ?token= (with Chatwoot: >= 32 random "
+        "characters).",
     )
     CHATWOOT_WEBHOOK_SECRET: SecretStr = Field(
-        SecretStr(""), description="Webhook HMAC secret; when set, X-Chatwoot-Signature is checked."
+        SecretStr(""),
+        description="Webhook HMAC secret (required with Chatwoot); signatures are checked.",
     )
     CHATWOOT_API_ACCESS_TOKEN: SecretStr = Field(
         SecretStr(""), description="Optional Application API token (labels/priority)."
@@ -136,28 +141,20 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistency(self) -> Settings:
-        secret = self.SECRET_KEY.get_secret_value()
-        if secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 32:
-            raise ValueError("SECRET_KEY: must be at least 32 characters and not a placeholder")
-        if self.PUBLIC_URL.startswith("https://") and secret == DEV_SECRET_KEY:
-            raise ValueError("SECRET_KEY: set a real secret when PUBLIC_URL is public (https)")
-        if self.CHATWOOT_BASE_URL and not self.CHATWOOT_INBOX_IDENTIFIER:
-            raise ValueError("CHATWOOT_INBOX_IDENTIFIER: required when CHATWOOT_BASE_URL is set")
-        if self.CHATWOOT_BASE_URL and not self.CHATWOOT_WEBHOOK_TOKEN.get_secret_value():
-            raise ValueError("CHATWOOT_WEBHOOK_TOKEN: required when CHATWOOT_BASE_URL is set")
-        if self.MICROSOFT_APP_ID and self.MICROSOFT_APP_TYPE == "SingleTenant":
-            if not self.MICROSOFT_APP_TENANT_ID:
-                raise ValueError("MICROSOFT_APP_TENANT_ID: required for a SingleTenant bot")
-            if not self.MICROSOFT_APP_PASSWORD.get_secret_value():
-                raise ValueError("MICROSOFT_APP_PASSWORD: required for a SingleTenant bot")
-        if not self.MICROSOFT_APP_ID and not is_loopback(self.HOST):
-            raise ValueError(
-                "MICROSOFT_APP_ID: required unless HOST is a loopback address "
-                "(the bot endpoint would accept unauthenticated activities)"
-            )
-        if bool(self.MICROSOFT_CLIENT_ID) != bool(self.MICROSOFT_CLIENT_SECRET.get_secret_value()):
-            raise ValueError("MICROSOFT_CLIENT_SECRET: set both MICROSOFT_CLIENT_ID and the secret")
+        problem = (
+            _secret_key_problem(self)
+            or _chatwoot_problem(self)
+            or _bot_problem(self)
+            or exposure_problem(self)
+        )
+        if problem:
+            raise ValueError(problem)
         return self
+
+    @property
+    def bot_without_auth(self) -> bool:
+        """Tell whether the bot endpoint takes unauthenticated activities (local development)."""
+        return not self.MICROSOFT_APP_ID
 
     @property
     def sandbox_mode(self) -> bool:
@@ -178,6 +175,72 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         """Public URL, or the local address when none is set."""
         return self.PUBLIC_URL or f"http://{self.HOST}:{self.PORT}"
+
+
+def _secret_key_problem(settings: Settings) -> str | None:
+    secret = settings.SECRET_KEY.get_secret_value()
+    if secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 32:
+        return "SECRET_KEY: must be at least 32 characters and not a placeholder"
+    if secret == DEV_SECRET_KEY:
+        if settings.PUBLIC_URL.startswith("https://"):
+            return "SECRET_KEY: set a real secret when PUBLIC_URL is public (https)"
+        return None
+    problem = secret_problem(secret)
+    return f"SECRET_KEY: {problem}" if problem else None
+
+
+def _chatwoot_problem(settings: Settings) -> str | None:
+    if not settings.CHATWOOT_BASE_URL:
+        return None
+    if not settings.CHATWOOT_INBOX_IDENTIFIER:
+        return "CHATWOOT_INBOX_IDENTIFIER: required when CHATWOOT_BASE_URL is set"
+    # The token is the only thing a forger must guess before the signature check, and the
+    # signature is what makes a delivery Chatwoot's: a real Chatwoot needs both.
+    token = settings.CHATWOOT_WEBHOOK_TOKEN.get_secret_value()
+    if not token:
+        return "CHATWOOT_WEBHOOK_TOKEN: required when CHATWOOT_BASE_URL is set"
+    problem = secret_problem(token)
+    if problem:
+        return f"CHATWOOT_WEBHOOK_TOKEN: {problem}"
+    if not settings.CHATWOOT_WEBHOOK_SECRET.get_secret_value():
+        return (
+            "CHATWOOT_WEBHOOK_SECRET: required when CHATWOOT_BASE_URL is set (the webhook's "
+            "secret in Chatwoot >= 4.12; unsigned deliveries are refused)"
+        )
+    return None
+
+
+def _bot_problem(settings: Settings) -> str | None:
+    if settings.MICROSOFT_APP_ID and settings.MICROSOFT_APP_TYPE == "SingleTenant":
+        if not settings.MICROSOFT_APP_TENANT_ID:
+            return "MICROSOFT_APP_TENANT_ID: required for a SingleTenant bot"
+        if not settings.MICROSOFT_APP_PASSWORD.get_secret_value():
+            return "MICROSOFT_APP_PASSWORD: required for a SingleTenant bot"
+    if bool(settings.MICROSOFT_CLIENT_ID) != bool(
+        settings.MICROSOFT_CLIENT_SECRET.get_secret_value()
+    ):
+        return "MICROSOFT_CLIENT_SECRET: set both MICROSOFT_CLIENT_ID and the secret"
+    return None
+
+
+def exposure_problem(settings: Settings) -> str | None:
+    """Say why the bot endpoint would be open to strangers, or None when it is not."""
+    if not settings.bot_without_auth:
+        return None
+    # Without an app id nothing authenticates activities: that is only safe when nobody but
+    # this machine can reach the endpoint — no proxy forwarding to it, no public address.
+    if not is_loopback(settings.HOST):
+        reason = "HOST is not a loopback address"
+    elif settings.TRUSTED_PROXY_HOPS:
+        reason = "TRUSTED_PROXY_HOPS says a proxy forwards to it"
+    elif settings.PUBLIC_URL:
+        reason = "PUBLIC_URL says it is reachable from outside"
+    else:
+        return None
+    return (
+        f"MICROSOFT_APP_ID: required because {reason} "
+        "(the bot endpoint would accept unauthenticated activities)"
+    )
 
 
 def is_loopback(host: str) -> bool:

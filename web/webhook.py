@@ -35,7 +35,7 @@ def _refuse(status: int, error: str) -> web.Response:
 
 
 async def chatwoot_webhook(request: web.Request) -> web.Response:
-    """Verify the token (and signature when configured), parse and ingest the events."""
+    """Verify the token and the signature, parse and ingest the events."""
     settings = request.app[keys.SETTINGS]
     expected = settings.CHATWOOT_WEBHOOK_TOKEN.get_secret_value()
     given = request.query.get("token", "")
@@ -48,6 +48,9 @@ async def chatwoot_webhook(request: web.Request) -> web.Response:
     except web.HTTPRequestEntityTooLarge:
         return _refuse(413, "body too large")
     secret = settings.CHATWOOT_WEBHOOK_SECRET.get_secret_value()
+    if not secret:
+        # Settings require one; without it a URL token alone would let anyone write as agents.
+        return _refuse(401, "webhook signing is not configured")
     try:
         delivery = read_webhook(raw, request.headers, secret=secret)
     except WebhookSignatureError as exc:

@@ -30,6 +30,7 @@ from tests.bot.outbox_setup import (
     card_texts,
     queue_agent_message,
 )
+from tests.conftest import TEST_SECRET_KEY, WEBHOOK_SECRET, WEBHOOK_TOKEN
 from tests.fakes.connector import FakeConnector
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -54,11 +55,12 @@ async def serve(database_url: str, sandbox: SandboxServer, logs: Path, n: int) -
     env = {
         "HOST": "127.0.0.1",
         "PORT": str(port),
-        "SECRET_KEY": "crash-test-secret-key-" + "c" * 32,
+        "SECRET_KEY": TEST_SECRET_KEY,
         "DATABASE_URL": database_url,
         "CHATWOOT_BASE_URL": sandbox.url,
         "CHATWOOT_INBOX_IDENTIFIER": sandbox.config.inbox_identifier,
-        "CHATWOOT_WEBHOOK_TOKEN": "test-webhook-token",
+        "CHATWOOT_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
+        "CHATWOOT_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
         "PYTHONPATH": str(ROOT),

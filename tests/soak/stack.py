@@ -30,9 +30,10 @@ from tests.fakes.connector import FakeConnector
 from tests.fakes.teams_idp import TeamsIdentityProvider
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET_KEY = "soak-secret-key-" + "s" * 32
-WEBHOOK_TOKEN = "soak-webhook-token"
-WEBHOOK_SECRET = "soak-webhook-secret"
+# Generated values: settings refuse guessable ones.
+SECRET_KEY = "dQeNFu9HZgco-oebj4xkETB6u1tXN7EwdT4llYg8aBk"
+WEBHOOK_TOKEN = "m0rQfdC2WZVEME5T3XYkEtcuKl60hg-y0B4eL-JrDMo"
+WEBHOOK_SECRET = "lfEyJTRFJz3Ti73-CaTKWX6yExBpL3lTz4uhNmKQlRk"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 

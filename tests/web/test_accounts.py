@@ -10,9 +10,17 @@ from sqlalchemy import select, text
 
 from db import accounts
 from db.models import User, WebSession
+from tests.bot.harness import APP_ID, APP_PASSWORD, TENANT
 from tests.web.conftest import PASSWORD, Client, MakeWeb, page_csrf, signup
 from tickets import keys
 from web.sessions import hash_token
+
+# A service reachable from outside must authenticate its bot endpoint.
+BOT_IDENTITY = {
+    "MICROSOFT_APP_ID": APP_ID,
+    "MICROSOFT_APP_PASSWORD": APP_PASSWORD,
+    "MICROSOFT_APP_TENANT_ID": TENANT,
+}
 
 
 def _cookie(response_headers: object) -> SimpleCookie:
@@ -113,7 +121,7 @@ async def test_login_throttling_per_account_then_per_address(make_web: MakeWeb) 
 
 
 async def test_cookie_flags_plain_and_https(make_web: MakeWeb) -> None:
-    client = await make_web(PUBLIC_URL="https://tickets.example.com", SECRET_KEY="s" * 40)
+    client = await make_web(PUBLIC_URL="https://tickets.example.com", **BOT_IDENTITY)
     response = await client.get("/login")
     cookie = _cookie(response.headers)
     assert "__Host-tft_session" in cookie
@@ -221,7 +229,7 @@ async def test_locale_from_accept_language_then_user_setting(web_client: Client)
 
 
 async def test_behind_a_proxy_throttling_counts_the_forwarded_client(make_web: MakeWeb) -> None:
-    client = await make_web(TRUSTED_PROXY_HOPS=1)
+    client = await make_web(TRUSTED_PROXY_HOPS=1, **BOT_IDENTITY)
     async with client.app[keys.SESSIONMAKER].begin() as db:
         await accounts.record_failure(db, *["ip:203.0.113.7"] * 20)
 

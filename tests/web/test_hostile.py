@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from chatwoot.webhooks import sign_webhook
+from tests.conftest import WEBHOOK_SECRET, WEBHOOK_TOKEN
 from tests.web.conftest import open_ticket, signup
 
 Client = TestClient[web.Request, web.Application]
@@ -28,12 +29,12 @@ async def test_deeply_nested_json_is_a_400_not_a_500(web_client: Client) -> None
 
     stamp = str(int(time.time()))
     hook = await web_client.post(
-        "/api/chatwoot/webhook?token=test-webhook-token",
+        f"/api/chatwoot/webhook?token={WEBHOOK_TOKEN}",
         data=DEEP,
         headers={
             "Content-Type": "application/json",
             "X-Chatwoot-Timestamp": stamp,
-            "X-Chatwoot-Signature": sign_webhook(DEEP, "test-webhook-secret", stamp),
+            "X-Chatwoot-Signature": sign_webhook(DEEP, WEBHOOK_SECRET, stamp),
         },
     )
     assert hook.status == 400
@@ -79,7 +80,7 @@ async def test_absurd_offset_and_timestamps(web_client: Client) -> None:
     for stamp in ("²", "9" * 5000):
         raw = b'{"event": "message_created"}'
         hook = await web_client.post(
-            "/api/chatwoot/webhook?token=test-webhook-token",
+            f"/api/chatwoot/webhook?token={WEBHOOK_TOKEN}",
             data=raw,
             headers={
                 "Content-Type": "application/json",
