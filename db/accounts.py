@@ -5,6 +5,7 @@ Every function takes the session and never commits: the caller owns the transact
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -167,6 +168,34 @@ async def count_failures(session: AsyncSession, key: str, since: datetime) -> in
         .where(LoginAttempt.key == key, LoginAttempt.attempted_at > since)
     )
     return int(total or 0)
+
+
+async def claim_attempt(
+    session: AsyncSession, limits: Sequence[tuple[str, int]], since: datetime
+) -> list[int] | None:
+    """Count one sign-in attempt under every key, or none when a key is at its limit.
+
+    Returns the new rows' ids, or None when throttled. Each key is locked for the rest of the
+    transaction first, so parallel attempts are counted one after another: a burst of N
+    guesses gets at most the limit through, never N reads of the same old count.
+    """
+    keys = sorted({key[:400] for key, _limit in limits})
+    for key in keys:
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    for key, limit in limits:
+        if await count_failures(session, key[:400], since) >= limit:
+            return None
+    result = await session.execute(
+        insert(LoginAttempt)
+        .values([{"key": key[:400]} for key, _limit in limits])
+        .returning(LoginAttempt.id)
+    )
+    return list(result.scalars())
+
+
+async def forget_attempts(session: AsyncSession, ids: Sequence[int]) -> None:
+    """Drop attempts that turned out to be successful sign-ins."""
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.id.in_(list(ids))))
 
 
 async def record_failure(session: AsyncSession, *keys: str) -> None:

@@ -81,10 +81,15 @@ async def login_submit(request: web.Request) -> web.Response:
     account_key, address_key = f"email:{email}", f"ip:{sessions.client_address(request)}"
     db_sessions = request.app[keys.SESSIONMAKER]
     since = datetime.now(UTC) - THROTTLE_WINDOW
-    async with db_sessions() as db:
-        by_account = await accounts.count_failures(db, account_key, since)
-        by_address = await accounts.count_failures(db, address_key, since)
-    if by_account >= MAX_FAILURES_PER_ACCOUNT or by_address >= MAX_FAILURES_PER_ADDRESS:
+    # Counted (and committed) before the password is checked: a guess that is still being
+    # hashed already uses up its place, so parallel guesses cannot all read an old count.
+    async with db_sessions.begin() as db:
+        attempt = await accounts.claim_attempt(
+            db,
+            [(account_key, MAX_FAILURES_PER_ACCOUNT), (address_key, MAX_FAILURES_PER_ADDRESS)],
+            since,
+        )
+    if attempt is None:
         response = _login(request, email=email, error="login.throttled", status=429)
         response.headers["Retry-After"] = str(int(THROTTLE_WINDOW.total_seconds()))
         return response
@@ -96,12 +101,12 @@ async def login_submit(request: web.Request) -> web.Response:
     stored = user.password_hash if user is not None else None
     matches, rehash = await passwords.verify(stored, password or "-")
     if not matches or user is None:
-        async with db_sessions.begin() as db:
-            await accounts.record_failure(db, account_key, address_key)
         return _login(request, email=email, error="login.failed", status=401)
     async with db_sessions.begin() as db:
         if rehash:
             await accounts.set_password_hash(db, user.id, await passwords.hash(password))
+        # A success is not a failure: forget this attempt and the account's earlier ones.
+        await accounts.forget_attempts(db, attempt)
         await accounts.clear_failures(db, account_key)
     await sessions.sign_in(request, user)
     return redirect(target)

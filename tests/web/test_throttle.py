@@ -1,0 +1,68 @@
+"""Login throttling holds under concurrency: a burst of guesses gets no more checks than the limit."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from sqlalchemy import func, select
+
+from db.models import LoginAttempt
+from tests.web.conftest import PASSWORD, Client, MakeWeb, page_csrf, signup
+from tickets import keys
+from web.auth import MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS
+
+BURST = 40
+
+
+async def _burst(client: Client, guesses: list[tuple[str, str]]) -> list[int]:
+    token = await page_csrf(client, "/login")
+
+    async def guess(email: str, password: str) -> int:
+        response = await client.post(
+            "/login",
+            data={"csrf_token": token, "email": email, "password": password},
+            allow_redirects=False,
+        )
+        await response.read()
+        return response.status
+
+    return list(await asyncio.gather(*(guess(email, password) for email, password in guesses)))
+
+
+async def test_forty_parallel_guesses_get_at_most_the_account_limit(make_web: MakeWeb) -> None:
+    owner = await make_web()
+    await signup(owner, "vitima@example.com")
+    attacker = await make_web()
+    guesses = [("vitima@example.com", f"wrong guess {n:02d}!") for n in range(BURST - 1)]
+    # The right password hides among the guesses: it must not be checked past the limit either.
+    guesses.insert(random.randrange(BURST), ("vitima@example.com", PASSWORD))
+    statuses = await _burst(attacker, guesses)
+    checked = [status for status in statuses if status != 429]
+    assert len(checked) <= MAX_FAILURES_PER_ACCOUNT, statuses
+    assert statuses.count(429) >= BURST - MAX_FAILURES_PER_ACCOUNT
+    assert set(statuses) <= {401, 429, 303}
+    # Afterwards the account stays locked for this window, even for the right password.
+    assert (await _burst(attacker, [("vitima@example.com", PASSWORD)])) == [429]
+
+
+async def test_parallel_guesses_across_accounts_get_at_most_the_address_limit(
+    make_web: MakeWeb,
+) -> None:
+    client = await make_web()
+    guesses = [(f"pessoa{n}@example.com", "wrong guess!!") for n in range(BURST)]
+    statuses = await _burst(client, guesses)
+    assert statuses.count(401) <= MAX_FAILURES_PER_ADDRESS, statuses
+    assert statuses.count(429) >= BURST - MAX_FAILURES_PER_ADDRESS
+
+
+async def test_a_successful_sign_in_does_not_count_against_the_address(
+    make_web: MakeWeb,
+) -> None:
+    client = await make_web()
+    await signup(client, "frequente@example.com")
+    for _ in range(3):
+        assert (await _burst(client, [("frequente@example.com", PASSWORD)])) == [303]
+    async with client.app[keys.SESSIONMAKER]() as db:
+        stored = await db.scalar(select(func.count()).select_from(LoginAttempt))
+    assert stored == 0
