@@ -1,4 +1,4 @@
-"""Login throttling holds under concurrency: a burst of guesses gets no more checks than the limit."""
+"""Login throttling under concurrency: a burst of guesses gets no more checks than the limit."""
 
 from __future__ import annotations
 
