@@ -8,7 +8,7 @@ from types import TracebackType
 
 from aiohttp import web
 
-from sandbox import attachments, client_api, console, control, control_messages, surveys
+from sandbox import attachments, blobs, client_api, console, control, control_messages, surveys
 from sandbox.cable import CableHub
 from sandbox.config import SandboxConfig
 from sandbox.desk import Desk
@@ -41,7 +41,7 @@ def create_sandbox_app(config: SandboxConfig) -> web.Application:
     control.add_routes(app)
     control_messages.add_routes(app)
     console.add_routes(app)
-    attachments.add_routes(app)
+    blobs.add_routes(app)
     surveys.add_routes(app)
     app.router.add_get("/cable", cable.handle)
     return app

@@ -1,4 +1,4 @@
-"""Attachments as Chatwoot stores and shows them: Active Storage blobs behind signed redirects."""
+"""Attachments as Chatwoot shows them: file types, signed Active Storage URLs, upload parsing."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from urllib.parse import quote
 from aiohttp import web
 from multidict import MultiMapping
 
-from sandbox.keys import DESK
 from sandbox.state import Attachment, SandboxState
 
 # Chatwoot's own cap (``Message::NUMBER_OF_PERMITTED_ATTACHMENTS``).
@@ -25,7 +24,7 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 _IMAGE_TYPES = {"image/jpeg", "image/jpg", "image/png", "image/gif", "image/bmp", "image/webp"}
 _VIDEO_TYPES = {"video/ogg", "video/mp4", "video/webm", "video/quicktime"}
 # Active Storage serves these inline; everything else downloads (``content_types_allowed_inline``).
-_INLINE_TYPES = _IMAGE_TYPES | {"image/tiff", "image/vnd.microsoft.icon", "application/pdf"}
+INLINE_TYPES = _IMAGE_TYPES | {"image/tiff", "image/vnd.microsoft.icon", "application/pdf"}
 # A fixed signing key keeps the URLs valid across restarts once the state is durable.
 _SIGNING_KEY = b"chatwoot-sandbox-active-storage"
 
@@ -51,7 +50,7 @@ def file_type(content_type: str) -> str:
     return "file"
 
 
-def _sign(data: Any, purpose: str) -> str:
+def sign(data: Any, purpose: str) -> str:
     """Sign a value like Rails' ``MessageVerifier`` (base64 JSON, ``--``, HMAC-SHA1 hex)."""
     payload = json.dumps({"_rails": {"data": data, "pur": purpose}}, separators=(",", ":"))
     encoded = base64.b64encode(payload.encode()).decode()
@@ -59,7 +58,7 @@ def _sign(data: Any, purpose: str) -> str:
     return f"{encoded}--{digest}"
 
 
-def _verify(signed: str, purpose: str) -> Any:
+def verify(signed: str, purpose: str) -> Any:
     """Return the signed value, or None when the signature or purpose does not match."""
     encoded, _, digest = signed.rpartition("--")
     expected = hmac.new(_SIGNING_KEY, encoded.encode(), hashlib.sha1).hexdigest()
@@ -74,14 +73,14 @@ def _verify(signed: str, purpose: str) -> Any:
 
 def _variation(att: Attachment) -> str:
     fmt = att.extension or "png"
-    return _sign({"format": fmt, "resize_to_fill": [250, None]}, "variation")
+    return sign({"format": fmt, "resize_to_fill": [250, None]}, "variation")
 
 
 def data_url(state: SandboxState, att: Attachment, *, inline: bool = False) -> str:
     """Return the blob redirect URL (``rails_blob_url``) of an attachment."""
     url = (
         f"{state.frontend_url}/rails/active_storage/blobs/redirect/"
-        f"{_sign(att.id, 'blob_id')}/{quote(att.filename)}"
+        f"{sign(att.id, 'blob_id')}/{quote(att.filename)}"
     )
     return url + "?disposition=inline" if inline else url
 
@@ -92,7 +91,7 @@ def thumb_url(state: SandboxState, att: Attachment) -> str:
         return ""
     return (
         f"{state.frontend_url}/rails/active_storage/representations/redirect/"
-        f"{_sign(att.id, 'blob_id')}/{_variation(att)}/{quote(att.filename)}"
+        f"{sign(att.id, 'blob_id')}/{_variation(att)}/{quote(att.filename)}"
     )
 
 
@@ -129,62 +128,3 @@ def uploads_from_form(form: MultiMapping[Any], *names: str) -> list[Upload]:
                 kind = part.content_type or "application/octet-stream"
                 uploads.append(Upload(part.filename or "file", kind, data))
     return uploads
-
-
-def _blob_attachment(request: web.Request) -> Attachment:
-    state = request.app[DESK].state
-    att_id = _verify(request.match_info["signed_id"], "blob_id")
-    att = state.attachments.get(att_id) if isinstance(att_id, int) else None
-    if att is None or att.key not in state.blobs:
-        raise web.HTTPNotFound(text="Not Found")
-    return att
-
-
-async def blob_redirect(request: web.Request) -> web.Response:
-    """Redirect a signed blob URL to the bytes, as Active Storage's redirect controller does."""
-    att = _blob_attachment(request)
-    inline = request.query.get("disposition") == "inline"
-    target = (
-        f"/rails/active_storage/disk/{_sign({'key': att.key, 'inline': inline}, 'blob_key')}"
-        f"/{quote(att.filename)}"
-    )
-    raise web.HTTPFound(target)
-
-
-async def representation_redirect(request: web.Request) -> web.Response:
-    """Redirect a representation URL to the image (the sandbox does not resize)."""
-    att = _blob_attachment(request)
-    if _verify(request.match_info["variation"], "variation") is None:
-        raise web.HTTPNotFound(text="Not Found")
-    signed = _sign({"key": att.key, "inline": True}, "blob_key")
-    raise web.HTTPFound(f"/rails/active_storage/disk/{signed}/{quote(att.filename)}")
-
-
-async def disk(request: web.Request) -> web.Response:
-    """Serve a blob's bytes with its content type and disposition."""
-    state = request.app[DESK].state
-    data = _verify(request.match_info["signed_key"], "blob_key")
-    key = data.get("key") if isinstance(data, dict) else None
-    att = next((a for a in state.attachments.values() if a.key == key), None)
-    if att is None or key not in state.blobs:
-        raise web.HTTPNotFound(text="Not Found")
-    inline = bool(data.get("inline")) or att.content_type in _INLINE_TYPES
-    kind = "inline" if inline else "attachment"
-    safe = att.filename.replace('"', "%22")
-    disposition = f"{kind}; filename=\"{safe}\"; filename*=UTF-8''{quote(att.filename)}"
-    return web.Response(
-        body=state.blobs[key],
-        content_type=att.content_type,
-        headers={"Content-Disposition": disposition},
-    )
-
-
-def add_routes(app: web.Application) -> None:
-    """Register the Active Storage routes that serve attachment bytes."""
-    base = "/rails/active_storage"
-    app.router.add_get(base + "/blobs/redirect/{signed_id}/{filename}", blob_redirect)
-    app.router.add_get(
-        base + "/representations/redirect/{signed_id}/{variation}/{filename}",
-        representation_redirect,
-    )
-    app.router.add_get(base + "/disk/{signed_key}/{filename}", disk)

@@ -5,15 +5,30 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sandbox.attachments import MAX_ATTACHMENTS, Upload, file_type
 from sandbox.errors import RecordInvalid
 from sandbox.shapes import iso
-from sandbox.state import OUTGOING, TEMPLATE, Conversation, Message
+from sandbox.state import OUTGOING, TEMPLATE, Agent, Conversation, Message, SandboxState
 
-if TYPE_CHECKING:
-    from sandbox.desk import Desk
+
+class Desk(Protocol):
+    """What these use cases need of ``sandbox.desk.Desk`` (kept apart to avoid an import loop)."""
+
+    state: SandboxState
+
+    def message_event(
+        self,
+        msg: Message,
+        webhook_event: str,
+        cable_event: str,
+        *,
+        performer: Agent | None = None,
+        previous: dict[str, Any] | None = None,
+    ) -> None:
+        """Send a message's webhook and cable frame."""
+
 
 MAX_CONTENT = 150_000
 DELETED_TEXT = "This message was deleted"

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sandbox import messages
+from sandbox.messages import Desk
 from sandbox.state import INCOMING, OUTGOING, TEMPLATE, Conversation, Message
-
-if TYPE_CHECKING:
-    from sandbox.desk import Desk
 
 CSAT_PROMPT = "Please rate the conversation"
 # Chatwoot holds back the out-of-office reply while an agent is actively answering.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from tests.soak import behaviours
 from tests.soak.ledger import TOKEN, Context
 from tests.soak.stack import Stack
 
@@ -18,6 +19,8 @@ class Desk:
         self.stack = stack
         self._snapshot: list[tuple[int, str]] = []
         self._taken = 0.0
+        self.behaviours = behaviours.from_env()
+        self._inbox_switched = "templates" not in self.behaviours
 
     async def conversations(self) -> list[tuple[int, str]]:
         """Return (conversation id, status) of the soak's conversations in our inbox."""
@@ -35,6 +38,9 @@ class Desk:
     async def agent(self, name: str) -> None:
         """Work conversations until the load phase ends."""
         ctx, ledger = self.ctx, self.ctx.ledger
+        if not self._inbox_switched:
+            self._inbox_switched = True
+            assert await behaviours.switch_inbox_templates(self.stack.sandbox_send) == 200
         while ctx.loading():
             await ctx.pause(ctx.plan.agent_pause)
             known = await self.conversations()
@@ -46,8 +52,9 @@ class Desk:
             if roll < 0.5:
                 token = ctx.token("A")
                 ledger.agent_tokens[token] = cid
-                body = {"content": f"Resposta {token} de {name}.", "private": False}
-                answer = await self.stack.sandbox_post(f"{path}/messages", {**body, "agent": name})
+                answer = await behaviours.reply(
+                    ctx, self.stack.sandbox_send, self.behaviours, cid, token, name
+                )
                 ledger.counts["agent_replies" if answer == 200 else "agent_failures"] += 1
             elif roll < 0.7:
                 token = ctx.token("P")

@@ -203,6 +203,19 @@ class Stack:
             except (aiohttp.ClientError, TimeoutError):
                 return 0
 
+    async def sandbox_send(
+        self, method: str, path: str, *, json: Any = None, data: Any = None
+    ) -> tuple[int, Any]:
+        """Call the sandbox's control API (JSON or multipart); return status and answer."""
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+            url = f"{self.sandbox.url}/sandbox/api{path}"
+            try:
+                async with http.request(method, url, json=json, data=data) as r:
+                    body = await r.json(content_type=None) if r.status == 200 else None
+                    return r.status, body
+            except (aiohttp.ClientError, TimeoutError, ValueError):
+                return 0, None
+
     async def terminate_backends(self) -> int:
         """Drop every other connection to the service's database; return how many."""
         connection = await asyncpg.connect(self.database_url)

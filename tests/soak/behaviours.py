@@ -1,0 +1,97 @@
+"""Switches that make the soak's sandbox behave like more of real Chatwoot (all off by default).
+
+``SOAK_SANDBOX_BEHAVIOURS=markdown,attachments,questions,edits,deletes,templates`` (or ``all``)
+turns them on; the correctness work turns them on for good once the product handles them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+
+from tests.chatwoot.sandbox_support import png_bytes
+from tests.soak.ledger import Context
+
+# ``Stack.sandbox_send``: (method, path, json=..., data=...) -> (status, answer).
+Send = Callable[..., Awaitable[tuple[int, Any]]]
+
+BEHAVIOURS = ("markdown", "attachments", "questions", "edits", "deletes", "templates")
+
+
+def from_env() -> frozenset[str]:
+    """Read the switches; an unknown name stops the run at once."""
+    names = {n.strip() for n in os.environ.get("SOAK_SANDBOX_BEHAVIOURS", "").split(",")}
+    names.discard("")
+    if "all" in names:
+        return frozenset(BEHAVIOURS)
+    unknown = names - set(BEHAVIOURS)
+    if unknown:
+        raise ValueError(f"unknown SOAK_SANDBOX_BEHAVIOURS: {', '.join(sorted(unknown))}")
+    return frozenset(names)
+
+
+async def switch_inbox_templates(send: Send) -> int:
+    """Turn on the greeting and the CSAT survey, as many real inboxes have them."""
+    status, _ = await send(
+        "PATCH",
+        "/inbox",
+        json={
+            "greeting_enabled": True,
+            "greeting_message": "Olá! Recebemos seu chamado.",
+            "csat_survey_enabled": True,
+        },
+    )
+    return status
+
+
+async def reply(
+    ctx: Context, send: Send, on: frozenset[str], cid: int, token: str, name: str
+) -> int:
+    """Post one agent reply carrying ``token``, shaped by the switches; return the status."""
+    path = f"/conversations/{cid}/messages"
+    text = f"Resposta {token} de {name}."
+    if "markdown" in on:
+        # What the dashboard stores for a Shift+Enter line break and its trailing paragraph.
+        text = f"Resposta {token}\\\nde {name}.\n\n"
+    # Draw only when a switch is on, so the default run keeps its random sequence.
+    roll = ctx.rng.random() if on else 1.0
+    if "questions" in on and roll < 0.2:
+        items = [{"title": "Sim", "value": "sim"}, {"title": "Não", "value": "nao"}]
+        status, sent = await send(
+            "POST",
+            path,
+            json={
+                "content": f"Pergunta {token}: resolveu?",
+                "message_type": "template",
+                "content_type": "input_select",
+                "content_attributes": {"items": items},
+            },
+        )
+    elif "attachments" in on and roll < 0.5:
+        form = aiohttp.FormData()
+        form.add_field("content", text)
+        form.add_field("agent", name)
+        form.add_field("attachments", png_bytes(), filename="tela.png", content_type="image/png")
+        status, sent = await send("POST", path, data=form)
+    else:
+        status, sent = await send(
+            "POST", path, json={"content": text, "private": False, "agent": name}
+        )
+    if status == 200 and isinstance(sent, dict):
+        await _maybe_change(ctx, send, on, f"{path}/{sent['id']}", token)
+    return status
+
+
+async def _maybe_change(
+    ctx: Context, send: Send, on: frozenset[str], path: str, token: str
+) -> None:
+    roll = ctx.rng.random() if on else 1.0
+    if "edits" in on and roll < 0.1:
+        # The edited text keeps the token, so the audit still expects it once per channel.
+        await send("PATCH", path, json={"content": f"Resposta {token} (corrigida)."})
+    elif "deletes" in on and roll < 0.15:
+        # A deleted reply leaves the record of truth: the audit no longer expects its token.
+        await send("DELETE", path)
