@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import cards
 from bot.actions import ActionResult, CardActions, CardPlace
 from bot.commands import Command, parse_command
+from bot.extension import INVOKES as MESSAGE_ACTION_INVOKES
+from bot.extension import MessageActions
 from bot.identity import Caller, Identities, locale_of
 from cards import InvalidAction, parse_action
 from db.models import Origin
@@ -52,6 +54,7 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
         self._settings = settings
         self._identities = Identities(sessions, settings.DEFAULT_LOCALE)
         self.actions = CardActions(service, sessions, settings)
+        self.message_actions = MessageActions(service, sessions, settings)
 
     # ---- install / uninstall ----------------------------------------------------------------
 
@@ -152,7 +155,9 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
     # ---- Action.Execute -------------------------------------------------------------------------
 
     async def on_invoke_activity(self, context: TurnContext) -> InvokeResponse:
-        """Answer ``adaptiveCard/action`` with the replacement card; defer the rest to the SDK."""
+        """Answer card actions and the message action; defer the rest to the SDK."""
+        if context.activity.name in MESSAGE_ACTION_INVOKES:
+            return await self.message_actions.handle(context)
         if context.activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(context)
         locale = locale_of(context.activity, self._default_locale)

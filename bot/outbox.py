@@ -32,6 +32,7 @@ from bot.gateway import Delivery, Outcome, OutgoingMessage, TeamsGateway
 from bot.limits import RateLimiter, record_throttle
 from bot.outbox_render import Rendered, render
 from db import outbox as store
+from db import teams as teams_repo
 from db.models import OutboxState, ReferenceState, User
 from tickets.hub import OUTBOX_CHANNEL
 from tickets.tasks import stop_gracefully
@@ -369,6 +370,20 @@ class OutboxWorker:
         async with self._sessions.begin() as session:
             if outcome is Outcome.SENT:
                 owned = await store.mark_sent(session, claim, delivery.activity_id)
+                if (
+                    owned
+                    and claim.kind == "ticket_card"
+                    and claim.ticket_id
+                    and delivery.activity_id
+                ):
+                    # Later status changes update this very message in place.
+                    await teams_repo.set_ticket_card(
+                        session,
+                        claim.ticket_id,
+                        requester_id=claim.user_id,
+                        activity_id=delivery.activity_id,
+                        conversation_id=claim.target,
+                    )
                 self.stats.sent += 1
             elif outcome is Outcome.THROTTLED:
                 delay = await record_throttle(

@@ -67,7 +67,22 @@ async def render(
     if claim.kind == "card_update":
         async with sessions() as session:
             return await _card_update(session, claim, ticket_id, locale)
+    if claim.kind == "ticket_card":
+        async with sessions() as session:
+            return await _new_ticket_card(session, ticket_id, locale, link)
     return Rendered(skip=f"unknown outbox kind {claim.kind!r}")
+
+
+async def _new_ticket_card(
+    session: AsyncSession, ticket_id: int, locale: str, link: str
+) -> Rendered:
+    """Render a ticket's card as a new message (a ticket opened outside this chat)."""
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None:
+        return Rendered(skip="ticket deleted")
+    line = cards.created_line(ticket.id, ticket.title, locale)
+    card = await _ticket_card(session, ticket, locale)
+    return Rendered(message=OutgoingMessage(text=line, card=card), fallback=f"{line} {link}")
 
 
 async def _card_update(
@@ -92,7 +107,12 @@ async def _card_update(
     if newer:
         # The later update renders the same current state: one PUT is enough.
         return Rendered(skip="superseded by a later card update")
-    messages, _events = await repo.recent_timeline(session, ticket_id, limit=20)
+    card = await _ticket_card(session, ticket, locale)
+    return Rendered(message=OutgoingMessage(card=card), activity_id=ticket.teams_card_activity_id)
+
+
+async def _ticket_card(session: AsyncSession, ticket: Ticket, locale: str) -> dict[str, Any]:
+    messages, _events = await repo.recent_timeline(session, ticket.id, limit=20)
     view = cards.TicketView(
         id=ticket.id,
         title=ticket.title,
@@ -113,8 +133,7 @@ async def _card_update(
         ],
         beneficiary_name=ticket.beneficiary_name,
     )
-    card = cards.ticket_card(view, locale)
-    return Rendered(message=OutgoingMessage(card=card), activity_id=ticket.teams_card_activity_id)
+    return cards.ticket_card(view, locale)
 
 
 def _when(raw: Any) -> datetime | None:

@@ -2,6 +2,7 @@
 
 from cards.actions import INPUT_IDS, ActionData, InvalidAction, Verb, parse_action
 from cards.elements import MAX_CARD_BYTES, card_size
+from cards.extension import message_ticket_card
 from cards.form import ticket_form_card
 from cards.history import history_card
 from cards.notices import error_card
@@ -28,6 +29,7 @@ __all__ = [
     "error_card",
     "help_card",
     "history_card",
+    "message_ticket_card",
     "parse_action",
     "status_line",
     "ticket_card",

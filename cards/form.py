@@ -22,13 +22,28 @@ EMAIL_REGEX: Final = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 def ticket_form_card(view: FormView, locale: str | None) -> Json:
     """Build the new-ticket form; raises ``ValueError`` if a choice list is empty."""
-    if not view.complexities or not view.sectors:
-        raise ValueError("the ticket form needs at least one complexity and one sector")
-    values, errors = view.values, view.errors
     body: list[Json] = [
         text(t("form.title", locale), size="Large", weight="Bolder"),
         text(t("form.subtitle", locale), isSubtle=True, spacing="None"),
+        *form_fields(view, locale),
     ]
+    actions = [
+        execute(
+            t("card.action.create", locale),
+            ActionData(Verb.CREATE, form_id=view.form_id),
+            style="positive",
+        ),
+        execute(t("card.action.list", locale), ActionData(Verb.LIST, page=1), inputs=False),
+    ]
+    return card(body, actions, locale)
+
+
+def form_fields(view: FormView, locale: str | None) -> list[Json]:
+    """Build the form's notices and inputs (every form card shares them, whatever its buttons)."""
+    if not view.complexities or not view.sectors:
+        raise ValueError("the ticket form needs at least one complexity and one sector")
+    values, errors = view.values, view.errors
+    body: list[Json] = []
     if view.notice:
         body.append(_banner(view.notice, "warning"))
     if errors:
@@ -121,15 +136,7 @@ def ticket_form_card(view: FormView, locale: str | None) -> Json:
             ],
         }
     )
-    actions = [
-        execute(
-            t("card.action.create", locale),
-            ActionData(Verb.CREATE, form_id=view.form_id),
-            style="positive",
-        ),
-        execute(t("card.action.list", locale), ActionData(Verb.LIST, page=1), inputs=False),
-    ]
-    return card(body, actions, locale)
+    return body
 
 
 def _banner(message: str, style: str) -> Json:

@@ -36,6 +36,10 @@ PT: Final[Mapping[str, str]] = MappingProxyType(
         ),
         "card.form.beneficiary_email.placeholder": "nome@empresa.com",
         "card.form.fix_errors": "Corrija os campos destacados e envie de novo.",
+        "card.extension.title": "Abrir chamado a partir da mensagem",
+        "card.extension.subtitle": (
+            "Confira os campos. As respostas do suporte chegam no seu chat pessoal com o app."
+        ),
         "card.err.title.required": "Informe um título.",
         "card.err.title.length": "O título deve ter de 3 a 120 caracteres.",
         "card.err.description.required": "Descreva o problema.",
@@ -120,6 +124,10 @@ EN: Final[Mapping[str, str]] = MappingProxyType(
         ),
         "card.form.beneficiary_email.placeholder": "name@company.com",
         "card.form.fix_errors": "Fix the highlighted fields and submit again.",
+        "card.extension.title": "Open a ticket from this message",
+        "card.extension.subtitle": (
+            "Check the fields. Replies from support arrive in your personal chat with the app."
+        ),
         "card.err.title.required": "Enter a title.",
         "card.err.title.length": "The title must be 3 to 120 characters long.",
         "card.err.description.required": "Describe the problem.",

@@ -18,7 +18,12 @@ import jsonschema
 import pytest
 
 from tests.conftest import TEST_SECRET_KEY
-from tickets.manifest import ManifestConfigError, build_manifest_package, manifest_commands
+from tickets.manifest import (
+    ManifestConfigError,
+    build_manifest_package,
+    manifest_commands,
+    manifest_message_actions,
+)
 from tickets.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,6 +240,32 @@ def test_commands_in_both_languages(package: Package) -> None:
         ("my tickets", "en"),
         ("help", "en"),
     ]
+
+
+def test_message_action_opens_a_ticket_in_both_languages(package: Package) -> None:
+    from bot.extension import COMMAND_ID
+
+    manifest = package.json("manifest.json")
+    [extension] = manifest["composeExtensions"]
+    assert extension["botId"] == APP_ID
+    [command] = extension["commands"]
+    assert command == {
+        "id": "openTicketFromMessage",
+        "type": "action",
+        "title": "Abrir chamado",
+        "description": "Abrir um chamado para o suporte a partir desta mensagem",
+        "context": ["message"],
+        "fetchTask": True,
+    }
+    english = package.json("en.json")
+    assert english["composeExtensions[0].commands[0].title"] == "Open ticket"
+    assert english["composeExtensions[0].commands[0].description"]
+    assert manifest_message_actions() == [
+        (COMMAND_ID, "Abrir chamado", "pt-BR"),
+        (COMMAND_ID, "Open ticket", "en"),
+    ]
+    # The action is offered wherever the app is; the bot itself still talks only 1:1.
+    assert manifest["bots"][0]["scopes"] == ["personal"]
 
 
 def test_localization_is_declared_and_valid(package: Package) -> None:

@@ -8,6 +8,8 @@ Outbox payloads (read by the bot's outbox worker):
 - ``agent_message``: ``{"ticket_id", "title", "author", "content", "message_id", "created_at"}``
 - ``card_update``: ``{"ticket_id"}`` — re-render the ticket's card in place
 - ``status_line``: ``{"ticket_id", "title", "event", "status"}`` — one short line (resolve/reopen)
+- ``ticket_card``: ``{"ticket_id"}`` — the ticket's card as a new message (queued by the bot
+  for a ticket opened from a message action, outside the 1:1 chat)
 """
 
 from __future__ import annotations

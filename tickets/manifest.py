@@ -76,6 +76,26 @@ def manifest_commands() -> list[tuple[str, str]]:
     return commands
 
 
+def manifest_message_actions() -> list[tuple[str, str, str]]:
+    """List (command id, title, language) for every message action, in each language."""
+    manifest = _read_json(TEMPLATE_DIR / "manifest.json")
+    default_tag = manifest["localizationInfo"]["defaultLanguageTag"]
+    # Teams allows one compose extension; translations address its commands by position.
+    commands = [
+        (index, command)
+        for extension in manifest.get("composeExtensions", [])[:1]
+        for index, command in enumerate(extension["commands"])
+        if command.get("type") == "action" and "message" in command.get("context", [])
+    ]
+    actions = [(command["id"], command["title"], _locale(default_tag)) for _, command in commands]
+    for tag, name in _additional_languages(manifest):
+        strings = _read_json(TEMPLATE_DIR / "localization" / name)
+        for index, command in commands:
+            title = strings.get(f"composeExtensions[0].commands[{index}].title", command["title"])
+            actions.append((command["id"], title, _locale(tag)))
+    return actions
+
+
 def _template_values(settings: Settings) -> dict[str, str]:
     """Check the settings the package needs and turn them into template token values."""
     app_id = settings.MICROSOFT_APP_ID.strip()

@@ -115,6 +115,30 @@ def _form(errors: bool = False, notice: bool = False) -> FormView:
     )
 
 
+def _prefilled() -> FormView:
+    """The message action's form, filled from someone else's message."""
+    return FormView(
+        complexities=COMPLEXITIES,
+        sectors=SECTORS,
+        form_id="msg-5b1e",
+        values={
+            "title": "A impressora do 2º andar não imprime",
+            "description": (
+                "A impressora do 2º andar não imprime\n\nDesde ontem a fila trava.\n\n"
+                "— De uma mensagem de Bruno Lima no chat “Suporte 2º andar”, 05/03/2025 17:07 UTC."
+            ),
+            "for_other": "true",
+            "beneficiary_name": "Bruno Lima",
+            "beneficiary_email": "bruno@contoso.example",
+        },
+        notice="A mensagem é longa: cortamos o texto para caber na descrição.",
+    )
+
+
+# Dialog cards (message action): submitted by Action.Submit, which Teams turns into an invoke.
+DIALOGS = frozenset({"dialog_prefilled", "dialog_errors"})
+
+
 def _builders(locale: str) -> dict[str, Callable[[], dict[str, Any]]]:
     return {
         "welcome": lambda: cards.welcome_card(locale),
@@ -122,6 +146,8 @@ def _builders(locale: str) -> dict[str, Callable[[], dict[str, Any]]]:
         "form_empty": lambda: cards.ticket_form_card(_form(), locale),
         "form_errors": lambda: cards.ticket_form_card(_form(errors=True), locale),
         "form_notice": lambda: cards.ticket_form_card(_form(notice=True), locale),
+        "dialog_prefilled": lambda: cards.message_ticket_card(_prefilled(), locale),
+        "dialog_errors": lambda: cards.message_ticket_card(_form(errors=True), locale),
         "history_empty": lambda: cards.history_card(HistoryView([], 1, 1), locale),
         "history_one_page": lambda: cards.history_card(
             HistoryView(_summaries(4, 101), 1, 1), locale, tz=SAO_PAULO
