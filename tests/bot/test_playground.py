@@ -180,3 +180,82 @@ async def test_ticket_round_trip_in_the_playground(
         await chat.wait_for(lambda m: m.get("text") == "Teste proativo")
     finally:
         await chat.stop()
+
+
+async def test_message_action_in_the_playground(
+    app_client: TestClient[web.Request, web.Application],
+    playground: Playground,
+    sandbox: SandboxServer,
+) -> None:
+    chat = PlaygroundChat(playground)
+    await chat.start()
+    try:
+        async with httpx.AsyncClient(base_url=playground.url, timeout=15) as pg:
+            config = (await pg.get("/_internal/v1/config")).json()["config"]
+            cid, me = config["personalChat"]["id"], config["currentUser"]["id"]
+            [group, *_] = config["groupChats"]
+            author = next(u for u in config["users"] if u["id"] != me)
+            (await pg.post(f"/_debug/conversation/{cid}/installation", json={})).raise_for_status()
+            await chat.wait_for(lambda m: card_of(m) is not None)
+            message = {
+                "id": "1741194420000",
+                "createdDateTime": "2025-03-05T17:07:00.000Z",
+                "body": {"contentType": "html", "content": "<p>Projetor da sala 3 sem imagem</p>"},
+                "from": {"user": {"id": author["aadObjectId"], "displayName": author["name"]}},
+            }
+            value = {"commandId": "openTicketFromMessage", "commandContext": "message"}
+            value["messagePayload"] = message
+
+            async def invoke(name: str, extra: dict[str, Any]) -> dict[str, Any]:
+                answer = await pg.post(
+                    "/_conversation/v1/invoke",
+                    json={
+                        "name": name,
+                        "conversation": {"id": group["id"]},
+                        "from": {"id": me},
+                        "value": {**value, **extra},
+                    },
+                )
+                answer.raise_for_status()
+                body: dict[str, Any] = answer.json()
+                return body
+
+            fetched = await invoke("composeExtension/fetchTask", {})
+            assert fetched["task"]["type"] == "continue", fetched
+            card = fetched["task"]["value"]["card"]["content"]
+            [button] = card["actions"]
+            inputs = {node["id"]: node.get("value", "") for node in _inputs(card)}
+            assert inputs["title"] == "Projetor da sala 3 sem imagem"
+            assert inputs["beneficiary_name"] == author["name"]
+            data = {**button["data"], **inputs, "complexity": "baixa", "sector": "Facilities"}
+            data["beneficiary_email"] = "colega@contoso.example"
+            submitted = await invoke("composeExtension/submitAction", {"data": data})
+            assert submitted["task"]["type"] == "message", submitted
+            assert submitted["task"]["value"].startswith("Ticket #")
+        # The ticket's card arrives in the personal chat, nothing in the group chat.
+        arrived = await chat.wait_for(
+            lambda m: (
+                "Projetor da sala 3" in json.dumps(m, ensure_ascii=False) and card_of(m) is not None
+            )
+        )
+        [where] = [e["actionConversationId"] for e in chat.events if e.get("message") is arrived]
+        assert where == cid
+        assert [e for e in chat.events if e.get("actionConversationId") == group["id"]] == []
+        async with httpx.AsyncClient(base_url=sandbox.url) as desk:
+            [record] = (await desk.get("/sandbox/api/conversations")).json()
+        assert record["custom_attributes"]["beneficiary"] == author["name"]
+    finally:
+        await chat.stop()
+
+
+def _inputs(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if str(node.get("type", "")).startswith("Input."):
+            found.append(node)
+        for child in node.values():
+            found += _inputs(child)
+    elif isinstance(node, list):
+        for child in node:
+            found += _inputs(child)
+    return found
