@@ -342,3 +342,32 @@ class WebhookReceipt(Base):
     event: Mapped[str] = mapped_column(String(80), nullable=False)
     received_at: Mapped[datetime] = _now()
     outcome: Mapped[str] = mapped_column(String(80), nullable=False)
+
+
+class HelpOutcomeKind(enum.StrEnum):
+    """What happened to a form after Help Center articles were suggested for it."""
+
+    SHOWN = "shown"
+    RESOLVED = "resolved"
+    OPENED = "opened"
+
+
+class HelpOutcome(Base):
+    """One outcome of one suggestion round (a form), counted once however often it repeats."""
+
+    __tablename__ = "help_outcomes"
+    __table_args__ = (
+        UniqueConstraint(
+            "user_id", "surface", "form_key", "outcome", name="uq_help_outcomes_form_outcome"
+        ),
+        Index("ix_help_outcomes_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    surface: Mapped[str] = mapped_column(String(10), nullable=False)
+    form_key: Mapped[str] = mapped_column(String(100), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(10), nullable=False)
+    created_at: Mapped[datetime] = _now()

@@ -11,8 +11,10 @@ from aiohttp import web
 from sqlalchemy import text
 
 from chatwoot.client import ChatwootClient
+from chatwoot.help import HelpCenter
 from db.engine import make_engine, make_sessionmaker, plain_dsn
 from tickets import keys
+from tickets.help import HelpService
 from tickets.hub import Hub
 from tickets.relay import CableRelay, cable_url
 from tickets.service import TicketService
@@ -29,7 +31,7 @@ def create_app(settings: Settings) -> web.Application:
         raise ValueError("create_app needs a DATABASE_URL (the CLI starts the embedded server)")
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[keys.SETTINGS] = settings
-    app.cleanup_ctx.extend([_database, _http, _hub, _chatwoot, _service])
+    app.cleanup_ctx.extend([_database, _http, _hub, _chatwoot, _service, _help])
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     # The composition root is the one place that knows every front door.
@@ -94,6 +96,17 @@ async def _service(app: web.Application) -> AsyncIterator[None]:
         secret=settings.SECRET_KEY.get_secret_value(),
     )
     yield
+
+
+async def _help(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    center = None
+    if settings.CHATWOOT_PORTAL_SLUG:
+        center = HelpCenter(settings.CHATWOOT_BASE_URL, settings.CHATWOOT_PORTAL_SLUG)
+    app[keys.HELP] = HelpService(app[keys.SESSIONMAKER], center)
+    yield
+    if center is not None:
+        await center.aclose()
 
 
 async def _relay(app: web.Application) -> AsyncIterator[None]:

@@ -12,6 +12,7 @@ from tickets.settings import Settings
 
 if TYPE_CHECKING:
     from chatwoot.client import ChatwootClient
+    from tickets.help import HelpService
     from tickets.hub import Hub
     from tickets.relay import CableRelay
     from tickets.service import TicketService
@@ -23,4 +24,6 @@ HTTP = web.AppKey("http", httpx.AsyncClient)
 CHATWOOT: web.AppKey[ChatwootClient] = web.AppKey("chatwoot")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 SERVICE: web.AppKey[TicketService] = web.AppKey("service")
+# Help Center suggestions and their counts (suggests nothing when no portal is configured).
+HELP: web.AppKey[HelpService] = web.AppKey("help")
 RELAY: web.AppKey[CableRelay] = web.AppKey("relay")

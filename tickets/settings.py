@@ -81,6 +81,16 @@ class Settings(BaseSettings):
     CHATWOOT_ACCOUNT_ID: int | None = Field(
         None, description="Optional Chatwoot account id (with CHATWOOT_API_ACCESS_TOKEN)."
     )
+    CHATWOOT_PORTAL_SLUG: str = Field(
+        "",
+        pattern=r"^[A-Za-z0-9_-]{0,100}$",
+        description="Help Center portal whose articles are suggested before a ticket; empty: "
+        "off (with the bundled sandbox: the sandbox's portal).",
+    )
+    ADMIN_EMAILS: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated e-mails of the people who may read GET /api/admin/stats.",
+    )
     SANDBOX_PORT: int = Field(3001, ge=1, le=65535, description="Port of the local sandbox.")
     TICKET_SECTORS: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["TI", "RH", "Financeiro", "Facilities", "Jurídico"],
@@ -101,7 +111,7 @@ class Settings(BaseSettings):
     )
     LOG_LEVEL: str = Field("INFO", description="Python log level.")
 
-    @field_validator("TICKET_SECTORS", "TICKET_COMPLEXITIES", mode="before")
+    @field_validator("TICKET_SECTORS", "TICKET_COMPLEXITIES", "ADMIN_EMAILS", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)

@@ -13,6 +13,7 @@ from tickets import keys
 from tickets.forms import FIELDS, FormInvalid, validate_message, validate_ticket_form
 from tickets.service import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound
 from web import sessions
+from web.help import count_ticket_opened
 from web.http import field, path_id, redirect
 from web.render import json_script, locale_of, render
 
@@ -86,6 +87,7 @@ def _form(
             "complexities": settings.TICKET_COMPLEXITIES,
             "sectors": settings.TICKET_SECTORS,
             "idempotency_key": values.get("idempotency_key") or uuid.uuid4().hex,
+            "help_enabled": request.app[keys.HELP].enabled,
             "nav": "new",
         },
         status=status,
@@ -126,6 +128,7 @@ async def new_ticket_submit(request: web.Request) -> web.Response:
     except HelpdeskRejected as exc:
         banner = i18n.t("err.helpdesk_rejected", locale, reason=exc.message)
         return _form(request, values=values, errors={}, banner=banner, status=502)
+    await count_ticket_opened(request, user, key)
     return redirect(f"/tickets/{ticket.id}")
 
 

@@ -11,6 +11,7 @@ from tickets import keys
 from web import keys as web_keys
 from web.api import setup_api
 from web.auth import setup_auth
+from web.help import setup_help
 from web.errors import error_middleware, security_headers
 from web.microsoft import MicrosoftLogin
 from web.pages import setup_pages
@@ -31,6 +32,7 @@ def setup_web(app: web.Application) -> None:
     setup_auth(app)
     setup_pages(app)
     setup_api(app)
+    setup_help(app)
     setup_ws(app)
     app.router.add_static("/static/", STATIC, name="static", append_version=False)
 
