@@ -70,9 +70,7 @@ class HelpCenter:
         self._cache_size = cache_size
         self._pause_seconds = pause_seconds
         self._clock = clock
-        self._cache: OrderedDict[tuple[str, str], tuple[float, tuple[Article, ...]]] = (
-            OrderedDict()
-        )
+        self._cache: OrderedDict[tuple[str, str], tuple[float, tuple[Article, ...]]] = OrderedDict()
         self._inflight: dict[tuple[str, str], asyncio.Future[tuple[Article, ...]]] = {}
         # After a failure the portal is left alone for a while: a slow Help Center must not
         # add its timeout to every keystroke or every Teams submit.
@@ -177,4 +175,3 @@ class _Unusable(Exception):
 
 def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
-

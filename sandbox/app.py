@@ -13,6 +13,7 @@ from sandbox.cable import CableHub
 from sandbox.config import SandboxConfig
 from sandbox.desk import Desk
 from sandbox.keys import DESK
+from sandbox.portal import add_portal
 from sandbox.state import SandboxState
 from sandbox.webhooks import WebhookDispatcher
 
@@ -43,6 +44,7 @@ def create_sandbox_app(config: SandboxConfig) -> web.Application:
     console.add_routes(app)
     blobs.add_routes(app)
     surveys.add_routes(app)
+    add_portal(app)
     app.router.add_get("/cable", cable.handle)
     return app
 

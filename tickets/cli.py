@@ -125,6 +125,7 @@ async def chatwoot(settings: Settings, public_base: str) -> AsyncIterator[Settin
         yield settings
         return
     from sandbox.app import SandboxConfig, SandboxServer
+    from sandbox.portal import DEFAULT_PORTAL_SLUG
 
     # Fresh random values per run: the sandbox is wired here and forgets everything on exit,
     # and a value derived from the well-known development SECRET_KEY could be computed by anyone.
@@ -141,6 +142,7 @@ async def chatwoot(settings: Settings, public_base: str) -> AsyncIterator[Settin
             update={
                 "CHATWOOT_BASE_URL": server.url,
                 "CHATWOOT_INBOX_IDENTIFIER": config.inbox_identifier,
+                "CHATWOOT_PORTAL_SLUG": settings.CHATWOOT_PORTAL_SLUG or DEFAULT_PORTAL_SLUG,
                 "CHATWOOT_WEBHOOK_TOKEN": settings.CHATWOOT_WEBHOOK_TOKEN.__class__(token),
                 "CHATWOOT_WEBHOOK_SECRET": settings.CHATWOOT_WEBHOOK_SECRET.__class__(secret),
             }

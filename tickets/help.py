@@ -137,7 +137,7 @@ class HelpService:
         since = datetime.now(UTC) - timedelta(days=days)
         async with self._sessions() as session:
             counts = await help_repo.outcome_counts(session, since)
-        by_surface = {
+        by_surface: dict[str, OutcomeCounts] = {
             surface: OutcomeCounts(
                 shown=counts.get((surface, HelpOutcomeKind.SHOWN.value), 0),
                 resolved=counts.get((surface, HelpOutcomeKind.RESOLVED.value), 0),

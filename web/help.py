@@ -8,14 +8,14 @@ from aiohttp import web
 
 from db.models import User
 from tickets import keys
-from tickets.help import MAX_QUERY, clean_form_key, is_admin
+from tickets.help import MAX_QUERY, Surface, clean_form_key, is_admin
 from web import sessions
 from web.http import BadJson, read_json
 from web.render import locale_of
 
 log = logging.getLogger(__name__)
 
-SURFACE = "web"
+SURFACE: Surface = "web"
 
 
 def setup_help(app: web.Application) -> None:

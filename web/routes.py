@@ -11,8 +11,8 @@ from tickets import keys
 from web import keys as web_keys
 from web.api import setup_api
 from web.auth import setup_auth
-from web.help import setup_help
 from web.errors import error_middleware, security_headers
+from web.help import setup_help
 from web.microsoft import MicrosoftLogin
 from web.pages import setup_pages
 from web.passwords import Passwords
