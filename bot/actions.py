@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import cards
 from bot import views
+from bot.help import TeamsHelp
 from bot.identity import Caller
 from cards import ActionData, Verb
 from db import teams as teams_repo
 from db.models import Origin
 from i18n import t
 from tickets.forms import FormInvalid, validate_ticket_form
+from tickets.help import HelpService
 from tickets.service import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound, TicketService
 from tickets.settings import Settings
 
@@ -50,10 +52,12 @@ class CardActions:
         service: TicketService,
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
+        help_service: HelpService | None = None,
     ) -> None:
         self._service = service
         self._sessions = sessions
         self._settings = settings
+        self.help = TeamsHelp(help_service or HelpService(sessions, None))
         # One create at a time per form, so a double click waits for the first and reuses it.
         self._forms: dict[str, asyncio.Lock] = {}
 
@@ -85,9 +89,14 @@ class CardActions:
         locale = caller.locale
         if action.verb is Verb.NEW:
             return ActionResult(self.form(locale))
-        if action.verb is Verb.CREATE:
+        if action.verb in (Verb.CREATE, Verb.HELP_OPEN_ANYWAY):
             assert action.form_id is not None  # parse_action guarantees it
-            return await self._create(caller, action.form_id, dict(action.inputs))
+            # "Open the ticket anyway" comes from the suggestions: no second round of them.
+            suggest = action.verb is Verb.CREATE
+            return await self._create(caller, action.form_id, dict(action.inputs), suggest=suggest)
+        if action.verb is Verb.HELP_SOLVED:
+            assert action.form_id is not None  # parse_action guarantees it
+            return ActionResult(await self.help.solved(caller, action.form_id))
         if action.verb is Verb.LIST:
             return ActionResult(await self._history(caller, action.page or 1))
         assert action.ticket_id is not None  # parse_action guarantees it
@@ -124,7 +133,9 @@ class CardActions:
         )
         return cards.history_card(views.history_view(tickets, total, page), caller.locale)
 
-    async def _create(self, caller: Caller, form_id: str, inputs: dict[str, str]) -> ActionResult:
+    async def _create(
+        self, caller: Caller, form_id: str, inputs: dict[str, str], *, suggest: bool = True
+    ) -> ActionResult:
         locale = caller.locale
         try:
             form = validate_ticket_form(
@@ -135,6 +146,10 @@ class CardActions:
         except FormInvalid as invalid:
             card = self.form(locale, form_id=form_id, values=inputs, errors=invalid.errors)
             return ActionResult(card)
+        if suggest:
+            suggestions = await self.help.before_create(caller, form_id, inputs)
+            if suggestions is not None:
+                return ActionResult(suggestions)
         lock = self._forms.setdefault(form_id, asyncio.Lock())
         try:
             async with lock:
@@ -150,6 +165,7 @@ class CardActions:
         finally:
             if not lock.locked():
                 self._forms.pop(form_id, None)
+        await self.help.opened(caller, form_id)
         return ActionResult(await self.ticket_card(caller, info.id), ticket_id=info.id)
 
     async def _reply(self, caller: Caller, ticket_id: int, content: str) -> ActionResult:

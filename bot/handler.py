@@ -17,11 +17,13 @@ from bot.actions import ActionResult, CardActions, CardPlace
 from bot.commands import Command, parse_command
 from bot.extension import INVOKES as MESSAGE_ACTION_INVOKES
 from bot.extension import MessageActions
+from bot.help import search_query
 from bot.identity import Caller, Identities, locale_of
 from cards import InvalidAction, parse_action
 from db.models import Origin
 from i18n import t
 from tickets.forms import FormInvalid
+from tickets.help import HelpService
 from tickets.service import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound, TicketService
 from tickets.settings import Settings
 
@@ -49,11 +51,12 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
         service: TicketService,
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
+        help_service: HelpService | None = None,
     ) -> None:
         self._service = service
         self._settings = settings
         self._identities = Identities(sessions, settings.DEFAULT_LOCALE)
-        self.actions = CardActions(service, sessions, settings)
+        self.actions = CardActions(service, sessions, settings, help_service)
         self.message_actions = MessageActions(service, sessions, settings)
 
     # ---- install / uninstall ----------------------------------------------------------------
@@ -94,6 +97,10 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def _text(self, context: TurnContext, caller: Caller, text: str) -> None:
         locale = caller.locale
+        query = search_query(text)
+        if query is not None:
+            await context.send_activity(card_message(await self.actions.help.search(caller, query)))
+            return
         command = parse_command(text)
         if command is Command.NEW:
             await context.send_activity(card_message(self.actions.form(locale)))

@@ -50,7 +50,7 @@ def setup_bot(app: web.Application) -> None:
 async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     adapter, credentials = make_adapter(settings, app.get(BOT_CREDENTIALS))
-    bot = TicketsBot(app[keys.SERVICE], app[keys.SESSIONMAKER], settings)
+    bot = TicketsBot(app[keys.SERVICE], app[keys.SESSIONMAKER], settings, app[keys.HELP])
     adapter.on_turn_error = bot.on_error
     app[BOT] = BotRuntime(adapter, bot, credentials)
     gateway = TeamsGateway(adapter, settings.MICROSOFT_APP_ID)

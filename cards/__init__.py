@@ -4,6 +4,13 @@ from cards.actions import INPUT_IDS, ActionData, InvalidAction, Verb, parse_acti
 from cards.elements import MAX_CARD_BYTES, card_size
 from cards.extension import message_ticket_card
 from cards.form import ticket_form_card
+from cards.help import (
+    SuggestedArticle,
+    SuggestionsView,
+    no_articles_card,
+    solved_card,
+    suggestions_card,
+)
 from cards.history import history_card
 from cards.notices import error_card
 from cards.text import assignment_line, created_line, status_line
@@ -19,6 +26,8 @@ __all__ = [
     "FormView",
     "HistoryView",
     "InvalidAction",
+    "SuggestedArticle",
+    "SuggestionsView",
     "TicketSummary",
     "TicketView",
     "Verb",
@@ -30,8 +39,11 @@ __all__ = [
     "help_card",
     "history_card",
     "message_ticket_card",
+    "no_articles_card",
     "parse_action",
+    "solved_card",
     "status_line",
+    "suggestions_card",
     "ticket_card",
     "ticket_form_card",
     "welcome_card",

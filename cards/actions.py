@@ -19,6 +19,8 @@ class Verb(StrEnum):
     REPLY = "ticket.reply"
     REFRESH = "ticket.refresh"
     REOPEN = "ticket.reopen"
+    HELP_SOLVED = "help.solved"
+    HELP_OPEN_ANYWAY = "help.open_anyway"
 
 
 # Input ids a card may send back (DESIGN §4); anything else in a payload is ignored.
@@ -34,6 +36,7 @@ INPUT_IDS: Final = (
 )
 
 _NEEDS_TICKET: Final = frozenset({Verb.OPEN, Verb.REPLY, Verb.REFRESH, Verb.REOPEN})
+_NEEDS_FORM: Final = frozenset({Verb.CREATE, Verb.HELP_SOLVED, Verb.HELP_OPEN_ANYWAY})
 _MAX_ID: Final = 2**63 - 1
 
 
@@ -45,8 +48,9 @@ class InvalidAction(ValueError):
 class ActionData:
     """What a button carries (``data`` + verb) and what the bot gets back from a click.
 
-    ``inputs`` holds the card's input values (only the DESIGN input ids, as strings); it is empty
-    when building a button and filled by :func:`parse_action`.
+    ``inputs`` holds the card's input values (only the DESIGN input ids, as strings); filled by
+    :func:`parse_action`. A button built with inputs carries them in its ``data``, so a card
+    without input fields (the Help Center suggestions) can still send back what was typed.
     """
 
     verb: Verb
@@ -56,8 +60,8 @@ class ActionData:
     inputs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def to_data(self) -> dict[str, Any]:
-        """Return the ``data`` of an ``Action.Execute``: keys ``ticketId``, ``page``, ``formId``."""
-        data: dict[str, Any] = {}
+        """Return an ``Action.Execute``'s ``data``: ``ticketId``, ``page``, ``formId``, inputs."""
+        data: dict[str, Any] = dict(self.inputs)
         if self.ticket_id is not None:
             data["ticketId"] = self.ticket_id
         if self.page is not None:
@@ -106,8 +110,8 @@ def parse_action(value: Mapping[str, Any]) -> ActionData:
     )
     if action_data.verb in _NEEDS_TICKET and action_data.ticket_id is None:
         raise InvalidAction(f"{action_data.verb} needs a ticketId")
-    if action_data.verb is Verb.CREATE and action_data.form_id is None:
-        raise InvalidAction("ticket.create needs a formId")
+    if action_data.verb in _NEEDS_FORM and action_data.form_id is None:
+        raise InvalidAction(f"{action_data.verb} needs a formId")
     return action_data
 
 

@@ -18,11 +18,13 @@ HELP_COMMANDS: Final = MappingProxyType(
             ("novo", "card.help.cmd.new"),
             ("chamados", "card.help.cmd.list"),
             ("ajuda", "card.help.cmd.help"),
+            ("ajuda com <texto>", "card.help.cmd.search"),
         ),
         "en": (
             ("new", "card.help.cmd.new"),
             ("tickets", "card.help.cmd.list"),
             ("help", "card.help.cmd.help"),
+            ("help with <text>", "card.help.cmd.search"),
         ),
     }
 )

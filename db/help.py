@@ -46,6 +46,21 @@ async def record_if_shown(
     return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
+async def has_outcome(
+    session: AsyncSession, *, user_id: int, surface: str, form_key: str, outcome: HelpOutcomeKind
+) -> bool:
+    """Tell whether the form already has this outcome."""
+    found = await session.execute(
+        select(HelpOutcome.id).where(
+            HelpOutcome.user_id == user_id,
+            HelpOutcome.surface == surface,
+            HelpOutcome.form_key == form_key,
+            HelpOutcome.outcome == outcome.value,
+        )
+    )
+    return found.first() is not None
+
+
 async def outcome_counts(session: AsyncSession, since: datetime) -> dict[tuple[str, str], int]:
     """Count outcomes since ``since``, keyed by (surface, outcome)."""
     result = await session.execute(

@@ -124,6 +124,17 @@ class HelpService:
             await self._record(user_id, surface, form_key, HelpOutcomeKind.SHOWN)
         return articles
 
+    async def was_shown(self, *, user_id: int, surface: Surface, form_key: str) -> bool:
+        """Tell whether the form was already shown suggestions."""
+        async with self._sessions() as session:
+            return await help_repo.has_outcome(
+                session,
+                user_id=user_id,
+                surface=surface,
+                form_key=form_key,
+                outcome=HelpOutcomeKind.SHOWN,
+            )
+
     async def resolved(self, *, user_id: int, surface: Surface, form_key: str) -> bool:
         """Count that an article solved the form's problem (only after it was shown one)."""
         return await self._record_if_shown(user_id, surface, form_key, HelpOutcomeKind.RESOLVED)
