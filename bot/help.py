@@ -68,7 +68,9 @@ class TeamsHelp:
         if not found:
             return None
         view = cards.SuggestionsView(_articles(found), form_id=form_id, inputs=dict(inputs))
-        return cards.suggestions_card(view, caller.locale)
+        card = cards.suggestions_card(view, caller.locale)
+        # The card carries every typed field back; one that would not fit goes straight on.
+        return card if cards.card_size(card) < cards.MAX_CARD_BYTES else None
 
     async def solved(self, caller: Caller, form_id: str) -> Card:
         """Count that an article solved it and return the closing card."""

@@ -1,4 +1,4 @@
-"""Help before a ticket in Teams, through the real bot endpoint: suggestions card, its verbs, search."""
+"""Help before a ticket in Teams through the real bot endpoint: the card, its verbs, search."""
 
 from __future__ import annotations
 

@@ -139,6 +139,46 @@ def _prefilled() -> FormView:
 DIALOGS = frozenset({"dialog_prefilled", "dialog_errors"})
 
 
+def _articles(locale: str) -> list[cards.SuggestedArticle]:
+    base = "https://help.contoso.example/hc/ti/articles"
+    if locale == "en":
+        return [
+            cards.SuggestedArticle(
+                "How to connect to the company VPN",
+                "To reach internal systems away from the office, use the corporate VPN. Open the "
+                "GlobalProtect app, enter the portal vpn.company.example and sign in...",
+                f"{base}/1-how-to-connect-to-the-company-vpn",
+            ),
+            cards.SuggestedArticle(
+                "Reset your network password",
+                "Your network password is used by your computer, e-mail and the VPN...",
+                f"{base}/2-reset-your-network-password",
+            ),
+        ]
+    return [
+        cards.SuggestedArticle(
+            "Como conectar à VPN da empresa",
+            "Para acessar os sistemas internos fora do escritório, use a VPN corporativa. Abra o "
+            "aplicativo GlobalProtect, informe o portal vpn.empresa.com.br e entre...",
+            f"{base}/1-como-conectar-a-vpn-da-empresa",
+        ),
+        cards.SuggestedArticle(
+            "Redefinir a senha de rede [aqui](https://evil.example) {{DATE(x)}}",
+            "A senha de rede vale para o computador, o e-mail e a VPN...",
+            f"{base}/2-redefinir-a-senha-de-rede",
+        ),
+    ]
+
+
+def _suggestions(locale: str) -> dict[str, Any]:
+    view = cards.SuggestionsView(
+        _articles(locale),
+        form_id="form-7f3a",
+        inputs={"title": "VPN cai toda hora", "description": "Desde ontem.", "sector": "TI"},
+    )
+    return cards.suggestions_card(view, locale)
+
+
 def _builders(locale: str) -> dict[str, Callable[[], dict[str, Any]]]:
     return {
         "welcome": lambda: cards.welcome_card(locale),
@@ -179,6 +219,12 @@ def _builders(locale: str) -> dict[str, Callable[[], dict[str, Any]]]:
             sent_at=T0,
         ),
         "agent_reply_huge": lambda: cards.agent_reply_card(42, HUGE, HUGE, HUGE * 3, locale),
+        "suggestions": lambda: _suggestions(locale),
+        "suggestions_search": lambda: cards.suggestions_card(
+            cards.SuggestionsView(_articles(locale), query="vpn"), locale
+        ),
+        "suggestions_none": lambda: cards.no_articles_card("xyzzy", locale),
+        "suggestions_solved": lambda: cards.solved_card(locale),
         "error": lambda: cards.error_card(
             "Não consegui falar com o helpdesk agora. Tente de novo em alguns minutos."
             if locale == "pt-BR"
