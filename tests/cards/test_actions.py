@@ -19,6 +19,8 @@ def test_verbs_are_exactly_the_design_list() -> None:
         "ticket.reply",
         "ticket.refresh",
         "ticket.reopen",
+        "help.solved",
+        "help.open_anyway",
     }
 
 
@@ -32,6 +34,12 @@ def test_verbs_are_exactly_the_design_list() -> None:
         ActionData(Verb.REPLY, ticket_id=42),
         ActionData(Verb.REFRESH, ticket_id=7),
         ActionData(Verb.REOPEN, ticket_id=7),
+        ActionData(Verb.HELP_SOLVED, form_id="f-2"),
+        ActionData(
+            Verb.HELP_OPEN_ANYWAY,
+            form_id="f-2",
+            inputs={"title": "VPN cai", "description": "Desde ontem", "sector": "TI"},
+        ),
     ],
 )
 def test_execute_and_submit_round_trip(action: ActionData) -> None:
@@ -101,6 +109,9 @@ def test_stringified_numbers_are_accepted() -> None:
         {"verb": "ticket.create", "formId": ""},
         {"verb": "ticket.create", "formId": "x" * 65},
         {"verb": "ticket.create", "formId": 5},
+        {"verb": "help.solved"},
+        {"verb": "help.open_anyway", "title": "VPN"},
+        {"verb": "help.open_anyway", "formId": "f", "title": 3},
         {"verb": "ticket.reply", "ticketId": 1, "reply": ["a"]},
         {"type": "Action.Execute", "verb": "ticket.list", "data": "page=2"},
         {"type": "Action.Execute", "data": {"verb": "ticket.list"}},
