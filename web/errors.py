@@ -27,6 +27,7 @@ JSON_ERRORS = {
     500: "internal",
     503: "unavailable",
 }
+HSTS_MAX_AGE = 365 * 24 * 3600
 KNOWN_PAGES = frozenset({400, 401, 403, 404, 405, 413, 429, 500, 503})
 
 
@@ -83,16 +84,21 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """Add the headers that keep pages from being framed, sniffed or injected into."""
+    headers = response.headers
+    settings = request.app[keys.SETTINGS]
+    if settings.cookie_secure:
+        # Every answer of an https service, foreign front doors included: once a browser has
+        # seen it, a network attacker can no longer downgrade it to http (no subdomains: the
+        # service does not own its siblings).
+        headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_MAX_AGE}")
     if is_foreign(request.path) and not request.path.startswith("/static/"):
         return
-    headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     if request.path.startswith("/static/"):
         if request.query.get("v"):
             headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return
-    settings = request.app[keys.SETTINGS]
     form_action = "'self'"
     if settings.microsoft_login_enabled:
         # Linking Microsoft posts a form that redirects to the identity provider.
