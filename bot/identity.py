@@ -66,7 +66,8 @@ class Identities:
         # make agent replies land in front of other people.
         if activity.channel_id != "msteams":
             return None
-        if activity.conversation.conversation_type not in (None, "personal"):
+        # Teams always names the type; an activity without one is not known to be a 1:1 chat.
+        if activity.conversation.conversation_type != "personal":
             return None
         tenant = tenant_of(activity)
         locale = locale_of(activity, self._default_locale)

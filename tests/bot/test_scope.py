@@ -49,3 +49,18 @@ async def test_without_app_id_a_public_url_closes_the_bot_endpoint(
         async with client.app[keys.SESSIONMAKER]() as session:
             users = await session.scalar(select(func.count()).select_from(User))
         assert users == 0
+
+
+async def test_a_conversation_without_a_type_is_not_taken_for_a_personal_chat(
+    bot_client: TestClient[web.Request, web.Application], user: TeamsUser
+) -> None:
+    activity = user.message("meus chamados")
+    activity["conversation"] = {
+        key: value for key, value in activity["conversation"].items() if key != "conversationType"
+    }
+    status, _ = await user.post(activity)
+    assert status in (200, 201)
+    async with bot_client.app[keys.SESSIONMAKER]() as session:
+        users = await session.scalar(select(func.count()).select_from(User))
+        refs = await session.scalar(select(func.count()).select_from(TeamsConversationRef))
+    assert (users, refs) == (0, 0)
