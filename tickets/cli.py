@@ -19,8 +19,10 @@ from aiohttp import web
 from db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from db.engine import make_engine
 from db.migrate import upgrade_to_head
-from tickets.entropy import mask
-from tickets.settings import Settings, SettingsError, exposure_problem, load_settings
+from tickets.banner import banner
+from tickets.logs import configure_logging
+from tickets.ports import PortBusyError, check_ports, port_error
+from tickets.settings import ManifestSettings, Settings, SettingsError, load_settings
 
 log = logging.getLogger("tickets")
 
@@ -31,28 +33,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    command: str = args.command
     try:
-        settings = load_settings()
+        settings = _command_settings(args)
+        if command in {"serve", "migrate"}:
+            check_database(settings)
+        if command == "serve":
+            check_ports(settings)
     except SettingsError as exc:
         print(f"tickets: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    logging.basicConfig(
-        level=settings.LOG_LEVEL.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Per-request client logs drown the service's own lines; keep their warnings.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    command: str = args.command
+    except PortBusyError as exc:
+        print(f"tickets: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging(settings.LOG_LEVEL)
     try:
         if command == "serve":
-            settings = settings.model_copy(
-                update={"HOST": args.host or settings.HOST, "PORT": args.port or settings.PORT}
-            )
-            # --host bypasses the settings' own validation: check what depends on it again.
-            problem = exposure_problem(settings)
-            if problem:
-                print(f"tickets: configuration error: {problem}", file=sys.stderr)
-                return EXIT_CONFIG
             asyncio.run(_serve(settings))
         elif command == "migrate":
             asyncio.run(_migrate(settings))
@@ -62,10 +58,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _manifest(settings, args.out)
     except KeyboardInterrupt:
         return 0
+    except PortBusyError as exc:
+        print(f"tickets: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except (EmbeddedPostgresError, OSError) as exc:
         print(f"tickets: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _command_settings(args: argparse.Namespace) -> Settings:
+    """Load the settings this command needs, with its flags applied before any check runs."""
+    if args.command == "manifest":
+        return load_settings(ManifestSettings)
+    overrides: dict[str, object] = {}
+    if args.command == "serve":
+        # Same checks as HOST/PORT in the environment (e.g. a public bind needs an app id).
+        if args.host is not None:
+            overrides["HOST"] = args.host
+        if args.port is not None:
+            overrides["PORT"] = args.port
+    return load_settings(Settings, **overrides)
+
+
+def check_database(settings: Settings) -> None:
+    """Refuse the embedded PostgreSQL behind a public URL unless explicitly allowed."""
+    public = settings.PUBLIC_URL.startswith("https://")
+    if public and not settings.DATABASE_URL and not settings.ALLOW_EMBEDDED_DATABASE:
+        raise SettingsError(
+            "DATABASE_URL: required when PUBLIC_URL is https (the embedded PostgreSQL is for "
+            "local use; set ALLOW_EMBEDDED_DATABASE=true to keep it anyway)"
+        )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -136,7 +159,11 @@ async def chatwoot(settings: Settings, public_base: str) -> AsyncIterator[Settin
         webhook_secret=secret,
     )
     server = SandboxServer(config)
-    await server.start(host="127.0.0.1", port=settings.SANDBOX_PORT)
+    try:
+        await server.start(host="127.0.0.1", port=settings.SANDBOX_PORT)
+    except OSError as exc:
+        await server.stop()  # closes its HTTP client too (no "Unclosed client session")
+        raise port_error(exc, settings.SANDBOX_PORT, "SANDBOX_PORT") from None
     try:
         yield settings.model_copy(
             update={
@@ -157,43 +184,19 @@ async def _serve(settings: Settings) -> None:
     local = f"http://{settings.HOST}:{settings.PORT}"
     async with database(settings) as with_db, chatwoot(with_db, local) as resolved:
         await migrate(resolved)
-        app = create_app(resolved)
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(create_app(resolved), access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, resolved.HOST, resolved.PORT)
-        await site.start()
-        print(banner(resolved, local), flush=True)
         try:
+            site = web.TCPSite(runner, resolved.HOST, resolved.PORT)
+            try:
+                await site.start()
+            except OSError as exc:
+                # Taken between the check at start-up and now: same line, clean shutdown.
+                raise port_error(exc, resolved.PORT, "PORT") from None
+            print(banner(resolved, local, sandbox=settings.sandbox_mode), flush=True)
             await _wait_for_signal()
         finally:
             await runner.cleanup()
-
-
-def banner(settings: Settings, local: str) -> str:
-    """Describe every URL the service serves (secrets masked) for the start-up banner."""
-    # The banner lands in terminals and log collectors: name the setting, never its value.
-    token = mask(settings.CHATWOOT_WEBHOOK_TOKEN.get_secret_value())
-    lines = [
-        f"Tickets for Teams serving on {local}",
-        f"  web area        {local}/",
-        f"  bot endpoint    {local}/api/messages",
-        f"  webhook         {settings.base_url}/api/chatwoot/webhook?token={token}"
-        + ("" if settings.sandbox_mode else "  (token: your CHATWOOT_WEBHOOK_TOKEN)"),
-        f"  health          {local}/healthz  {local}/readyz",
-        f"  Chatwoot        {settings.CHATWOOT_BASE_URL}"
-        + ("  (local sandbox; agent console at /sandbox/)" if settings.sandbox_mode else ""),
-        f"  database        {_redact(settings.DATABASE_URL or '')}",
-    ]
-    return "\n".join(lines)
-
-
-def _redact(url: str) -> str:
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    credentials, host = rest.rsplit("@", 1)
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}@{host}"
 
 
 async def _wait_for_signal() -> None:

@@ -110,6 +110,11 @@ class Settings(BaseSettings):
         "from X-Forwarded-For (login throttling, session records).",
     )
     LOG_LEVEL: str = Field("INFO", description="Python log level.")
+    ALLOW_EMBEDDED_DATABASE: bool = Field(
+        False,
+        description="Let a public (https PUBLIC_URL) deployment use the embedded PostgreSQL "
+        "instead of a DATABASE_URL.",
+    )
 
     @field_validator("TICKET_SECTORS", "TICKET_COMPLEXITIES", "ADMIN_EMAILS", mode="before")
     @classmethod
@@ -253,6 +258,15 @@ def exposure_problem(settings: Settings) -> str | None:
     )
 
 
+class ManifestSettings(Settings):
+    """Settings for `tickets manifest`: the package needs no secret, so none is demanded."""
+
+    @model_validator(mode="after")
+    def _consistency(self) -> ManifestSettings:
+        # The manifest builder checks the app id and public URL it needs itself.
+        return self
+
+
 def is_loopback(host: str) -> bool:
     """Tell whether a bind address only accepts connections from this machine."""
     if host == "localhost":
@@ -267,10 +281,10 @@ class SettingsError(Exception):
     """A setting is missing or malformed; the message is one line naming it."""
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(model: type[Settings] = Settings, **overrides: object) -> Settings:
     """Read settings from the environment, turning validation errors into one line."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return model(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise SettingsError(describe_validation_error(exc)) from None
 

@@ -61,6 +61,27 @@ def error_response(
     )
 
 
+def client_gone(request: web.Request, exc: BaseException) -> bool:
+    """Tell whether an error only says that the browser closed the connection mid-request."""
+    if not isinstance(exc, ConnectionResetError):
+        return False
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+@web.middleware
+async def client_gone_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Log a browser that left mid-request at debug: nothing failed on our side."""
+    try:
+        return await handler(request)
+    except ConnectionResetError as exc:
+        if not client_gone(request, exc):
+            raise
+        log.debug("client left during %s %s: %s", request.method, request.path, exc)
+        # Nobody reads it; answering keeps aiohttp from logging the error a second time.
+        return web.Response(status=499)
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn HTTP errors and crashes of the web area into styled answers."""
@@ -72,7 +93,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         return error_response(request, exc.status)
-    except Exception:
+    except Exception as exc:
+        if client_gone(request, exc):
+            raise
         error_id = uuid.uuid4().hex[:8]
         log.exception("web error %s on %s %s", error_id, request.method, request.path)
         try:

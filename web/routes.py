@@ -11,7 +11,7 @@ from tickets import keys
 from web import keys as web_keys
 from web.api import setup_api
 from web.auth import setup_auth
-from web.errors import error_middleware, security_headers
+from web.errors import client_gone_middleware, error_middleware, security_headers
 from web.help import setup_help
 from web.microsoft import MicrosoftLogin
 from web.pages import setup_pages
@@ -25,7 +25,7 @@ def setup_web(app: web.Application) -> None:
     """Register the web area: its resources, middlewares and routes."""
     setup_rendering(app)
     # The error boundary wraps the session layer, so a CSRF refusal renders as a 403 page.
-    app.middlewares.extend([error_middleware, session_middleware])
+    app.middlewares.extend([client_gone_middleware, error_middleware, session_middleware])
     app.on_response_prepare.append(on_prepare)
     app.on_response_prepare.append(security_headers)
     app.cleanup_ctx.append(_accounts)
