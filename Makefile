@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 NODE_STAMP := tests/js/node_modules/.installed
+# Where tests/browser.py expects Debian's Chromium.
+CHROMIUM := /usr/bin/chromium
 RUNTIME_LOCK := requirements/runtime.lock
 DEV_LOCK := requirements/dev.lock
 # Every package comes from a hashed lock; the project itself is installed without resolving
@@ -14,7 +16,7 @@ PIP_LOCKED := $(PY) -m pip install -q --require-hashes --no-deps -r
 PIP_PROJECT := PYTHONWARNINGS="ignore:Editable installation" \
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 
-.PHONY: run test lint typecheck pytest migrate sandbox manifest playground bench soak clean \
+.PHONY: run test prerequisites lint typecheck pytest migrate sandbox manifest playground bench soak clean \
 	lock lockcheck audit
 
 $(PY):
@@ -64,8 +66,24 @@ manifest: $(STAMP)
 playground: $(DEV_STAMP) $(NODE_STAMP)
 	$(PY) -m tickets.playground
 
-## test: install dev tools, lint, type-check and run every test
-test: lint typecheck pytest
+## test: install what the tests need (Debian's chromium when root), lint, type-check, every test
+test: prerequisites lint typecheck pytest
+
+# The browser tests drive Debian's Chromium; as root with apt it is installed here, otherwise
+# make stops at once with one line saying what to install.
+prerequisites:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "make test: installing Debian's chromium for the browser tests (apt-get)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-dejavu-core >/dev/null; \
+	  else \
+	    echo "make test needs Debian's chromium at $(CHROMIUM):" \
+	      "sudo apt-get install chromium fonts-dejavu-core" >&2; exit 1; \
+	  fi; \
+	fi
+	@command -v npm >/dev/null || { echo "make test needs Node.js 20+ with npm" \
+	  "(the card, manifest and Playground tools in tests/js): install nodejs and npm" >&2; exit 1; }
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

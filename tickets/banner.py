@@ -31,7 +31,10 @@ def banner(settings: Settings, local: str, *, sandbox: bool | None = None) -> st
         ("página web / web page", f"{local}/"),
         helpdesk,
         ("endpoint do bot / bot endpoint", f"{local}/api/messages"),
-        ("testar o bot / try the bot", "make playground  (Microsoft 365 Agents Playground)"),
+        (
+            "testar o bot / try the bot",
+            "make playground  (Microsoft 365 Agents Playground; pare este / stop this one first)",
+        ),
         ("webhook", f"{settings.base_url}/api/chatwoot/webhook?token={token}{hint}"),
         ("saúde / health", f"{local}/healthz  {local}/readyz"),
         ("banco / database", redact(settings.DATABASE_URL or "")),

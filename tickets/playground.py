@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 from aiohttp import web
 
+from tickets.ports import PortBusyError, check_ports
 from tickets.settings import Settings, SettingsError, is_loopback, load_settings
 
 CLI = (
@@ -188,6 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "127.0.0.1",
             file=sys.stderr,
         )
+        return 2
+    try:
+        check_ports(settings)
+    except PortBusyError as exc:
+        print(f"playground: {exc}", file=sys.stderr)
         return 2
     try:
         asyncio.run(run(settings, playground_port=args.port))
