@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -95,7 +96,13 @@ def test_busy_sandbox_port_names_sandbox_port(tmp_path: Path, listening: int) ->
 
 def test_https_public_url_refuses_the_embedded_database_unless_allowed(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    env = {"PUBLIC_URL": "https://tickets.example.com", "SECRET_KEY": "k" * 20 + "Zq9" * 10}
+    env = {
+        "PUBLIC_URL": "https://tickets.example.com",
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "MICROSOFT_APP_ID": APP_ID,
+        "MICROSOFT_APP_PASSWORD": secrets.token_urlsafe(24),
+        "MICROSOFT_APP_TENANT_ID": "0b7c5e1a-2f3d-4c6b-8a9e-7d1f2e3c4b5a",
+    }
     refused = run_cli(tmp_path, "migrate", DATA_DIR=str(data), **env)
     assert_one_line_exit_2(refused, "DATABASE_URL", "ALLOW_EMBEDDED_DATABASE")
     assert not data.exists()
