@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -28,6 +29,15 @@ PORTAL_LOCALES: Final[Mapping[str, tuple[str, ...]]] = {
 MIN_QUERY: Final = 3
 MAX_QUERY: Final = 200
 SNIPPET_CHARS: Final = 220
+_WORD: Final = re.compile(r"\w+")
+# Words that find everything or nothing; the rest of a sentence is worth asking about.
+_FILLER: Final = frozenset(
+    {"uma", "uns", "umas", "para", "por", "com", "sem", "que", "não", "nao", "meu", "minha"}
+    | {"está", "esta", "estou", "aos", "mais", "muito", "toda", "todo", "todos", "hora", "dia"}
+    | {"quando", "desde", "ontem", "hoje", "consigo", "the", "and", "for", "with", "not", "can"}
+    | {"cannot", "does", "doesn", "don", "from", "since", "today", "yesterday"}
+    | {"all", "every", "time", "hour", "day", "my", "your", "this", "that", "isso", "esse"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,17 +125,30 @@ class HelpCenter:
     async def _fetch(self, key: tuple[str, str], text: str, locale: str) -> tuple[Article, ...]:
         try:
             async with asyncio.timeout(self._timeout * 2):
-                articles: tuple[Article, ...] = ()
-                for portal_locale in portal_locales(locale):
-                    articles = await self._search_locale(text, portal_locale)
-                    if articles:
-                        break
+                articles = await self._search(text, locale)
         except (TimeoutError, httpx.HTTPError, _Unusable) as exc:
             log.info("help center search skipped for a while: %s", _describe(exc))
             self._paused_until = self._clock() + self._pause_seconds
             return ()
         self._remember(key, articles)
         return articles
+
+    async def _search(self, text: str, locale: str) -> tuple[Article, ...]:
+        for portal_locale in portal_locales(locale):
+            articles = await self._search_locale(text, portal_locale)
+            if articles:
+                return articles
+        # Chatwoot's search wants every word in one article, so a whole sentence ("a VPN cai
+        # toda hora") rarely matches: ask again for its telling words, one at a time.
+        words = keywords(text)
+        if len(_WORD.findall(text)) < 2 or not words:
+            return ()
+        for portal_locale in portal_locales(locale):
+            found = await asyncio.gather(*(self._search_locale(w, portal_locale) for w in words))
+            articles = _merge(found)
+            if articles:
+                return articles
+        return ()
 
     async def _search_locale(self, text: str, portal_locale: str) -> tuple[Article, ...]:
         url = f"{self._base}/hc/{quote(self._slug, safe='')}/{quote(portal_locale)}/articles.json"
@@ -167,6 +190,27 @@ class HelpCenter:
         self._cache.move_to_end(key)
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
+
+
+def keywords(text: str, most: int = 4) -> list[str]:
+    """Pick the longest words of a sentence that say something (no short or filler words)."""
+    words = dict.fromkeys(w for w in _WORD.findall(text.casefold()) if len(w) >= 3)
+    telling = [w for w in words if w not in _FILLER]
+    return sorted(telling, key=len, reverse=True)[:most]
+
+
+def _merge(results: list[tuple[Article, ...]]) -> tuple[Article, ...]:
+    """Rank articles by how many words found them, then by how high they came."""
+    hits: dict[str, int] = {}
+    best: dict[str, tuple[int, int]] = {}
+    by_url: dict[str, Article] = {}
+    for order, found in enumerate(results):
+        for place, article in enumerate(found):
+            hits[article.url] = hits.get(article.url, 0) + 1
+            best.setdefault(article.url, (place, order))
+            by_url.setdefault(article.url, article)
+    ranked = sorted(by_url, key=lambda url: (-hits[url], best[url]))
+    return tuple(by_url[url] for url in ranked)
 
 
 class _Unusable(Exception):

@@ -3,9 +3,10 @@
 Public routes as Chatwoot serves them (no auth): ``GET /hc/{slug}/{locale}/articles.json``
 (search with ``query``; without it, full article objects), ``GET /hc/{slug}/articles/{article}``
 (the article page) and ``.../{article}.md``. Control: ``GET``/``POST /sandbox/api/portal/articles``
-and ``GET``/``POST /sandbox/api/portal/faults``. Search ranks articles by the query's words
-found in title, description and content (accents and case ignored, word prefixes match); it is
-simpler than Chatwoot's PostgreSQL full-text search, and any word is enough to match.
+and ``GET``/``POST /sandbox/api/portal/faults``. Search keeps, as Chatwoot's ``pg_search``
+scope does (``tsearch`` with ``prefix``, the ``simple`` configuration), the articles whose
+title, description or content hold **every** word of the query as a word prefix, case ignored
+and accents kept; they are ranked by where the words matched (title, then description).
 """
 
 from __future__ import annotations
@@ -34,12 +35,6 @@ MAX_PER_PAGE: Final = 100
 _LOCALE: Final = re.compile(r"^[a-z]{2}(_[A-Z]{2})?$")
 _WORD: Final = re.compile(r"\w+")
 # Words too common to say anything about an article.
-_STOPWORDS: Final = frozenset(
-    {"a", "o", "e", "de", "da", "do", "das", "dos", "em", "no", "na", "nos", "nas", "um", "uma"}
-    | {"para", "por", "com", "que", "se", "nao", "the", "an", "and", "of", "to", "in", "on"}
-    | {"for", "is", "it", "my", "i", "with", "at", "or"}
-)
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -219,17 +214,14 @@ def snippet(content: str, query: str) -> str:
     return (cut[:space] if space > 0 else cut) + "..."
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def _words(text: str) -> list[str]:
-    return _WORD.findall(_fold(text))
+    # PostgreSQL's `simple` configuration: lower-cased words, accents kept, no stop words.
+    return _WORD.findall(text.casefold())
 
 
 def _rank(articles: list[Article], query: str) -> list[Article]:
-    terms = [w for w in dict.fromkeys(_words(query)) if w not in _STOPWORDS]
+    """Keep articles holding every query word (as a word prefix), best title matches first."""
+    terms = list(dict.fromkeys(_words(query)))
     scored: list[tuple[int, int, Article]] = []
     for article in articles:
         fields = [
@@ -237,15 +229,15 @@ def _rank(articles: list[Article], query: str) -> list[Article]:
             (2, _words(article.description)),
             (1, _words(article.content)),
         ]
-        score = 0
-        for term in terms:
-            score += max(
-                (weight for weight, words in fields if any(w.startswith(term) for w in words)),
-                default=0,
-            )
-        if score:
-            scored.append((-score, article.position, article))
+        weights = [_weight(fields, term) for term in terms]
+        if terms and all(weights):
+            scored.append((-sum(weights), article.position, article))
     return [article for _, _, article in sorted(scored, key=lambda row: row[:2])]
+
+
+def _weight(fields: list[tuple[int, list[str]]], term: str) -> int:
+    hits = (weight for weight, words in fields if any(w.startswith(term) for w in words))
+    return max(hits, default=0)
 
 
 async def article_page(request: web.Request) -> web.Response:
@@ -344,5 +336,6 @@ async def faults(request: web.Request) -> web.Response:
 
 
 def _parameterize(title: str) -> str:
-    words = _WORD.findall(_fold(title))
+    decomposed = unicodedata.normalize("NFKD", title.casefold())
+    words = _WORD.findall("".join(ch for ch in decomposed if not unicodedata.combining(ch)))
     return "-".join(words)[:80] or "article"

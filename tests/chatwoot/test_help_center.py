@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from chatwoot.help import HelpCenter
+from chatwoot.help import HelpCenter, keywords
 from sandbox import SandboxServer
 from sandbox.portal import DEFAULT_PORTAL_SLUG
 
@@ -64,6 +64,16 @@ async def test_ranks_title_matches_first_and_keeps_three(center: HelpCenter) -> 
     assert found[0].title == "Impressora não imprime: o que verificar"
     assert len(await center.search("senha e-mail celular vpn impressora", "pt-BR", limit=3)) == 3
     assert await center.search("xyzzy", "pt-BR") == []
+
+
+async def test_a_sentence_is_asked_again_by_its_telling_words(center: HelpCenter) -> None:
+    assert keywords("A VPN cai toda hora desde ontem") == ["vpn", "cai"]
+    assert keywords("Impressora do 2º andar não imprime") == ["impressora", "imprime", "andar"]
+    # The whole title matches no article (Chatwoot wants every word); its words do.
+    [first, *_] = await center.search("A VPN cai toda hora", "pt-BR")
+    assert first.title == "Como conectar à VPN da empresa"
+    [first, *_] = await center.search("My printer is not printing anything", "en")
+    assert first.title == "Printer not printing: what to check"
 
 
 async def test_short_queries_ask_nothing(center: HelpCenter, control: httpx.AsyncClient) -> None:

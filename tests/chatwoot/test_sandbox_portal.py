@@ -40,6 +40,20 @@ async def test_search_answers_chatwoots_shape(sandbox: SandboxServer) -> None:
         assert (await http.get(f"{HC}/articles/nope")).status_code == 404
 
 
+async def test_search_wants_every_word_like_chatwoots_pg_search(sandbox: SandboxServer) -> None:
+    async def titles(query: str, locale: str = "pt_BR") -> list[str]:
+        async with httpx.AsyncClient(base_url=sandbox.url) as http:
+            answer = await http.get(f"{HC}/{locale}/articles.json", params={"query": query})
+            return [item["title"] for item in answer.json()["payload"]]
+
+    assert await titles("VPN") == ["Como conectar à VPN da empresa", "Redefinir a senha de rede"]
+    assert await titles("vpn conect") == ["Como conectar à VPN da empresa"]  # word prefixes
+    assert await titles("VPN cai toda hora") == []  # "toda" and "hora" are in no article
+    assert await titles("impressora não imprime") == ["Impressora não imprime: o que verificar"]
+    assert await titles("impressora nao imprime") == []  # the simple configuration keeps accents
+    assert await titles("printer", "en") == ["Printer not printing: what to check"]
+
+
 async def test_the_article_page_escapes_what_was_written(sandbox: SandboxServer) -> None:
     async with httpx.AsyncClient(base_url=sandbox.url) as http:
         created = await http.post(
