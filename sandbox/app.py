@@ -3,50 +3,98 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
-from sandbox import attachments, blobs, client_api, console, control, control_messages, surveys
+from sandbox import (
+    admin,
+    app_api,
+    attachments,
+    blobs,
+    client_api,
+    console,
+    control,
+    control_messages,
+    surveys,
+)
 from sandbox.cable import CableHub
 from sandbox.config import SandboxConfig
 from sandbox.desk import Desk
+from sandbox.guard import RedactingAccessLogger, guard_middleware
 from sandbox.keys import DESK
 from sandbox.portal import add_portal
 from sandbox.state import SandboxState
+from sandbox.store import Store
 from sandbox.webhooks import WebhookDispatcher
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 __all__ = ["SandboxConfig", "SandboxServer", "create_sandbox_app", "run_sandbox"]
 
 
 def create_sandbox_app(config: SandboxConfig) -> web.Application:
     """Build the sandbox: Client API, ``/cable``, control API, console, webhook sender."""
-    app = web.Application(
-        middlewares=[client_api.client_api_middleware, control.control_middleware],
-        client_max_size=attachments.MAX_BODY_BYTES,
-    )
     state = SandboxState(config)
+    store = Store(Path(config.state_dir)) if config.state_dir else None
+    if store is not None:
+        store.open(state)
+    middlewares: list[Middleware] = [
+        guard_middleware,
+        client_api.client_api_middleware,
+        control.control_middleware,
+    ]
+    if store is not None:
+        middlewares.insert(1, _persisting(state, store))
+    app = web.Application(middlewares=middlewares, client_max_size=attachments.MAX_BODY_BYTES)
     webhooks = WebhookDispatcher(state)
     cable = CableHub(state)
     app[DESK] = Desk(state, webhooks, cable)
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
         await webhooks.start()
-        yield
-        await cable.close()
-        await webhooks.close()
+        try:
+            yield
+        finally:
+            await cable.close()
+            await webhooks.close()
+            if store is not None:
+                store.close(state)
 
     app.cleanup_ctx.append(lifecycle)
     client_api.add_routes(app)
     control.add_routes(app)
     control_messages.add_routes(app)
+    admin.add_routes(app)
+    app_api.add_routes(app)
     console.add_routes(app)
     blobs.add_routes(app)
     surveys.add_routes(app)
     add_portal(app)
     app.router.add_get("/cable", cable.handle)
     return app
+
+
+def _persisting(state: SandboxState, store: Store) -> Middleware:
+    """Write every change a request made before its answer leaves (as a database commit)."""
+
+    @web.middleware
+    async def persist(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        finally:
+            if request.method not in _READS:
+                raw = request.match_info.get("conversation_id", "")
+                if raw.isdigit() and int(raw) in state.conversations:
+                    state.touch("conversation", int(raw))
+                store.commit(state)
+
+    return persist
 
 
 class SandboxServer:
@@ -75,7 +123,13 @@ class SandboxServer:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Start serving; return the base URL."""
-        self._runner = web.AppRunner(self.app, handle_signals=False)
+        # The access log is off unless asked for; when on, identifiers are redacted.
+        logging: dict[str, Any] = (
+            {"access_log_class": RedactingAccessLogger}
+            if self.config.access_log
+            else {"access_log": None}
+        )
+        self._runner = web.AppRunner(self.app, handle_signals=False, **logging)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()

@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -16,6 +18,7 @@ from sandbox.state import SandboxState
 log = logging.getLogger(__name__)
 
 PROTOCOLS = ("actioncable-v1-json", "actioncable-unsupported")
+FLUSH_SECONDS = 5.0
 
 
 class CableConnection:
@@ -39,6 +42,9 @@ class CableHub:
     def __init__(self, state: SandboxState) -> None:
         self._state = state
         self._connections: set[CableConnection] = set()
+        self._pending: set[asyncio.TimerHandle] = set()
+        self._no_pending = asyncio.Event()
+        self._no_pending.set()
 
     @property
     def connection_count(self) -> int:
@@ -52,6 +58,37 @@ class CableHub:
                 if subscribed == token:
                     conn.send({"identifier": identifier, "message": {"event": event, "data": data}})
 
+    def broadcast_job(
+        self, token: str, event: str, data: dict[str, Any], build: Callable[[], dict[str, Any]]
+    ) -> None:
+        """Broadcast now, or under late snapshots as a jittered job that rebuilds ``data``."""
+        if not self._state.late_snapshots:
+            self.broadcast(token, event, data)
+            return
+        delay = random.uniform(0, self._state.snapshot_jitter_ms / 1000)
+        loop = asyncio.get_running_loop()
+        handle: asyncio.TimerHandle
+
+        def run() -> None:
+            self._pending.discard(handle)
+            if not self._pending:
+                self._no_pending.set()
+            self.broadcast(token, event, build())
+
+        handle = loop.call_later(delay, run)
+        self._pending.add(handle)
+        self._no_pending.clear()
+
+    async def flush(self) -> None:
+        """Wait until every scheduled broadcast was queued and every socket wrote its frames."""
+        # Bounded: a socket that died mid-write never drains its queue.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(FLUSH_SECONDS):
+                await self._no_pending.wait()
+                for conn in list(self._connections):
+                    if not conn.ws.closed:
+                        await conn.outbox.join()
+
     async def cut(self) -> int:
         """Close every socket now (the ``cable_cut`` fault); return how many were closed."""
         conns = list(self._connections)
@@ -61,6 +98,10 @@ class CableHub:
 
     async def close(self) -> None:
         """Close every socket on shutdown."""
+        for handle in self._pending:
+            handle.cancel()
+        self._pending.clear()
+        self._no_pending.set()
         for conn in list(self._connections):
             with contextlib.suppress(Exception):
                 await conn.ws.close(code=1001)
@@ -92,12 +133,14 @@ class CableHub:
     async def _write(self, conn: CableConnection) -> None:
         while True:
             frame = await conn.outbox.get()
-            if frame is None or conn.ws.closed:
-                return
             try:
+                if frame is None or conn.ws.closed:
+                    return
                 await conn.ws.send_str(json.dumps(frame, separators=(",", ":")))
             except (ConnectionError, RuntimeError):
                 return
+            finally:
+                conn.outbox.task_done()
 
     async def _ping(self, conn: CableConnection) -> None:
         while True:
@@ -110,7 +153,8 @@ class CableHub:
             kind = command["command"]
             identifier = command["identifier"]
         except (ValueError, KeyError, TypeError):
-            log.info("cable: ignoring malformed frame %r", raw[:200])
+            # The frame may hold a pubsub token: log its size, never its text.
+            log.info("cable: ignoring a malformed frame of %d characters", len(raw))
             return
         if not isinstance(identifier, str):
             return
@@ -148,7 +192,7 @@ class CableHub:
         self._presence(conn, identifier)
 
     def _presence(self, conn: CableConnection, identifier: str) -> None:
-        users = {str(agent.id): "online" for agent in self._state.agents.values()}
+        users = {str(agent.id): agent.availability for agent in self._state.agents.values()}
         data = {"account_id": self._state.config.account_id, "users": users}
         conn.send({"identifier": identifier, "message": {"event": "presence.update", "data": data}})
 

@@ -13,11 +13,14 @@ from sandbox import shapes, surveys
 from sandbox.attachments import Upload, uploads_from_form
 from sandbox.desk import Desk
 from sandbox.errors import RecordInvalid
+from sandbox.inbox import InboxSettings
 from sandbox.keys import DESK
 from sandbox.state import ContactInbox, Conversation, Inbox
 
 PREFIX = "/public/api/v1/inboxes"
 PAGE_SIZE = 20
+AFTER_PAGE_SIZE = 100
+BETWEEN_PAGE_SIZE = 1000
 
 _REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 
@@ -136,29 +139,19 @@ def _conversation(request: web.Request) -> Conversation:
 async def show_inbox(request: web.Request) -> web.Response:
     """Show the inbox."""
     inbox = _inbox(request)
-    closed = {0, 6}
-    working_hours = [
-        {
-            "day_of_week": day,
-            "closed_all_day": day in closed,
-            "open_hour": None if day in closed else 8,
-            "open_minutes": None if day in closed else 0,
-            "close_hour": None if day in closed else 18,
-            "close_minutes": None if day in closed else 0,
-            "open_all_day": False,
-        }
-        for day in range(7)
-    ]
+    state = _desk(request).state
+    # The second inbox keeps Chatwoot's defaults; only our own inbox is configurable.
+    settings = state.settings if inbox is state.inbox else InboxSettings()
     return web.json_response(
         {
             "identifier": inbox.identifier,
             "identity_validation_enabled": False,
             "name": inbox.name,
-            "timezone": "UTC",
-            "working_hours": working_hours,
-            "working_hours_enabled": False,
-            "csat_survey_enabled": False,
-            "greeting_enabled": False,
+            "timezone": settings.timezone,
+            "working_hours": settings.working_hours,
+            "working_hours_enabled": settings.working_hours_enabled,
+            "csat_survey_enabled": settings.csat_survey_enabled,
+            "greeting_enabled": settings.greeting_enabled,
         }
     )
 
@@ -186,8 +179,12 @@ async def create_conversation(request: web.Request) -> web.Response:
     """Create a conversation (only ``custom_attributes`` is taken)."""
     ci = _contact_inbox(request)
     params = await read_params(request)
-    conv = _desk(request).create_conversation(ci, params.get("custom_attributes"))
-    return web.json_response(shapes.public_conversation(_desk(request).state, conv))
+    desk = _desk(request)
+    conv = desk.create_conversation(ci, params.get("custom_attributes"))
+    if conv.assignee is not None and desk.state.settings.enable_auto_assignment:
+        # Chatwoot's jobs often beat the HTTP answer; the sandbox makes that certain.
+        await desk.deliver_now(conv)
+    return web.json_response(shapes.public_conversation(desk.state, conv))
 
 
 async def list_conversations(request: web.Request) -> web.Response:
@@ -225,19 +222,40 @@ async def update_last_seen(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
+def _ruby_int(value: str) -> int:
+    """Read a number as Ruby's ``to_i`` does (leading digits, else 0)."""
+    digits = ""
+    for char in value.strip():
+        if not char.isdigit():
+            break
+        digits += char
+    return int(digits) if digits else 0
+
+
 async def list_messages(request: web.Request) -> web.Response:
-    """List the latest 20 chat messages (or the 20 before ``before``), oldest first."""
+    """Page chat messages as Chatwoot's finder does, always oldest first.
+
+    Latest 20; ``before``: the 20 before it; ``after``: up to 100 after it; both: up to 1000
+    between them.
+    """
     conv = _conversation(request)
-    messages = conv.chat_messages()
-    before = request.query.get("before")
-    if before:
-        try:
-            before_id = int(before)
-        except ValueError:
-            before_id = 0
-        messages = [m for m in messages if m.id < before_id]
+    messages = sorted(conv.chat_messages(), key=lambda m: (m.created_at, m.id))
+    after, before = request.query.get("after"), request.query.get("before")
+    if after:
+        after_id = _ruby_int(after)
+        messages = [m for m in messages if m.id > after_id]
+        if before:
+            before_id = _ruby_int(before)
+            page = [m for m in messages if m.id < before_id][:BETWEEN_PAGE_SIZE]
+        else:
+            page = messages[:AFTER_PAGE_SIZE]
+    else:
+        if before:
+            before_id = _ruby_int(before)
+            messages = [m for m in messages if m.id < before_id]
+        page = messages[-PAGE_SIZE:]
     state = _desk(request).state
-    return web.json_response([shapes.public_message(state, m) for m in messages[-PAGE_SIZE:]])
+    return web.json_response([shapes.public_message(state, m) for m in page])
 
 
 async def create_message(request: web.Request) -> web.Response:

@@ -22,3 +22,17 @@ class SandboxConfig:
     account_name: str = "Sandbox"
     foreign_inbox_identifier: str = "foreigninbox000000000002"
     foreign_inbox_name: str = "Other inbox"
+    # Where the records live across restarts (a folder); None keeps them in memory only.
+    state_dir: str | None = None
+    # The inbox's first settings. Chatwoot's default is on; the library default is off so that
+    # tests opt in (the composition root turns it on for `tickets serve`/`tickets sandbox`).
+    enable_auto_assignment: bool = False
+    # Agents that exist (online) from the start, so auto-assignment has someone to pick.
+    agents: tuple[str, ...] = ()
+    # Job-time snapshots with jittered, unordered delivery (see the README).
+    late_snapshots: bool = False
+    snapshot_jitter_ms: int = 300
+    # The Application API's `api_access_token`; None: every Application API call is refused.
+    api_access_token: str | None = None
+    # Log each request (identifiers redacted); off by default.
+    access_log: bool = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -78,8 +79,16 @@ def conversation_record(state: SandboxState, conv: Conversation) -> dict[str, An
         "status": conv.status,
         "assignee": None
         if conv.assignee is None
-        else {"id": conv.assignee.id, "name": conv.assignee.name},
+        else {
+            "id": conv.assignee.id,
+            "name": conv.assignee.name,
+            "available_name": conv.assignee.available_name,
+        },
         "custom_attributes": conv.custom_attributes,
+        "labels": conv.labels,
+        "priority": conv.priority,
+        "team": None if conv.team is None else {"id": conv.team.id, "name": conv.team.name},
+        "snoozed_until": conv.snoozed_until,
         "contact": {
             "id": ci.contact.id,
             "name": ci.contact.name,
@@ -193,14 +202,24 @@ async def faults(request: web.Request) -> web.Response:
 
 
 async def webhook(request: web.Request) -> web.Response:
-    """Show or (re)configure the webhook target: ``{"url", "secret"}`` (url null = off)."""
+    """Show or (re)configure the webhook target: ``{"url", "secret"}`` (url null = off).
+
+    The answer never holds a secret: the URL's query (the receiver's token) is masked and the
+    signing secret is only said to be set or not.
+    """
     state = _desk(request).state
     if request.method == "POST":
         body = await _body(request)
         url, secret = body.get("url"), body.get("secret")
         state.webhook_url = str(url) if url else None
         state.webhook_secret = str(secret) if secret else None
-    return web.json_response({"url": state.webhook_url, "secret": state.webhook_secret})
+    url = state.webhook_url
+    shown = (
+        None if url is None else urlsplit(url)._replace(query="[redacted]" if "?" in url else "")
+    )
+    return web.json_response(
+        {"url": None if shown is None else shown.geturl(), "secret_set": bool(state.webhook_secret)}
+    )
 
 
 async def deliveries(request: web.Request) -> web.Response:
@@ -230,3 +249,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(PREFIX + "/webhook", webhook)
     app.router.add_get(PREFIX + "/webhook/deliveries", deliveries)
     app.router.add_post(PREFIX + "/reset", reset)
+
+
+# Public names for the other route modules.
+read_body = _body
+request_conversation = _conversation

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import re
+import asyncio
+import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -10,7 +11,15 @@ from typing import Any
 from sandbox import messages, shapes, templates
 from sandbox.attachments import Upload
 from sandbox.cable import CableHub
+from sandbox.changes import auto_assign
 from sandbox.errors import RecordInvalid
+from sandbox.rules import (
+    EMAIL,
+    FLOOD_LIMIT_PER_MINUTE,
+    check_attributes,
+    object_param,
+    text_param,
+)
 from sandbox.state import (
     ACTIVITY,
     INCOMING,
@@ -25,10 +34,10 @@ from sandbox.state import (
 )
 from sandbox.webhooks import WebhookDispatcher
 
-MAX_ATTRIBUTE_STRING = 1500
-MAX_ATTRIBUTE_INTEGER = 9_999_999_999
-FLOOD_LIMIT_PER_MINUTE = 200
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+__all__ = ["Desk", "RecordInvalid"]
+
+# A webhook has 5 s to answer; waiting longer for "before the answer" would hide a hang.
+DELIVER_NOW_SECONDS = 6.0
 
 
 def _conversation_key(conv: Conversation) -> str:
@@ -51,15 +60,15 @@ class Desk:
 
     def create_contact(self, inbox: Inbox, params: dict[str, Any]) -> ContactInbox:
         """Create (or, for a known ``source_id``, return unchanged) a contact session."""
-        source_id = _text(params.get("source_id"))
+        source_id = text_param(params.get("source_id"))
         if source_id:
             existing = self.state.contact_inbox(inbox, source_id)
             if existing is not None:
                 return existing
-        email = _text(params.get("email"))
-        if email and not _EMAIL.match(email):
+        email = text_param(params.get("email"))
+        if email and not EMAIL.match(email):
             raise RecordInvalid("Email Invalid email", ["email"])
-        identifier = _text(params.get("identifier"))
+        identifier = text_param(params.get("identifier"))
         contact = None
         if identifier:
             contact = next(
@@ -69,11 +78,11 @@ class Desk:
             contact = next((c for c in self.state.contacts.values() if c.email == email), None)
         if contact is None:
             contact = self.state.new_contact(
-                _text(params.get("name")),
+                text_param(params.get("name")),
                 email,
-                _text(params.get("phone_number")),
+                text_param(params.get("phone_number")),
                 identifier,
-                _object(params.get("custom_attributes")),
+                object_param(params.get("custom_attributes")),
             )
             self.webhooks.enqueue(
                 _contact_key(contact),
@@ -85,15 +94,15 @@ class Desk:
         """Apply a PATCH (blank values ignored, custom attributes deep-merged)."""
         contact = ci.contact
         changes: list[shapes.Json] = []
-        email = _text(params.get("email"))
-        if email and not _EMAIL.match(email):
+        email = text_param(params.get("email"))
+        if email and not EMAIL.match(email):
             raise RecordInvalid("Email Invalid email", ["email"])
         for name in ("name", "email", "phone_number"):
-            value = _text(params.get(name))
+            value = text_param(params.get(name))
             if value and value != getattr(contact, name):
                 changes.append(shapes.changed(name, getattr(contact, name), value))
                 setattr(contact, name, value)
-        extra = _object(params.get("custom_attributes"))
+        extra = object_param(params.get("custom_attributes"))
         if extra:
             merged = {**contact.custom_attributes, **extra}
             if merged != contact.custom_attributes:
@@ -106,6 +115,7 @@ class Desk:
         return contact
 
     def _touch_contact(self, contact: Contact, changes: list[shapes.Json]) -> None:
+        self.state.touch("contact", contact.id)
         before = shapes.iso(contact.updated_at)
         contact.updated_at = time.time()
         changes.append(shapes.changed("updated_at", before, shapes.iso(contact.updated_at)))
@@ -119,13 +129,18 @@ class Desk:
     # --- conversations ----------------------------------------------------------------------
 
     def create_conversation(self, ci: ContactInbox, custom_attributes: Any) -> Conversation:
-        """Open a conversation carrying ``custom_attributes``."""
-        attributes = _object(custom_attributes)
-        _check_attributes(attributes)
+        """Open a conversation carrying ``custom_attributes`` (or, locked, return the last one)."""
+        attributes = object_param(custom_attributes)
+        check_attributes(attributes)
+        if ci.inbox is self.state.inbox and self.state.settings.lock_to_single_conversation:
+            mine = [c for c in self.state.conversations.values() if c.contact_inbox is ci]
+            if mine:
+                return max(mine, key=lambda c: c.display_id)
         conv = self.state.new_conversation(ci, attributes)
         if ci.contact.blocked:
             conv.status = "resolved"
         self._conversation_event(conv, "conversation_created", "conversation.created")
+        auto_assign(self, conv)
         return conv
 
     def contact_message(
@@ -157,6 +172,9 @@ class Desk:
             self._change_status(
                 conv, "open", "System reopened the conversation due to a new incoming message."
             )
+        elif conv.status == "snoozed":
+            # A contact's message ends a snooze (Chatwoot's `open!` on incoming messages).
+            self._change_status(conv, "open", "Conversation was reopened by system")
         templates.after_contact_message(self, msg)
         return msg
 
@@ -192,23 +210,37 @@ class Desk:
         previous = conv.status
         before = shapes.iso(conv.updated_at)
         conv.status = status
+        changes = [shapes.changed("status", previous, status)]
+        if status != "snoozed" and conv.snoozed_until is not None:
+            # Chatwoot clears the snooze time in the same save that leaves `snoozed`.
+            changes.append(shapes.changed("snoozed_until", shapes.iso(conv.snoozed_until), None))
+            conv.snoozed_until = None
+        self.status_saved(conv, changes, before)
+        self._activity(conv, activity)
+        templates.after_resolve(self, conv)
+
+    def status_saved(
+        self,
+        conv: Conversation,
+        changes: list[shapes.Json],
+        before: str | None,
+        *,
+        status_changed: bool = True,
+    ) -> None:
+        """Stamp ``updated_at`` and emit the events of a save that touched the status."""
         conv.updated_at = time.time()
-        changes = [
-            shapes.changed("status", previous, status),
-            shapes.changed("updated_at", before, shapes.iso(conv.updated_at)),
-        ]
+        changes = [*changes, shapes.changed("updated_at", before, shapes.iso(conv.updated_at))]
         # Chatwoot's after-update callbacks: status_changed first, then conversation_updated.
-        self._conversation_event(
-            conv,
-            "conversation_status_changed",
-            "conversation.status_changed",
-            changed_attributes=None,
-        )
+        if status_changed:
+            self._conversation_event(
+                conv,
+                "conversation_status_changed",
+                "conversation.status_changed",
+                changed_attributes=None,
+            )
         self._conversation_event(
             conv, "conversation_updated", "conversation.updated", changed_attributes=changes
         )
-        self._activity(conv, activity)
-        templates.after_resolve(self, conv)
 
     def assign(self, conv: Conversation, agent_name: str | None, by: str | None) -> None:
         """Assign the conversation to an agent, or unassign it with ``None``."""
@@ -277,6 +309,7 @@ class Desk:
         """Mark the conversation seen by the contact; earlier non-incoming messages become read."""
         now = time.time()
         conv.contact_last_seen_at = now
+        self.state.touch("conversation", conv.display_id)
         for msg in conv.messages:
             if msg.message_type == INCOMING or msg.status not in ("sent", "delivered"):
                 continue
@@ -294,6 +327,20 @@ class Desk:
     def agent_seen(self, conv: Conversation) -> None:
         """Record that an agent looked at the conversation (resets ``unread_count``)."""
         conv.agent_last_seen_at = time.time()
+        self.state.touch("conversation", conv.display_id)
+
+    def conversation_changed(self, conv: Conversation, changes: list[shapes.Json]) -> None:
+        """Stamp ``updated_at`` and emit ``conversation_updated`` with every changed column."""
+        before = shapes.iso(conv.updated_at)
+        conv.updated_at = time.time()
+        changes = [*changes, shapes.changed("updated_at", before, shapes.iso(conv.updated_at))]
+        self._conversation_event(
+            conv, "conversation_updated", "conversation.updated", changed_attributes=changes
+        )
+
+    def activity(self, conv: Conversation, text: str) -> None:
+        """Add an agent-only activity line."""
+        self._activity(conv, text)
 
     # --- events -----------------------------------------------------------------------------
 
@@ -312,6 +359,7 @@ class Desk:
     ) -> None:
         """Send a message's webhook and (unless private) its cable frame to the contact."""
         conv = msg.conversation
+        self.state.touch("conversation", conv.display_id)
         if msg.message_type == ACTIVITY:
             return
         self.webhooks.enqueue(
@@ -334,37 +382,29 @@ class Desk:
         cable_event: str,
         **extra: Any,
     ) -> None:
-        payload = {**shapes.conversation_webhook(self.state, conv), "event": webhook_event, **extra}
-        self.webhooks.enqueue(_conversation_key(conv), payload)
-        data = shapes.conversation_push(self.state, conv)
-        data["account_id"] = self.state.config.account_id
-        self.cable.broadcast(conv.contact_inbox.pubsub_token, cable_event, data)
+        self.state.touch("conversation", conv.display_id)
 
+        def webhook_body() -> shapes.Json:
+            return {
+                **shapes.conversation_webhook(self.state, conv),
+                "event": webhook_event,
+                **extra,
+            }
 
-def _check_attributes(attributes: dict[str, Any]) -> None:
-    for key, value in attributes.items():
-        if isinstance(value, str) and len(value) > MAX_ATTRIBUTE_STRING:
-            raise RecordInvalid(
-                f"Custom attributes {key} length should be < {MAX_ATTRIBUTE_STRING}",
-                ["custom_attributes"],
-            )
-        if (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and abs(value) > MAX_ATTRIBUTE_INTEGER
-        ):
-            raise RecordInvalid(
-                f"Custom attributes {key} value should be < {MAX_ATTRIBUTE_INTEGER}",
-                ["custom_attributes"],
-            )
+        def push_data() -> shapes.Json:
+            data = shapes.conversation_push(self.state, conv)
+            data["account_id"] = self.state.config.account_id
+            return data
 
+        # The builders re-read the conversation when a late-snapshot job runs, as Chatwoot's do.
+        self.webhooks.enqueue(_conversation_key(conv), webhook_body(), webhook_body)
+        token = conv.contact_inbox.pubsub_token
+        self.cable.broadcast_job(token, cable_event, push_data(), push_data)
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _object(value: Any) -> dict[str, Any]:
-    return dict(value) if isinstance(value, dict) else {}
+    async def deliver_now(self, conv: Conversation) -> None:
+        """Wait until this conversation's webhooks and cable frames so far have gone out."""
+        # Bounded: a receiver that hangs must not turn the create into an error.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(DELIVER_NOW_SECONDS):
+                await self.webhooks.flush(_conversation_key(conv))
+        await self.cable.flush()

@@ -1,4 +1,4 @@
-"""In-memory records of the sandbox: inboxes, contacts, conversations, messages, faults."""
+"""The records of the sandbox: inboxes, contacts, conversations, messages, settings, faults."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.config import SandboxConfig
+from sandbox.inbox import InboxSettings
 
 INCOMING, OUTGOING, ACTIVITY, TEMPLATE = 0, 1, 2, 3
 MESSAGE_TYPE_NAMES = {
@@ -19,6 +20,8 @@ MESSAGE_TYPE_NAMES = {
     TEMPLATE: "template",
 }
 STATUSES = ("open", "resolved", "pending", "snoozed")
+PRIORITIES = ("low", "medium", "high", "urgent")
+AVAILABILITIES = ("online", "busy", "offline")
 
 _TOKEN_ALPHABET = string.ascii_letters + string.digits
 _ADJECTIVES = ("silent", "brave", "lucky", "shy", "calm", "bold", "quick", "wise", "noble")
@@ -62,6 +65,22 @@ class Agent:
     id: int
     name: str
     email: str
+    # The display name the widget shows; Chatwoot falls back to ``name`` when it is blank.
+    display_name: str = ""
+    availability: str = "online"
+
+    @property
+    def available_name(self) -> str:
+        """Return the name contacts see (the display name, else the full name)."""
+        return self.display_name or self.name
+
+
+@dataclass
+class Team:
+    """Hold one team of the account."""
+
+    id: int
+    name: str
 
 
 @dataclass
@@ -152,6 +171,10 @@ class Conversation:
     agent_last_seen_at: float | None = None
     waiting_since: float | None = None
     first_reply_created_at: float | None = None
+    labels: list[str] = field(default_factory=list)
+    priority: str | None = None
+    team: Team | None = None
+    snoozed_until: float | None = None
 
     @property
     def inbox(self) -> Inbox:
@@ -215,10 +238,25 @@ class SandboxState:
         self.deliveries: list[dict[str, Any]] = []
         # Base of attachment URLs (Chatwoot's FRONTEND_URL); the server sets it once bound.
         self.frontend_url = config.frontend_url or ""
+        self.late_snapshots = config.late_snapshots
+        self.snapshot_jitter_ms = config.snapshot_jitter_ms
+        # Distinct id ranges make a mixed-up id (contact vs message vs conversation) fail loudly.
+        self.counters = {
+            "contact": 101,
+            "contact_inbox": 501,
+            "conversation": 1,
+            "message": 1001,
+            "attachment": 70001,
+            "csat_response": 801,
+            "agent": 1,
+            "team": 1,
+        }
+        # What changed since the store last wrote (kind -> ids); the store empties it.
+        self.dirty: dict[str, set[Any]] = {}
         self.wipe()
 
     def wipe(self) -> None:
-        """Forget every contact, conversation, message and agent, and clear the faults."""
+        """Forget every record, clear the faults, restore the first settings; ids keep growing."""
         self.contacts: dict[int, Contact] = {}
         self.contact_inboxes: list[ContactInbox] = []
         self.conversations: dict[int, Conversation] = {}
@@ -226,23 +264,24 @@ class SandboxState:
         self.attachments: dict[int, Attachment] = {}
         # Attachment bytes by blob key: the one place a durable store has to copy them from.
         self.blobs: dict[str, bytes] = {}
+        self.teams: dict[str, Team] = {}
+        self.settings = InboxSettings(enable_auto_assignment=self.config.enable_auto_assignment)
         self.faults = Faults()
         self.deliveries.clear()
-        # Distinct id ranges make a mixed-up id (contact vs message vs conversation) fail loudly.
-        self._next = {
-            "contact": 101,
-            "contact_inbox": 501,
-            "conversation": 1,
-            "message": 1001,
-            "attachment": 70001,
-            "csat_response": 801,
-        }
+        self.dirty = {"wipe": {True}}
+        for name in self.config.agents:
+            self.agent(name)
 
     def next_id(self, kind: str) -> int:
         """Allocate the next id of a kind."""
-        value = self._next[kind]
-        self._next[kind] = value + 1
+        value = self.counters[kind]
+        self.counters[kind] = value + 1
+        self.touch("counters", kind)
         return value
+
+    def touch(self, kind: str, key: Any) -> None:
+        """Mark a record as changed so that the store writes it before the answer goes out."""
+        self.dirty.setdefault(kind, set()).add(key)
 
     def inbox_by_identifier(self, identifier: str) -> Inbox | None:
         """Find an inbox by its public identifier."""
@@ -277,8 +316,18 @@ class SandboxState:
         found = self.agents.get(name)
         if found is None:
             slug = "".join(c for c in name.lower().replace(" ", ".") if c.isalnum() or c == ".")
-            found = Agent(len(self.agents) + 1, name, f"{slug or 'agent'}@sandbox.local")
+            found = Agent(self.next_id("agent"), name, f"{slug or 'agent'}@sandbox.local")
             self.agents[name] = found
+            self.touch("agent", name)
+        return found
+
+    def team(self, name: str) -> Team:
+        """Return the team with this name, creating it on first use."""
+        found = self.teams.get(name)
+        if found is None:
+            found = Team(self.next_id("team"), name)
+            self.teams[name] = found
+            self.touch("team", name)
         return found
 
     def new_contact(
@@ -302,6 +351,7 @@ class SandboxState:
             updated_at=now,
         )
         self.contacts[contact.id] = contact
+        self.touch("contact", contact.id)
         return contact
 
     def new_contact_inbox(
@@ -319,6 +369,7 @@ class SandboxState:
             updated_at=now,
         )
         self.contact_inboxes.append(ci)
+        self.touch("contact_inbox", ci.id)
         return ci
 
     def new_conversation(self, ci: ContactInbox, custom_attributes: dict[str, Any]) -> Conversation:
@@ -334,6 +385,7 @@ class SandboxState:
             last_activity_at=now,
         )
         self.conversations[conv.display_id] = conv
+        self.touch("conversation", conv.display_id)
         return conv
 
     def new_message(
@@ -364,6 +416,7 @@ class SandboxState:
             content_attributes=dict(content_attributes or {}),
         )
         conv.messages.append(msg)
+        self.touch("conversation", conv.display_id)
         return msg
 
     def attach(

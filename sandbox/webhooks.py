@@ -6,11 +6,14 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import random
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -31,11 +34,20 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + digest.hexdigest()
 
 
+Build = Callable[[], dict[str, Any]]
+
+
 @dataclass
 class _Delivery:
     event: str
     body: bytes
     delivery_id: str
+    # Under late snapshots: rebuilds the body when the job runs, as Chatwoot's jobs re-read.
+    build: Build | None = None
+
+    def payload(self) -> bytes:
+        """Return the body to send now."""
+        return rails_json(self.build()) if self.build is not None else self.body
 
 
 class WebhookDispatcher:
@@ -47,6 +59,8 @@ class WebhookDispatcher:
         self._queues: dict[str, deque[_Delivery]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._held: dict[str, tuple[_Delivery, asyncio.TimerHandle]] = {}
+        # Late-snapshot jobs: one task per delivery, unordered, keyed like the queues.
+        self._loose: dict[str, set[asyncio.Task[None]]] = {}
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -60,19 +74,23 @@ class WebhookDispatcher:
         for _, handle in self._held.values():
             handle.cancel()
         self._held.clear()
-        workers = list(self._workers.values())
+        workers = [*self._workers.values(), *(t for ts in self._loose.values() for t in ts)]
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
         self._workers.clear()
+        self._loose.clear()
         self._queues.clear()
         self._idle.set()
         if self._session is not None:
             await self._session.close()
             self._session = None
 
-    def enqueue(self, key: str, payload: dict[str, Any]) -> None:
-        """Schedule one event for delivery (after applying the webhook fault switches)."""
+    def enqueue(self, key: str, payload: dict[str, Any], build: Build | None = None) -> None:
+        """Schedule one event for delivery (after applying the webhook fault switches).
+
+        ``build`` rebuilds the payload at delivery time; it is used under late snapshots.
+        """
         if not self._state.webhook_url:
             return
         faults = self._state.faults
@@ -83,12 +101,15 @@ class WebhookDispatcher:
             self._record(event, "-", "dropped by fault")
             return
         body = rails_json(payload)
+        late = self._state.late_snapshots
         copies = [
-            _Delivery(event, body, str(uuid.uuid4()))
+            _Delivery(event, body, str(uuid.uuid4()), build if late else None)
             for _ in range(max(1, faults.webhook_duplicate))
         ]
         for item in copies:
-            if faults.webhook_reorder:
+            if late:
+                self._later(key, item)
+            elif faults.webhook_reorder:
                 self._reorder(key, item)
             else:
                 self._push(key, item)
@@ -99,6 +120,44 @@ class WebhookDispatcher:
             await self._idle.wait()
             if self._held:
                 await asyncio.sleep(0.05)
+
+    async def flush(self, key: str) -> None:
+        """Wait until every delivery queued so far under ``key`` has been attempted."""
+        while True:
+            tasks = [*self._loose.get(key, ())]
+            worker = self._workers.get(key)
+            if worker is not None:
+                tasks.append(worker)
+            if tasks:
+                await asyncio.wait(tasks)
+            elif key in self._held:
+                await asyncio.sleep(0.02)
+            else:
+                return
+
+    def _later(self, key: str, item: _Delivery) -> None:
+        # Sidekiq runs each job on its own after a queueing delay: no order between them.
+        delay = random.uniform(0, self._state.snapshot_jitter_ms / 1000)
+        task = asyncio.get_running_loop().create_task(self._send_later(delay, item))
+        self._loose.setdefault(key, set()).add(task)
+        self._idle.clear()
+        task.add_done_callback(lambda done: self._forget(key, done))
+
+    async def _send_later(self, delay: float, item: _Delivery) -> None:
+        await asyncio.sleep(delay)
+        await self._send(item)
+
+    def _forget(self, key: str, task: asyncio.Task[None]) -> None:
+        tasks = self._loose.get(key)
+        if tasks is not None:
+            tasks.discard(task)
+            if not tasks:
+                del self._loose[key]
+        self._settle()
+
+    def _settle(self) -> None:
+        if not self._workers and not self._loose:
+            self._idle.set()
 
     def _reorder(self, key: str, item: _Delivery) -> None:
         held = self._held.pop(key, None)
@@ -132,8 +191,7 @@ class WebhookDispatcher:
         finally:
             self._queues.pop(key, None)
             self._workers.pop(key, None)
-            if not self._workers:
-                self._idle.set()
+            self._settle()
 
     async def _send(self, item: _Delivery) -> None:
         url = self._state.webhook_url
@@ -145,19 +203,22 @@ class WebhookDispatcher:
             "X-Chatwoot-Delivery": item.delivery_id,
             "User-Agent": "Ruby",
         }
+        body = item.payload()
         secret = self._state.webhook_secret
         if secret:
             timestamp = str(int(time.time()))
             headers["X-Chatwoot-Timestamp"] = timestamp
-            headers["X-Chatwoot-Signature"] = sign(secret, timestamp, item.body)
+            headers["X-Chatwoot-Signature"] = sign(secret, timestamp, body)
         try:
-            async with self._session.post(url, data=item.body, headers=headers) as response:
+            async with self._session.post(url, data=body, headers=headers) as response:
                 await response.read()
                 outcome = str(response.status)
         except (aiohttp.ClientError, TimeoutError) as exc:
             # Chatwoot only logs a failed account-webhook delivery; it never retries.
             outcome = f"error: {type(exc).__name__}"
-            log.info("webhook %s to %s failed: %s", item.event, url, exc)
+            # The URL's query carries the receiver's token: log where, never the query.
+            where = urlsplit(url)._replace(query="", fragment="").geturl()
+            log.info("webhook %s to %s failed: %s", item.event, where, type(exc).__name__)
         self._record(item.event, item.delivery_id, outcome)
 
     def _record(self, event: str, delivery_id: str, outcome: str) -> None:

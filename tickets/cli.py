@@ -19,14 +19,24 @@ from aiohttp import web
 from db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from db.engine import make_engine
 from db.migrate import upgrade_to_head
+from sandbox.config import SandboxConfig
+from sandbox.store import StoreInUse
 from tickets.banner import banner
 from tickets.logs import configure_logging
 from tickets.ports import PortBusyError, check_ports, port_error
-from tickets.settings import ManifestSettings, Settings, SettingsError, load_settings
+from tickets.settings import (
+    ManifestSettings,
+    Settings,
+    SettingsError,
+    is_loopback,
+    load_settings,
+)
 
 log = logging.getLogger("tickets")
 
 EXIT_CONFIG = 2
+# The agent the bundled sandbox starts with, online, so auto-assignment has someone to pick.
+SANDBOX_AGENT = "Sandbox Agent"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,7 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command in {"serve", "migrate"}:
             check_database(settings)
         if command == "serve":
+            refuse_public_sandbox(settings)
             check_ports(settings)
+        if command == "sandbox" and not is_loopback(args.host):
+            raise SettingsError(
+                f"--host {args.host} is not a loopback address "
+                "(the sandbox has no authentication and must stay on this machine)"
+            )
     except SettingsError as exc:
         print(f"tickets: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -61,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PortBusyError as exc:
         print(f"tickets: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except StoreInUse as exc:
+        print(f"tickets: {exc}", file=sys.stderr)
+        return 1
     except (EmbeddedPostgresError, OSError) as exc:
         print(f"tickets: {exc}", file=sys.stderr)
         return 1
@@ -141,22 +160,43 @@ def sandbox_webhook_token(settings: Settings) -> str:
     return hmac.new(key, b"sandbox-webhook-token", hashlib.sha256).hexdigest()[:32]
 
 
+def sandbox_config(settings: Settings, webhook_url: str, webhook_secret: str) -> SandboxConfig:
+    """Configure the bundled sandbox as Chatwoot behaves, remembering under DATA_DIR."""
+    return SandboxConfig(
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        state_dir=str(Path(settings.DATA_DIR) / "sandbox"),
+        enable_auto_assignment=True,
+        agents=(SANDBOX_AGENT,),
+        access_log=settings.SANDBOX_LOG,
+    )
+
+
+def refuse_public_sandbox(settings: Settings) -> None:
+    """Refuse the sandbox as the helpdesk of a public (https) deployment."""
+    if settings.sandbox_mode and settings.PUBLIC_URL.startswith("https://"):
+        raise SettingsError(
+            "CHATWOOT_BASE_URL: required when PUBLIC_URL is https "
+            "(the bundled sandbox is for local use only)"
+        )
+
+
 @contextlib.asynccontextmanager
 async def chatwoot(settings: Settings, public_base: str) -> AsyncIterator[Settings]:
     """Yield settings pointing at Chatwoot, starting the sandbox when none is configured."""
     if not settings.sandbox_mode:
         yield settings
         return
-    from sandbox.app import SandboxConfig, SandboxServer
+    from sandbox.app import SandboxServer
     from sandbox.portal import DEFAULT_PORTAL_SLUG
 
-    # Fresh random values per run: the sandbox is wired here and forgets everything on exit,
-    # and a value derived from the well-known development SECRET_KEY could be computed by anyone.
+    # Fresh random values per run: the webhook target is configured afresh at every start (it is
+    # not part of the stored records), and a value derived from the well-known development
+    # SECRET_KEY could be computed by anyone.
     token = settings.CHATWOOT_WEBHOOK_TOKEN.get_secret_value() or secrets.token_urlsafe(32)
     secret = settings.CHATWOOT_WEBHOOK_SECRET.get_secret_value() or secrets.token_urlsafe(32)
-    config = SandboxConfig(
-        webhook_url=f"{public_base}/api/chatwoot/webhook?token={token}",
-        webhook_secret=secret,
+    config = sandbox_config(
+        settings, f"{public_base}/api/chatwoot/webhook?token={token}", webhook_secret=secret
     )
     server = SandboxServer(config)
     try:
@@ -208,13 +248,11 @@ async def _wait_for_signal() -> None:
 
 
 async def _sandbox(settings: Settings, host: str, port: int) -> None:
-    from sandbox.app import SandboxConfig, run_sandbox
+    from sandbox.app import run_sandbox
 
     token = sandbox_webhook_token(settings)
     base = f"http://{settings.HOST}:{settings.PORT}"
-    config = SandboxConfig(
-        webhook_url=f"{base}/api/chatwoot/webhook?token={token}", webhook_secret=token
-    )
+    config = sandbox_config(settings, f"{base}/api/chatwoot/webhook?token={token}", token)
     await run_sandbox(host, port, config)
 
 

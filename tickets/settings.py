@@ -92,6 +92,9 @@ class Settings(BaseSettings):
         description="Comma-separated e-mails of the people who may read GET /api/admin/stats.",
     )
     SANDBOX_PORT: int = Field(3001, ge=1, le=65535, description="Port of the local sandbox.")
+    SANDBOX_LOG: bool = Field(
+        False, description="Log the local sandbox's requests (identifiers redacted)."
+    )
     TICKET_SECTORS: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["TI", "RH", "Financeiro", "Facilities", "Jurídico"],
         description="Comma-separated sectors offered on the ticket form.",
