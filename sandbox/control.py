@@ -12,8 +12,9 @@ from aiohttp import web
 from sandbox.control_messages import message_record
 from sandbox.desk import Desk
 from sandbox.errors import RecordInvalid
+from sandbox.faults import Faults
 from sandbox.keys import DESK
-from sandbox.state import Conversation, Faults, SandboxState
+from sandbox.state import Conversation, SandboxState
 from sandbox.surveys import survey_message
 
 PREFIX = "/sandbox/api"

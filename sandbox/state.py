@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import secrets
-import string
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.config import SandboxConfig
+from sandbox.faults import Faults
 from sandbox.inbox import InboxSettings
+from sandbox.names import random_contact_name, secure_token
 
 INCOMING, OUTGOING, ACTIVITY, TEMPLATE = 0, 1, 2, 3
 MESSAGE_TYPE_NAMES = {
@@ -22,31 +23,6 @@ MESSAGE_TYPE_NAMES = {
 STATUSES = ("open", "resolved", "pending", "snoozed")
 PRIORITIES = ("low", "medium", "high", "urgent")
 AVAILABILITIES = ("online", "busy", "offline")
-
-_TOKEN_ALPHABET = string.ascii_letters + string.digits
-_ADJECTIVES = ("silent", "brave", "lucky", "shy", "calm", "bold", "quick", "wise", "noble")
-_NOUNS = (
-    "river",
-    "falcon",
-    "meadow",
-    "harbor",
-    "comet",
-    "maple",
-    "canyon",
-    "ember",
-    "glade",
-    "otter",
-)
-
-
-def secure_token(length: int = 24) -> str:
-    """Return a Rails ``has_secure_token``-style random token."""
-    return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(length))
-
-
-def random_contact_name() -> str:
-    """Return a random "adjective-noun-123" name, as Chatwoot gives nameless contacts."""
-    return f"{secrets.choice(_ADJECTIVES)}-{secrets.choice(_NOUNS)}-{secrets.randbelow(900) + 100}"
 
 
 @dataclass
@@ -195,32 +171,6 @@ class Conversation:
         seen = self.agent_last_seen_at or 0.0
         count = sum(1 for m in self.messages if m.message_type == INCOMING and m.created_at > seen)
         return min(count, 10)
-
-
-@dataclass
-class Faults:
-    """Hold the fault switches (see the README); all off by default."""
-
-    http_status: int | None = None
-    count: int | None = None
-    delay_ms: int = 0
-    # Do the work, then answer late: the caller times out although Chatwoot did act.
-    delay_after_ms: int = 0
-    webhook_drop: bool | int = False
-    webhook_duplicate: int = 1
-    webhook_reorder: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the switches as JSON."""
-        return {
-            "http_status": self.http_status,
-            "count": self.count,
-            "delay_ms": self.delay_ms,
-            "delay_after_ms": self.delay_after_ms,
-            "webhook_drop": self.webhook_drop,
-            "webhook_duplicate": self.webhook_duplicate,
-            "webhook_reorder": self.webhook_reorder,
-        }
 
 
 class SandboxState:

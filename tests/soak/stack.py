@@ -39,6 +39,32 @@ STOP_TIMEOUT = 15.0
 
 T = TypeVar("T")
 
+# Chatwoot behaviours the soak can switch on: SOAK_SANDBOX=late_snapshots,auto_assignment,...
+# None is on by default until the product handles them (the correctness issue turns them on).
+SANDBOX_BEHAVIOURS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
+    "auto_assignment": [
+        ("POST", "/agents", {"name": "Soak Auto Agent"}),
+        ("PATCH", "/inbox", {"enable_auto_assignment": True}),
+    ],
+    "lock_to_single_conversation": [("PATCH", "/inbox", {"lock_to_single_conversation": True})],
+    "csat": [("PATCH", "/inbox", {"csat_survey_enabled": True})],
+    "greeting": [
+        ("PATCH", "/inbox", {"greeting_enabled": True, "greeting_message": "Olá! / Hello!"})
+    ],
+    "late_snapshots": [("PATCH", "/switches", {"late_snapshots": True})],
+}
+
+
+def sandbox_behaviours(spec: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+    """Return the control calls that switch on the behaviours named in ``SOAK_SANDBOX``."""
+    names = [n.strip() for n in (spec or os.environ.get("SOAK_SANDBOX", "")).split(",")]
+    unknown = [n for n in names if n and n not in SANDBOX_BEHAVIOURS]
+    if unknown:
+        raise ValueError(
+            f"SOAK_SANDBOX: unknown behaviours {unknown}; know {list(SANDBOX_BEHAVIOURS)}"
+        )
+    return [call for n in names if n for call in SANDBOX_BEHAVIOURS[n]]
+
 
 class ThreadedSandbox:
     """A SandboxServer served by its own thread and event loop."""
@@ -193,11 +219,12 @@ class Stack:
         """The service's base URL."""
         return self.service.url
 
-    async def sandbox_post(self, path: str, body: dict[str, Any]) -> int:
-        """POST to the sandbox's control API; return the status (0 when it did not answer)."""
+    async def sandbox_post(self, path: str, body: dict[str, Any], method: str = "POST") -> int:
+        """Call the sandbox's control API; return the status (0 when it did not answer)."""
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
             try:
-                async with http.post(f"{self.sandbox.url}/sandbox/api{path}", json=body) as r:
+                url = f"{self.sandbox.url}/sandbox/api{path}"
+                async with http.request(method, url, json=body) as r:
                     await r.read()
                     return r.status
             except (aiohttp.ClientError, TimeoutError):
@@ -290,4 +317,8 @@ async def running_stack(server: EmbeddedPostgres, logs: Path) -> AsyncIterator[S
         service = ServiceProcess(port, argv, env, logs)
         stack.push_async_callback(service.stop)
         await service.start()
-        yield Stack(database_url, sandbox, idp, connector, service)
+        ready = Stack(database_url, sandbox, idp, connector, service)
+        for method, path, body in sandbox_behaviours():
+            status = await ready.sandbox_post(path, body, method)
+            assert status == 200, f"sandbox {method} {path} answered {status}"
+        yield ready
