@@ -44,6 +44,7 @@ async def test_resolve_then_quick_reopen_yields_payloads_that_all_say_open(
     contact = await api.contact()
     conv = await api.conversation()
     await drain(api.sb)
+    await api.sb.desk.cable.flush()  # the create's own jobs are done before we listen
     hooks.deliveries.clear()
     async with http.ws_connect(api.sb.cable_url) as ws:
         await ws.receive_json()
