@@ -9,7 +9,6 @@ import time
 from typing import Any
 
 import aiohttp
-import pytest
 
 from tests.chatwoot.sandbox_support import (  # noqa: F401 (fixtures)
     Api,
@@ -337,17 +336,3 @@ async def test_agents_have_a_display_name_distinct_from_the_name(api: Api) -> No
     assert status == 200 and [a["name"] for a in listed] == ["Samuel Agent", "Pat"]
     status, _ = await api.control("POST", "/agents", {"name": "X", "availability": "away"})
     assert status == 400
-
-
-async def test_every_soak_behaviour_switch_is_accepted(api: Api) -> None:
-    from tests.soak.stack import SANDBOX_BEHAVIOURS, sandbox_behaviours
-
-    assert sandbox_behaviours("") == []
-    with pytest.raises(ValueError, match="nonsense"):
-        sandbox_behaviours("late_snapshots,nonsense")
-    for method, path, body in sandbox_behaviours(",".join(SANDBOX_BEHAVIOURS)):
-        status, answer = await api.control(method, path, body)
-        assert status == 200, (path, answer)
-    _, settings = await api.control("GET", "/inbox")
-    assert settings["enable_auto_assignment"] and settings["lock_to_single_conversation"]
-    assert (await api.control("GET", "/switches"))[1]["late_snapshots"] is True

@@ -71,3 +71,16 @@ async def test_no_switch_posts_plain_replies(api: Api) -> None:
         assert await behaviours.reply(ctx, sender(api), frozenset(), cid, token, "Rita") == 200
     contents = [m.content for m in api.sb.state.conversations[cid].messages]
     assert all(c and c.startswith("Resposta A") and c.endswith("de Rita.") for c in contents)
+
+
+async def test_control_switches_turn_on_settings_auto_assignment_and_late_snapshots(
+    api: Api,
+) -> None:
+    await behaviours.switch_sandbox(sender(api), frozenset())
+    assert (await api.control("GET", "/inbox"))[1]["enable_auto_assignment"] is False
+    await behaviours.switch_sandbox(sender(api), frozenset(behaviours.BEHAVIOURS))
+    _, settings = await api.control("GET", "/inbox")
+    assert settings["enable_auto_assignment"] and settings["lock_to_single_conversation"]
+    assert (await api.control("GET", "/switches"))[1]["late_snapshots"] is True
+    _, agents = await api.control("GET", "/agents")
+    assert [a["availability"] for a in agents] == ["online"]

@@ -1,7 +1,7 @@
 """Switches that make the soak's sandbox behave like more of real Chatwoot (all off by default).
 
-``SOAK_SANDBOX_BEHAVIOURS=markdown,attachments,questions,edits,deletes,templates`` (or ``all``)
-turns them on; the correctness work turns them on for good once the product handles them.
+``SOAK_SANDBOX_BEHAVIOURS`` names some of ``BEHAVIOURS`` (comma-separated, or ``all``); the
+correctness work turns them on for good once the product handles them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,26 @@ from tests.soak.ledger import Context
 # ``Stack.sandbox_send``: (method, path, json=..., data=...) -> (status, answer).
 Send = Callable[..., Awaitable[tuple[int, Any]]]
 
-BEHAVIOURS = ("markdown", "attachments", "questions", "edits", "deletes", "templates")
+BEHAVIOURS = (
+    "markdown",
+    "attachments",
+    "questions",
+    "edits",
+    "deletes",
+    "templates",
+    "auto_assignment",
+    "lock_to_single_conversation",
+    "late_snapshots",
+)
+# The switches that are one control call at the start of the run.
+_CONTROL_CALLS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
+    "auto_assignment": [
+        ("POST", "/agents", {"name": "Soak Auto Agent"}),
+        ("PATCH", "/inbox", {"enable_auto_assignment": True}),
+    ],
+    "lock_to_single_conversation": [("PATCH", "/inbox", {"lock_to_single_conversation": True})],
+    "late_snapshots": [("PATCH", "/switches", {"late_snapshots": True})],
+}
 
 
 def from_env() -> frozenset[str]:
@@ -31,6 +50,15 @@ def from_env() -> frozenset[str]:
     if unknown:
         raise ValueError(f"unknown SOAK_SANDBOX_BEHAVIOURS: {', '.join(sorted(unknown))}")
     return frozenset(names)
+
+
+async def switch_sandbox(send: Send, on: frozenset[str]) -> None:
+    """Turn on the inbox settings and switches the run names (auto-assignment, lock, late)."""
+    for name in sorted(on & set(_CONTROL_CALLS)):
+        for method, path, body in _CONTROL_CALLS[name]:
+            status, _ = await send(method, path, json=body)
+            if status != 200:
+                raise RuntimeError(f"sandbox {method} {path} for {name} answered {status}")
 
 
 async def switch_inbox_templates(send: Send) -> int:

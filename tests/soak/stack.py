@@ -28,6 +28,7 @@ from sandbox.control import conversation_record
 from tests.bot.harness import APP_ID, APP_PASSWORD, TENANT
 from tests.fakes.connector import FakeConnector
 from tests.fakes.teams_idp import TeamsIdentityProvider
+from tests.soak import behaviours
 
 ROOT = Path(__file__).resolve().parents[2]
 # Generated values: settings refuse guessable ones.
@@ -38,32 +39,6 @@ START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 
 T = TypeVar("T")
-
-# Chatwoot behaviours the soak can switch on: SOAK_SANDBOX=late_snapshots,auto_assignment,...
-# None is on by default until the product handles them (the correctness issue turns them on).
-SANDBOX_BEHAVIOURS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
-    "auto_assignment": [
-        ("POST", "/agents", {"name": "Soak Auto Agent"}),
-        ("PATCH", "/inbox", {"enable_auto_assignment": True}),
-    ],
-    "lock_to_single_conversation": [("PATCH", "/inbox", {"lock_to_single_conversation": True})],
-    "csat": [("PATCH", "/inbox", {"csat_survey_enabled": True})],
-    "greeting": [
-        ("PATCH", "/inbox", {"greeting_enabled": True, "greeting_message": "Olá! / Hello!"})
-    ],
-    "late_snapshots": [("PATCH", "/switches", {"late_snapshots": True})],
-}
-
-
-def sandbox_behaviours(spec: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
-    """Return the control calls that switch on the behaviours named in ``SOAK_SANDBOX``."""
-    names = [n.strip() for n in (spec or os.environ.get("SOAK_SANDBOX", "")).split(",")]
-    unknown = [n for n in names if n and n not in SANDBOX_BEHAVIOURS]
-    if unknown:
-        raise ValueError(
-            f"SOAK_SANDBOX: unknown behaviours {unknown}; know {list(SANDBOX_BEHAVIOURS)}"
-        )
-    return [call for n in names if n for call in SANDBOX_BEHAVIOURS[n]]
 
 
 class ThreadedSandbox:
@@ -219,12 +194,11 @@ class Stack:
         """The service's base URL."""
         return self.service.url
 
-    async def sandbox_post(self, path: str, body: dict[str, Any], method: str = "POST") -> int:
-        """Call the sandbox's control API; return the status (0 when it did not answer)."""
+    async def sandbox_post(self, path: str, body: dict[str, Any]) -> int:
+        """POST to the sandbox's control API; return the status (0 when it did not answer)."""
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
             try:
-                url = f"{self.sandbox.url}/sandbox/api{path}"
-                async with http.request(method, url, json=body) as r:
+                async with http.post(f"{self.sandbox.url}/sandbox/api{path}", json=body) as r:
                     await r.read()
                     return r.status
             except (aiohttp.ClientError, TimeoutError):
@@ -318,7 +292,5 @@ async def running_stack(server: EmbeddedPostgres, logs: Path) -> AsyncIterator[S
         stack.push_async_callback(service.stop)
         await service.start()
         ready = Stack(database_url, sandbox, idp, connector, service)
-        for method, path, body in sandbox_behaviours():
-            status = await ready.sandbox_post(path, body, method)
-            assert status == 200, f"sandbox {method} {path} answered {status}"
+        await behaviours.switch_sandbox(ready.sandbox_send, behaviours.from_env())
         yield ready
