@@ -92,6 +92,10 @@ def _persisting(state: SandboxState, store: Store) -> Middleware:
                 raw = request.match_info.get("conversation_id", "")
                 if raw.isdigit() and int(raw) in state.conversations:
                     state.touch("conversation", int(raw))
+                uuid = request.match_info.get("conversation_uuid")
+                for conv in state.conversations.values() if uuid else ():
+                    if conv.uuid == uuid:
+                        state.touch("conversation", conv.display_id)
                 store.commit(state)
 
     return persist

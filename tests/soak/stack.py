@@ -91,7 +91,7 @@ class ThreadedSandbox:
 
         async def snapshot() -> list[dict[str, Any]]:
             state = self.server.state
-            return [conversation_record(c) for c in list(state.conversations.values())]
+            return [conversation_record(state, c) for c in list(state.conversations.values())]
 
         return await self.call(snapshot)
 
