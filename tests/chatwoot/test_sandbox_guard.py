@@ -150,6 +150,8 @@ def test_serve_refuses_the_sandbox_behind_an_https_public_url(tmp_path: Path) ->
         PUBLIC_URL="https://tickets.example.com",
         SECRET_KEY=secrets.token_urlsafe(48),
         DATA_DIR=str(tmp_path),
+        # An external database, so that only the sandbox check speaks (nothing connects to it).
+        DATABASE_URL="postgresql://tickets:unused@127.0.0.1:9/tickets",
         MICROSOFT_APP_ID="00000000-0000-0000-0000-000000000001",
         MICROSOFT_APP_PASSWORD="bot-password-not-used",
         MICROSOFT_APP_TENANT_ID="00000000-0000-0000-0000-000000000002",

@@ -81,8 +81,11 @@ async def test_control_api_refuses_bad_articles_and_faults(sandbox: SandboxServe
             answer = await http.post("/articles", json=body)
             assert answer.status_code == 422, body
             assert answer.json()["attributes"] == [attribute]
-        assert (await http.post("/articles", content=b"[1]")).status_code == 400
-        assert (await http.post("/articles", content=b"{nope")).status_code == 400
+        # JSON-labelled bodies that are not a JSON object (unlabelled ones get 415 first).
+        as_json = {"Content-Type": "application/json"}
+        assert (await http.post("/articles", content=b"[1]", headers=as_json)).status_code == 400
+        assert (await http.post("/articles", content=b"{nope", headers=as_json)).status_code == 400
+        assert (await http.post("/articles", content=b"{}")).status_code == 415
         assert (await http.post("/faults", json={"http_status": 200})).status_code == 422
         assert (await http.post("/faults", json={"delay_ms": -1})).status_code == 422
         set_fault = await http.post("/faults", json={"http_status": 500})
