@@ -17,6 +17,7 @@ from botbuilder.schema import Activity
 from bot.auth import CachingCredentialsFactory, Unauthorized, authenticate, make_adapter
 from bot.gateway import TeamsGateway
 from bot.handler import TicketsBot
+from bot.identity import tenant_of
 from bot.keys import OUTBOX, TEAMS_GATEWAY
 from bot.outbox import OutboxWorker
 from db.engine import plain_dsn
@@ -101,6 +102,12 @@ async def messages(request: web.Request) -> web.Response:
         auth = await authenticate(runtime.adapter, activity, auth_header)
     except Unauthorized:
         return _unauthorized()
+    tenants = settings.allowed_tenants
+    if tenants and tenant_of(activity) not in tenants:
+        # A genuine token proves the activity came through the Bot Framework, not from whom:
+        # any tenant that installs the app can reach the endpoint.
+        log.warning("activity from a tenant outside ALLOWED_TENANTS refused")
+        return web.json_response({"error": "tenant not allowed"}, status=403)
     invoke_response = await runtime.adapter.process_activity(auth, activity, runtime.bot.on_turn)
     if invoke_response is None:
         return web.Response(status=201)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Enum,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -112,6 +114,11 @@ class User(Base):
     entra_tid: Mapped[str | None] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(200), nullable=False, server_default="")
     locale: Mapped[str | None] = mapped_column(String(10))
+    # True only when the address came from a verified Entra claim (xms_edov or
+    # email_verified), never from a sign-up form or an unverified token claim.
+    email_verified_by_entra: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=false()
+    )
     current_ticket_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("tickets.id", ondelete="SET NULL", use_alter=True)
     )

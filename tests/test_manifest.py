@@ -56,6 +56,8 @@ def make_settings(**overrides: Any) -> Settings:
         "MICROSOFT_CLIENT_SECRET": "",
         "CHATWOOT_BASE_URL": "",
         "BOT_NAME": "Chamados",
+        # A MultiTenant bot and an `organizations` web login need the tenants named.
+        "ALLOWED_TENANTS": "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -102,7 +102,10 @@ class TicketService:
         # verified, so `email` would let anyone file tickets under someone else's contact.
         attributes: dict[str, Any] = {}
         if user.email:
-            attributes = {"email": user.email, "email_verified_by_entra": bool(user.entra_oid)}
+            attributes = {
+                "email": user.email,
+                "email_verified_by_entra": user.email_verified_by_entra,
+            }
         contact = await self._call(
             self._chatwoot.create_contact(
                 source_id=self.source_id_for(user_id),

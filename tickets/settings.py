@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from tickets.entropy import secret_problem
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-000000"  # noqa: S105 (refused on https)
+MULTI_TENANT_AUTHORITIES = frozenset({"organizations", "common", "consumers"})
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "changethis", "password"})
 
 
@@ -49,6 +50,12 @@ class Settings(BaseSettings):
     )
     MICROSOFT_TENANT_ID: str = Field(
         "organizations", description="Tenant for the web Microsoft login (id, or organizations)."
+    )
+    ALLOWED_TENANTS: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated Entra tenant ids allowed in (bot and web Microsoft login); "
+        "empty: the bot's own tenant for a SingleTenant bot, or MICROSOFT_TENANT_ID when it "
+        "names one tenant.",
     )
     MICROSOFT_AUTHORITY_HOST: str = Field(
         "https://login.microsoftonline.com",
@@ -119,7 +126,9 @@ class Settings(BaseSettings):
         "instead of a DATABASE_URL.",
     )
 
-    @field_validator("TICKET_SECTORS", "TICKET_COMPLEXITIES", "ADMIN_EMAILS", mode="before")
+    @field_validator(
+        "TICKET_SECTORS", "TICKET_COMPLEXITIES", "ADMIN_EMAILS", "ALLOWED_TENANTS", mode="before"
+    )
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
@@ -163,11 +172,23 @@ class Settings(BaseSettings):
             _secret_key_problem(self)
             or _chatwoot_problem(self)
             or _bot_problem(self)
+            or _tenant_problem(self)
             or exposure_problem(self)
         )
         if problem:
             raise ValueError(problem)
         return self
+
+    @property
+    def allowed_tenants(self) -> frozenset[str]:
+        """Return the Entra tenants allowed in; empty means any (a MultiTenant bot only)."""
+        if self.ALLOWED_TENANTS:
+            return frozenset(self.ALLOWED_TENANTS)
+        if self.MICROSOFT_APP_TYPE == "SingleTenant" and self.MICROSOFT_APP_TENANT_ID:
+            return frozenset({self.MICROSOFT_APP_TENANT_ID})
+        if self.MICROSOFT_TENANT_ID.lower() not in MULTI_TENANT_AUTHORITIES:
+            return frozenset({self.MICROSOFT_TENANT_ID})
+        return frozenset()
 
     @property
     def bot_without_auth(self) -> bool:
@@ -238,6 +259,16 @@ def _bot_problem(settings: Settings) -> str | None:
         settings.MICROSOFT_CLIENT_SECRET.get_secret_value()
     ):
         return "MICROSOFT_CLIENT_SECRET: set both MICROSOFT_CLIENT_ID and the secret"
+    return None
+
+
+def _tenant_problem(settings: Settings) -> str | None:
+    # "organizations" lets every Entra tenant in the world sign in and get an account.
+    if settings.microsoft_login_enabled and not settings.allowed_tenants:
+        return (
+            "ALLOWED_TENANTS: required for the web Microsoft login when MICROSOFT_TENANT_ID "
+            "is not one tenant (any organisation could sign in)"
+        )
     return None
 
 

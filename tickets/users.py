@@ -18,6 +18,7 @@ async def find_or_create_entra_user(
     name: str | None,
     email: str | None,
     locale: str | None = None,
+    email_verified: bool = False,
 ) -> User:
     """Return the user with this Entra identity, creating it on first sight.
 
@@ -42,6 +43,7 @@ async def find_or_create_entra_user(
             entra_tid=tid,
             display_name=(name or email or "")[:200],
             email=free_email,
+            email_verified_by_entra=bool(free_email and email_verified),
             locale=locale,
         )
         .on_conflict_do_nothing()

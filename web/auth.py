@@ -255,7 +255,12 @@ async def microsoft_callback(request: web.Request) -> web.Response:
         return redirect("/profile?microsoft=" + ("done" if linked else "taken"))
     async with db_sessions.begin() as db:
         user = await find_or_create_entra_user(
-            db, oid=identity.oid, tid=identity.tid, name=identity.name, email=identity.email
+            db,
+            oid=identity.oid,
+            tid=identity.tid,
+            name=identity.name,
+            email=identity.email,
+            email_verified=identity.email is not None,
         )
     await sessions.sign_in(request, user)
     return redirect(target)

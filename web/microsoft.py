@@ -26,7 +26,7 @@ class EntraIdentity:
     oid: str
     tid: str
     name: str | None
-    email: str | None
+    email: str | None  # only a verified address; unverified claims are dropped
 
 
 class MicrosoftLogin:
@@ -36,6 +36,7 @@ class MicrosoftLogin:
         self._client_id = settings.MICROSOFT_CLIENT_ID
         self._secret = settings.MICROSOFT_CLIENT_SECRET.get_secret_value()
         self.authority = f"{settings.MICROSOFT_AUTHORITY_HOST}/{settings.MICROSOFT_TENANT_ID}"
+        self._tenants = settings.allowed_tenants
         self._http = requests.Session()
         # Discovery documents only (msal keeps no tokens here): later logins skip the fetch.
         self._http_cache: dict[Any, Any] = {}
@@ -90,15 +91,33 @@ class MicrosoftLogin:
         oid, tid = claims.get("oid"), claims.get("tid")
         if not isinstance(oid, str) or not isinstance(tid, str) or not oid or not tid:
             raise MicrosoftLoginFailed("no oid/tid in the id token")
-        email = claims.get("email") or claims.get("preferred_username")
+        if self._tenants and tid not in self._tenants:
+            log.warning("Microsoft login refused: tenant %s is not in ALLOWED_TENANTS", tid)
+            raise MicrosoftLoginFailed("tenant")
         name = claims.get("name")
         return EntraIdentity(
-            oid=oid,
-            tid=tid,
-            name=str(name)[:200] if name else None,
-            email=str(email)[:320] if email and "@" in str(email) else None,
+            oid=oid, tid=tid, name=str(name)[:200] if name else None, email=verified_email(claims)
         )
 
     def _finish(self, flow: dict[str, Any], answer: dict[str, str]) -> dict[str, Any]:
         result: dict[str, Any] = self._app().acquire_token_by_auth_code_flow(flow, answer)
         return result
+
+
+def verified_email(claims: dict[str, Any]) -> str | None:
+    """Return the token's e-mail only when Entra vouches for it, else None.
+
+    `email` and `preferred_username` can hold addresses nobody verified (a guest's, an
+    unverified domain's); `xms_edov` says the domain owner verified it.
+    """
+    email = claims.get("email")
+    if not isinstance(email, str) or "@" not in email:
+        return None
+    if _true(claims.get("xms_edov")) or _true(claims.get("email_verified")):
+        return email[:320]
+    return None
+
+
+def _true(value: object) -> bool:
+    # Entra sends optional boolean claims as JSON booleans, some issuers as strings.
+    return value is True or value in ("true", "True", "1", 1)

@@ -10,6 +10,8 @@ from db.models import TeamsConversationRef, User
 from sandbox import SandboxServer
 from tests.bot.harness import TeamsUser
 from tests.conftest import settings_for
+from tests.fakes.connector import FakeConnector
+from tests.fakes.teams_idp import TeamsIdentityProvider
 from tickets import keys
 from tickets.app import create_app
 
@@ -64,3 +66,24 @@ async def test_a_conversation_without_a_type_is_not_taken_for_a_personal_chat(
         users = await session.scalar(select(func.count()).select_from(User))
         refs = await session.scalar(select(func.count()).select_from(TeamsConversationRef))
     assert (users, refs) == (0, 0)
+
+
+async def test_a_signed_activity_from_another_tenant_is_refused(
+    bot_client: TestClient[web.Request, web.Application],
+    connector: FakeConnector,
+    idp: TeamsIdentityProvider,
+) -> None:
+    stranger = TeamsUser(
+        str(bot_client.make_url("/api/messages")),
+        connector,
+        idp,
+        tenant="99999999-8888-4777-8666-555555555555",
+    )
+    status, body = await stranger.post(stranger.message("meus chamados"))
+    assert status == 403
+    assert body == {"error": "tenant not allowed"}
+    async with bot_client.app[keys.SESSIONMAKER]() as session:
+        users = await session.scalar(select(func.count()).select_from(User))
+        refs = await session.scalar(select(func.count()).select_from(TeamsConversationRef))
+    assert (users, refs) == (0, 0)
+    assert connector.activities(stranger.conversation_id) == []

@@ -40,6 +40,9 @@ class IdpUser:
     tid: str
     name: str
     preferred_username: str
+    # The optional `email` claim, and `xms_edov` (the e-mail's domain is verified by its owner).
+    email: str | None = None
+    email_domain_verified: bool | None = None
 
 
 @dataclass
@@ -248,6 +251,10 @@ class FakeIdentityProvider:
             "exp": now + 3600,
             "ver": "2.0",
         }
+        if grant.user.email is not None:
+            claims["email"] = grant.user.email
+        if grant.user.email_domain_verified is not None:
+            claims["xms_edov"] = grant.user.email_domain_verified
         id_token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self._kid})
         return web.json_response(
             {
