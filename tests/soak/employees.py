@@ -175,7 +175,10 @@ class WebEmployee(Employee):
         self.ws_task = asyncio.create_task(self.follow(), name=f"ws-{self.key}")
 
     async def _sign_up(self) -> bool:
-        _, session = await request(self.http, "GET", self.url("/api/session"))
+        status, session = await request(self.http, "GET", self.url("/api/session"))
+        if status != 200:  # e.g. the database was cut mid-request: try again
+            self.ctx.ledger.error(f"{self.key} session answered {status}: {str(session)[:80]}")
+            return False
         form = {"csrf_token": session["csrf_token"], "email": self.email, "password": PASSWORD}
         status, _ = await request(
             self.http,
