@@ -13,6 +13,8 @@ PASSWORDS = web.AppKey("web_passwords", Passwords)
 MICROSOFT = web.AppKey("web_microsoft", MicrosoftLogin)
 # Every open /ws socket, so shutdown can close them with 1001 (going away).
 SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("web_sockets")
+# Each user's open sockets, oldest first: past the cap the oldest is closed.
+USER_SOCKETS: web.AppKey[dict[int, list[web.WebSocketResponse]]] = web.AppKey("web_user_sockets")
 STATIC_VERSION = web.AppKey("web_static_version", str)
 
 

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 MAX_SUBSCRIPTIONS = 20
 MAX_FRAME = 4096
+# A few tabs and devices each; a script opening hundreds would hold memory and fan-out work.
+MAX_SOCKETS_PER_USER = 20
 
 
 def setup_ws(app: web.Application) -> None:
@@ -44,6 +46,7 @@ def setup_ws(app: web.Application) -> None:
 async def _registry(app: web.Application) -> AsyncIterator[None]:
     sockets: set[web.WebSocketResponse] = set()
     app[web_keys.SOCKETS] = sockets
+    app[web_keys.USER_SOCKETS] = {}
     fanout = Fanout(app[keys.HUB], app[keys.SESSIONMAKER])
     app[web_keys.FANOUT] = fanout
     yield
@@ -69,6 +72,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     await socket.prepare(request)
     registry = request.app[web_keys.SOCKETS]
     registry.add(socket)
+    mine = request.app[web_keys.USER_SOCKETS].setdefault(user.id, [])
+    mine.append(socket)
+    await _close_oldest(mine)
     fanout = request.app[web_keys.FANOUT]
     peer = Peer(socket, user.id, request.transport)
     stream = _Stream(peer, request.app[keys.SERVICE], fanout)
@@ -81,8 +87,29 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 fanout.leave(peer)
     finally:
         registry.discard(socket)
+        _forget(request.app[web_keys.USER_SOCKETS], user.id, socket)
         await socket.close()
     return socket
+
+
+async def _close_oldest(mine: list[web.WebSocketResponse]) -> None:
+    while len(mine) > MAX_SOCKETS_PER_USER:
+        oldest = mine.pop(0)
+        # 1008: the page does not reconnect on a policy close, so two tabs never fight.
+        with contextlib.suppress(Exception):
+            await oldest.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too many sockets")
+
+
+def _forget(
+    by_user: dict[int, list[web.WebSocketResponse]], user_id: int, socket: web.WebSocketResponse
+) -> None:
+    mine = by_user.get(user_id)
+    if mine is None:
+        return
+    with contextlib.suppress(ValueError):
+        mine.remove(socket)
+    if not mine:
+        del by_user[user_id]
 
 
 class _Stream:

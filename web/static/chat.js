@@ -117,9 +117,12 @@
       else if (frame.type === "ticket") { showTicket(frame.ticket); }
       else if (frame.type === "error" && frame.error === "not_found") { stopped = true; }
     };
-    socket.onclose = function () {
+    socket.onclose = function (event) {
       socket = null;
-      if (stopped) { return; }
+      // 1008: this user opened too many live pages and this one is the oldest; reconnecting
+      // would only push another page out.
+      if (event.code === 1008) { stopped = true; }
+      if (stopped) { setLive("offline"); return; }
       setLive("offline");
       // Back off 0.5 s, 1 s, 2 s ... up to 15 s, with jitter so many tabs do not stampede.
       var delay = Math.min(15000, 500 * Math.pow(2, attempt)) * (0.75 + Math.random() / 2);
