@@ -356,3 +356,20 @@ async def test_unsigned_or_foreign_invokes_are_refused(bot_client: Client, user:
     status, _ = await user.post(stranger, authorization=header)
     assert status == 401
     assert await count(bot_client, Ticket) == 0
+
+
+async def test_an_invoke_from_another_tenant_is_refused_like_any_activity(
+    bot_client: Client, user: TeamsUser, connector: FakeConnector, sandbox: SandboxServer
+) -> None:
+    card = dialog_card(await user.send(fetch(user)))
+    stranger = TeamsUser(
+        user.endpoint, connector, user.idp, tenant="99999999-8888-4777-8666-555555555555"
+    )
+    for activity in (
+        fetch(stranger),
+        submit(stranger, filled(card, beneficiary_email="b@c.example")),
+    ):
+        status, body = await stranger.post(activity)
+        assert (status, body) == (403, {"error": "tenant not allowed"})
+    assert await count(bot_client, User) == 0
+    assert await conversations(sandbox) == []
