@@ -3,7 +3,9 @@
 ``composeExtension/fetchTask`` answers the form (a dialog) prefilled from the message;
 ``composeExtension/submitAction`` validates it like the bot's own form and opens the ticket for
 the user who clicked. Nothing is posted where the message lives: the ticket's card goes to the
-user's 1:1 chat with the bot through the outbox, like every later agent reply.
+user's 1:1 chat with the bot through the outbox, like every later agent reply. A user we have
+no 1:1 chat for gets one opened when the app is installed for them; otherwise the answer says
+how to add the app.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import cards
 from bot import views
 from bot.extension_prefill import message_form_id, prefill
+from bot.gateway import TeamsGateway
 from bot.identity import locale_of, tenant_of
 from bot.source_message import SourceMessage, parse_source
 from cards import InvalidAction, Verb, parse_action
@@ -48,6 +51,7 @@ TICKET_CARD: Final = "ticket_card"
 CARD_TYPE: Final = "application/vnd.microsoft.card.adaptive"
 # Teams gives an invoke 5 seconds; the author's e-mail is a nicety that must not eat them.
 ROSTER_TIMEOUT: Final = 1.5
+CREATE_TIMEOUT: Final = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +82,12 @@ class MessageActions:
         service: TicketService,
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
+        gateway: TeamsGateway | None = None,
     ) -> None:
         self._service = service
         self._sessions = sessions
         self._settings = settings
+        self._gateway = gateway
 
     async def handle(self, context: TurnContext) -> InvokeResponse:
         """Answer ``fetchTask`` with the dialog and ``submitAction`` with the dialog or a line."""
@@ -153,7 +159,7 @@ class MessageActions:
             return self._dialog(form_id, locale, values=inputs, notice=notice)
         title = " ".join(info.title.split())
         app = self._settings.BOT_NAME
-        if await self._queue_card(user_id, info.id):
+        if await self._queue_card(user_id, info.id, clicker, activity.service_url or ""):
             return task_message(t("bot.ext.created", locale, id=info.id, title=title, app=app))
         url = f"{self._settings.base_url}/tickets/{info.id}"
         line = t("bot.ext.created.no_chat", locale, id=info.id, title=title, app=app, url=url)
@@ -182,24 +188,63 @@ class MessageActions:
             )
             return user.id
 
-    async def _queue_card(self, user_id: int, ticket_id: int) -> bool:
-        """Queue the ticket's card for each of the user's 1:1 chats; False when there is none."""
+    async def _queue_card(
+        self, user_id: int, ticket_id: int, clicker: Clicker, service_url: str
+    ) -> bool:
+        """Queue the ticket's card for the user's 1:1 chats (opened if need be); False if none."""
+        async with self._sessions() as session:
+            targets = [
+                ref.conversation_id for ref in await repo.active_references(session, user_id)
+            ]
+        if not targets:
+            opened = await self._open_personal_chat(user_id, clicker, service_url)
+            targets = [opened] if opened else []
         async with self._sessions.begin() as session:
-            references = await repo.active_references(session, user_id)
-            for reference in references:
+            for target in targets:
                 await repo.enqueue(
                     session,
                     user_id=user_id,
                     ticket_id=ticket_id,
-                    target=reference.conversation_id,
+                    target=target,
                     kind=TICKET_CARD,
                     payload={"ticket_id": ticket_id},
                     # A second submit of the same form finds the same ticket: still one card.
-                    dedupe_key=f"{TICKET_CARD}:{ticket_id}:{reference.conversation_id}",
+                    dedupe_key=f"{TICKET_CARD}:{ticket_id}:{target}",
                 )
-            if references:
+            if targets:
                 await session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
-        return bool(references)
+        return bool(targets)
+
+    async def _open_personal_chat(
+        self, user_id: int, clicker: Clicker, service_url: str
+    ) -> str | None:
+        """Open the bot's 1:1 chat with a user we have none for; None if the app is not theirs."""
+        if self._gateway is None or not service_url:
+            return None
+        try:
+            delivery, reference = await asyncio.wait_for(
+                self._gateway.create_personal_conversation(
+                    service_url=service_url, tenant_id=clicker.tenant, user_aad_id=clicker.oid
+                ),
+                CREATE_TIMEOUT,
+            )
+        except TimeoutError:
+            delivery, reference = None, None
+        conversation = str(((reference or {}).get("conversation") or {}).get("id") or "")
+        if reference is None or not conversation:
+            # Mostly 403: the app is not installed for this user personally (REFERENCE §4.3).
+            log.info("no 1:1 chat for a message-action user: %s", delivery)
+            return None
+        async with self._sessions.begin() as session:
+            await teams_repo.save_reference(
+                session,
+                user_id=user_id,
+                tenant_id=clicker.tenant,
+                conversation_id=conversation,
+                service_url=str(reference.get("serviceUrl") or service_url),
+                reference=reference,
+            )
+        return conversation
 
     async def _author_email(self, context: TurnContext, oid: str, tenant: str) -> str | None:
         """Return the author's e-mail if we know them, else as the roster says; None otherwise."""

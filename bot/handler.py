@@ -17,6 +17,7 @@ from bot.actions import ActionResult, CardActions, CardPlace
 from bot.commands import Command, parse_command
 from bot.extension import INVOKES as MESSAGE_ACTION_INVOKES
 from bot.extension import MessageActions
+from bot.gateway import TeamsGateway
 from bot.help import search_query
 from bot.identity import Caller, Identities, locale_of
 from cards import InvalidAction, parse_action
@@ -52,12 +53,14 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
         help_service: HelpService | None = None,
+        *,
+        gateway: TeamsGateway | None = None,
     ) -> None:
         self._service = service
         self._settings = settings
         self._identities = Identities(sessions, settings.DEFAULT_LOCALE)
         self.actions = CardActions(service, sessions, settings, help_service)
-        self.message_actions = MessageActions(service, sessions, settings)
+        self.message_actions = MessageActions(service, sessions, settings, gateway)
 
     # ---- install / uninstall ----------------------------------------------------------------
 

@@ -51,10 +51,12 @@ def setup_bot(app: web.Application) -> None:
 async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     adapter, credentials = make_adapter(settings, app.get(BOT_CREDENTIALS))
-    bot = TicketsBot(app[keys.SERVICE], app[keys.SESSIONMAKER], settings, app[keys.HELP])
+    gateway = TeamsGateway(adapter, settings.MICROSOFT_APP_ID)
+    bot = TicketsBot(
+        app[keys.SERVICE], app[keys.SESSIONMAKER], settings, app[keys.HELP], gateway=gateway
+    )
     adapter.on_turn_error = bot.on_error
     app[BOT] = BotRuntime(adapter, bot, credentials)
-    gateway = TeamsGateway(adapter, settings.MICROSOFT_APP_ID)
     app[TEAMS_GATEWAY] = gateway
     yield
     # The outbox has stopped by now (it starts after this context), so no send is in flight.

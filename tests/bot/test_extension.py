@@ -16,7 +16,7 @@ from db.models import OutboxItem, TeamsConversationRef, Ticket, User
 from sandbox import SandboxServer
 from tests.bot.harness import TeamsUser, card_texts, input_values
 from tests.bot.test_conversation import conversations
-from tests.fakes.connector import FakeConnector
+from tests.fakes.connector import CREATE_KEY, FakeConnector, not_installed
 from tickets import keys
 
 Client = TestClient[web.Request, web.Application]
@@ -224,10 +224,12 @@ def filled(card: dict[str, Any], **changes: str) -> dict[str, Any]:
     return {**submit_data(card), "complexity": "media", "sector": "TI", **changes}
 
 
-async def test_without_a_personal_chat_the_ticket_is_made_and_the_user_told_how_to_add_the_app(
+async def test_without_the_app_the_ticket_is_made_and_the_user_told_how_to_add_it(
     bot_client: Client, user: TeamsUser, connector: FakeConnector
 ) -> None:
     user.locale = "en-US"
+    # Teams refuses a 1:1 chat with someone who has not installed the app personally.
+    connector.script(CREATE_KEY, [not_installed()])
     message = payload(author_oid=user.oid, author=user.name)
     card = dialog_card(await user.send(fetch(user, message)))
     body = await user.send(submit(user, filled(card), message))
@@ -243,6 +245,23 @@ async def test_without_a_personal_chat_the_ticket_is_made_and_the_user_told_how_
     assert ticket.beneficiary_name is None  # the user's own message: for themselves
     assert await count(bot_client, OutboxItem) == 0
     assert connector.activities(GROUP) == [] and connector.created == []
+
+
+async def test_a_user_we_never_talked_to_gets_a_personal_chat_opened_for_the_card(
+    bot_client: Client, user: TeamsUser, connector: FakeConnector
+) -> None:
+    card = dialog_card(await user.send(fetch(user)))
+    body = await user.send(submit(user, filled(card, beneficiary_email="b@contoso.example")))
+    assert "chegam no seu chat com o app Chamados" in body["task"]["value"]
+    [created] = connector.created
+    assert created["members"] == [{"id": user.oid}]
+    assert created["channelData"] == {"tenant": {"id": user.tenant}}
+    [delivered] = await connector.wait_for(created["id"], 1)
+    assert delivered.card is not None and "A impressora do 2º andar" in card_texts(delivered.card)
+    async with bot_client.app[keys.SESSIONMAKER]() as session:
+        [ref] = (await session.execute(select(TeamsConversationRef))).scalars().all()
+    assert ref.conversation_id == created["id"]
+    assert connector.activities(GROUP) == []
 
 
 async def test_a_double_submit_makes_one_ticket_and_one_card(
