@@ -41,9 +41,10 @@ lock: | $(PY)
 	@test -x $(VENV)/bin/uv || $(PIP_LOCKED) $(DEV_LOCK)
 	$(PY) requirements/lock.py compile
 
-## audit: check every locked package against the advisory databases (needs network)
+## audit: check every locked package against PyPI's advisories (needs network; --strict: a
+## package that could not be checked fails the audit instead of passing silently)
 audit: lockcheck $(DEV_STAMP)
-	$(VENV)/bin/pip-audit --disable-pip --require-hashes -r $(RUNTIME_LOCK) -r $(DEV_LOCK)
+	$(VENV)/bin/pip-audit --strict --disable-pip --require-hashes -r $(RUNTIME_LOCK) -r $(DEV_LOCK)
 
 $(NODE_STAMP): tests/js/package.json tests/js/package-lock.json
 	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
