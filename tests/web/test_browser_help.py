@@ -99,6 +99,10 @@ async def test_typing_vpn_suggests_the_article_and_solved_opens_no_ticket(
     href = await link.get_attribute("href") or ""
     assert href.startswith(f"{sandbox.url}/hc/{DEFAULT_PORTAL_SLUG}/articles/")
     await page.screenshot(path=shot_path(f"help_suggestions.{locale}.png"), full_page=True)
+    await page.set_viewport_size({"width": 360, "height": 740})
+    overflow = await page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert overflow is False
+    await page.screenshot(path=shot_path(f"help_suggestions_phone.{locale}.png"), full_page=True)
 
     await first.get_by_role("button", name=words["solved"]).click()
     await expect(page.locator("#help-done")).to_be_visible()
