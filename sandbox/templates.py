@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from datetime import UTC, date, datetime
 
 from sandbox import messages
+from sandbox.inbox import InboxSettings
 from sandbox.messages import Desk
 from sandbox.state import INCOMING, OUTGOING, TEMPLATE, Conversation, Message
 
@@ -15,27 +15,12 @@ CSAT_PROMPT = "Please rate the conversation"
 _AGENT_ACTIVE_SECONDS = 5 * 60
 
 
-class Settings(Protocol):
-    """The inbox settings the templates read (``InboxSettings``)."""
-
-    greeting_enabled: bool
-    greeting_message: str
-    csat_survey_enabled: bool
-    out_of_office_message: str
-
-    def out_of_office(self, now: float) -> bool:
-        """Tell whether ``now`` is outside the working hours."""
-
-
-def settings_for(desk: Desk, conv: Conversation) -> Settings | None:
+def settings_for(desk: Desk, conv: Conversation) -> InboxSettings | None:
     """Return the settings of the conversation's inbox (only the sandbox's own inbox has any)."""
-    if conv.inbox is not desk.state.inbox:
-        return None
-    found: Any = getattr(desk.state, "settings", None)
-    return found if found is not None else None
+    return desk.state.settings if conv.inbox is desk.state.inbox else None
 
 
-def _day(ts: float) -> Any:
+def _day(ts: float) -> date:
     return datetime.fromtimestamp(ts, UTC).date()
 
 
@@ -43,7 +28,7 @@ def _templates(conv: Conversation) -> list[Message]:
     return [m for m in conv.messages if m.message_type == TEMPLATE]
 
 
-def _send_out_of_office(conv: Conversation, settings: Settings, now: float) -> bool:
+def _send_out_of_office(conv: Conversation, settings: InboxSettings, now: float) -> bool:
     if not settings.out_of_office_message.strip() or not settings.out_of_office(now):
         return False
     if any(_day(m.created_at) == _day(now) for m in _templates(conv)):
@@ -54,7 +39,7 @@ def _send_out_of_office(conv: Conversation, settings: Settings, now: float) -> b
     )
 
 
-def _send_greeting(conv: Conversation, settings: Settings) -> bool:
+def _send_greeting(conv: Conversation, settings: InboxSettings) -> bool:
     if not settings.greeting_enabled or not settings.greeting_message.strip():
         return False
     # "First message from the contact": no agent reply and no template yet (including an
