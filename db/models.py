@@ -119,6 +119,8 @@ class User(Base):
     email_verified_by_entra: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=false()
     )
+    # Set once the owner of the address followed a link mailed to it (verify or reset).
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     current_ticket_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("tickets.id", ondelete="SET NULL", use_alter=True)
     )
@@ -378,3 +380,64 @@ class HelpOutcome(Base):
     form_key: Mapped[str] = mapped_column(String(100), nullable=False)
     outcome: Mapped[str] = mapped_column(String(10), nullable=False)
     created_at: Mapped[datetime] = _now()
+
+
+class AccountToken(Base):
+    """A single-use link mailed to an account (verify the address, reset the password)."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(16), nullable=False)
+    # Only the SHA-256 of the token is kept: a copy of the database opens no account.
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _now()
+
+
+class MailState(enum.StrEnum):
+    """Where an outgoing e-mail stands."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+class MailItem(Base):
+    """One outgoing e-mail, kept until the SMTP server took it (the durable mail outbox)."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (
+        Index("ix_mail_outbox_due", "next_attempt_at", postgresql_where=text("state = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(320), nullable=False)
+    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    # Bodies carry live links: they are wiped once sent or expired.
+    text_body: Mapped[str | None] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    next_attempt_at: Mapped[datetime] = _now()
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    last_error: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime] = _now()
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RateHit(Base):
+    """One counted request (a sign-up, a mailed link) per key, for sliding-window limits."""
+
+    __tablename__ = "rate_hits"
+    __table_args__ = (Index("ix_rate_hits_key_at", "key", "hit_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), nullable=False)
+    hit_at: Mapped[datetime] = _now()

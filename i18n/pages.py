@@ -37,6 +37,45 @@ PT: Final[Mapping[str, str]] = MappingProxyType(
         "signup.subtitle": "Leva menos de um minuto.",
         "signup.submit": "Criar conta",
         "signup.have_account": "Já tem conta?",
+        # account e-mail: verification, password reset, allowed domains
+        "signup.sent.title": "Confira seu e-mail",
+        "signup.sent.body": (
+            "Enviamos uma mensagem para {email}. Abra o link dela para confirmar o endereço "
+            "(vale por 30 minutos). Você já pode entrar com sua senha."
+        ),
+        "signup.throttled": (
+            "Muitas contas criadas a partir desta rede. Tente de novo mais tarde."
+        ),
+        "signup.domains": "Só endereços destes domínios podem criar conta: {domains}.",
+        "err.email.domain_not_allowed": (
+            "Este domínio não pode criar conta aqui. Use o e-mail da empresa."
+        ),
+        "login.forgot": "Esqueceu a senha?",
+        "login.reset_done": "Senha alterada. Entre com a senha nova.",
+        "forgot.title": "Esqueceu a senha?",
+        "forgot.subtitle": "Informe seu e-mail e enviaremos um link para criar uma senha nova.",
+        "forgot.submit": "Enviar link",
+        "forgot.sent": (
+            "Se houver uma conta para {email}, enviamos um link para criar uma senha nova. "
+            "Ele vale por 30 minutos."
+        ),
+        "forgot.back": "Voltar para entrar",
+        "reset.title": "Criar senha nova",
+        "reset.subtitle": "Ao salvar, todas as sessões abertas desta conta serão encerradas.",
+        "reset.submit": "Salvar senha nova",
+        "reset.invalid": "Este link expirou ou já foi usado. Peça um novo.",
+        "reset.ask_again": "Pedir um novo link",
+        "verify.done.title": "E-mail confirmado",
+        "verify.done.body": "Obrigado! O endereço {email} está confirmado.",
+        "verify.invalid.title": "Link inválido",
+        "verify.invalid.body": "Este link de confirmação expirou ou já foi usado.",
+        "verify.continue": "Ir para meus chamados",
+        "verify.banner": "Confirme seu e-mail: enviamos um link para {email}.",
+        "verify.resend": "Enviar o link de novo",
+        "verify.resent": "Se for possível, enviamos um novo link para {email}.",
+        "profile.email": "E-mail",
+        "profile.email_verified": "Confirmado",
+        "profile.email_unverified": "Não confirmado",
         "field.name": "Nome",
         "field.email": "E-mail",
         "field.password": "Senha",
@@ -203,6 +242,43 @@ EN: Final[Mapping[str, str]] = MappingProxyType(
         "signup.subtitle": "It takes less than a minute.",
         "signup.submit": "Create account",
         "signup.have_account": "Already have an account?",
+        # account e-mail: verification, password reset, allowed domains
+        "signup.sent.title": "Check your e-mail",
+        "signup.sent.body": (
+            "We sent a message to {email}. Open its link to confirm the address (valid for "
+            "30 minutes). You can already sign in with your password."
+        ),
+        "signup.throttled": "Too many accounts created from this network. Try again later.",
+        "signup.domains": "Only addresses at these domains can sign up: {domains}.",
+        "err.email.domain_not_allowed": (
+            "This domain cannot sign up here. Use your company e-mail."
+        ),
+        "login.forgot": "Forgot your password?",
+        "login.reset_done": "Password changed. Sign in with the new one.",
+        "forgot.title": "Forgot your password?",
+        "forgot.subtitle": "Enter your e-mail and we will send a link to choose a new password.",
+        "forgot.submit": "Send link",
+        "forgot.sent": (
+            "If there is an account for {email}, we sent it a link to choose a new password. "
+            "It is valid for 30 minutes."
+        ),
+        "forgot.back": "Back to sign in",
+        "reset.title": "Choose a new password",
+        "reset.subtitle": "Saving it signs this account out everywhere.",
+        "reset.submit": "Save new password",
+        "reset.invalid": "This link has expired or was already used. Ask for a new one.",
+        "reset.ask_again": "Ask for a new link",
+        "verify.done.title": "E-mail confirmed",
+        "verify.done.body": "Thank you! The address {email} is confirmed.",
+        "verify.invalid.title": "Invalid link",
+        "verify.invalid.body": "This confirmation link has expired or was already used.",
+        "verify.continue": "Go to my tickets",
+        "verify.banner": "Confirm your e-mail: we sent a link to {email}.",
+        "verify.resend": "Send the link again",
+        "verify.resent": "If possible, we sent a new link to {email}.",
+        "profile.email": "E-mail",
+        "profile.email_verified": "Confirmed",
+        "profile.email_unverified": "Not confirmed",
         "field.name": "Name",
         "field.email": "E-mail",
         "field.password": "Password",

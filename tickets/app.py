@@ -14,11 +14,15 @@ from chatwoot.client import ChatwootClient
 from chatwoot.help import HelpCenter
 from db.engine import make_engine, make_sessionmaker, plain_dsn
 from tickets import keys
+from tickets.accounts import AccountMail
 from tickets.help import HelpService
 from tickets.hub import Hub
+from tickets.mail_worker import MailWorker
+from tickets.mails import MailRenderer
 from tickets.relay import CableRelay, cable_url
 from tickets.service import TicketService
 from tickets.settings import Settings
+from tickets.smtp import SmtpClient
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +35,7 @@ def create_app(settings: Settings) -> web.Application:
         raise ValueError("create_app needs a DATABASE_URL (the CLI starts the embedded server)")
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[keys.SETTINGS] = settings
-    app.cleanup_ctx.extend([_database, _http, _hub, _chatwoot, _service, _help])
+    app.cleanup_ctx.extend([_database, _http, _hub, _chatwoot, _service, _help, _mail])
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     # The composition root is the one place that knows every front door.
@@ -107,6 +111,26 @@ async def _help(app: web.Application) -> AsyncIterator[None]:
     yield
     if center is not None:
         await center.aclose()
+
+
+async def _mail(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    smtp = settings.smtp
+    worker = MailWorker(
+        app[keys.SESSIONMAKER],
+        SmtpClient(smtp) if smtp is not None else None,
+        sender=settings.MAIL_FROM,
+    )
+    app[keys.MAIL_WORKER] = worker
+    app[keys.ACCOUNT_MAIL] = AccountMail(
+        app[keys.SESSIONMAKER],
+        renderer=MailRenderer(),
+        wake=worker.wake,
+        default_locale=settings.DEFAULT_LOCALE,
+    )
+    worker.start()
+    yield
+    await worker.stop()
 
 
 async def _relay(app: web.Application) -> AsyncIterator[None]:

@@ -12,8 +12,10 @@ from tickets.settings import Settings
 
 if TYPE_CHECKING:
     from chatwoot.client import ChatwootClient
+    from tickets.accounts import AccountMail
     from tickets.help import HelpService
     from tickets.hub import Hub
+    from tickets.mail_worker import MailWorker
     from tickets.relay import CableRelay
     from tickets.service import TicketService
 
@@ -27,3 +29,5 @@ SERVICE: web.AppKey[TicketService] = web.AppKey("service")
 # Help Center suggestions and their counts (suggests nothing when no portal is configured).
 HELP: web.AppKey[HelpService] = web.AppKey("help")
 RELAY: web.AppKey[CableRelay] = web.AppKey("relay")
+MAIL_WORKER: web.AppKey[MailWorker] = web.AppKey("mail_worker")
+ACCOUNT_MAIL: web.AppKey[AccountMail] = web.AppKey("account_mail")

@@ -97,20 +97,11 @@ class TicketService:
             return link
         if user is None:
             raise TicketNotFound("unknown user")
-        # The address goes in custom attributes, never in `email`: Chatwoot reuses (merges
-        # into) any contact already holding that e-mail, and a web sign-up's address is not
-        # verified, so `email` would let anyone file tickets under someone else's contact.
-        attributes: dict[str, Any] = {}
-        if user.email:
-            attributes = {
-                "email": user.email,
-                "email_verified_by_entra": user.email_verified_by_entra,
-            }
         contact = await self._call(
             self._chatwoot.create_contact(
                 source_id=self.source_id_for(user_id),
                 name=user.display_name or (user.email or f"user {user_id}"),
-                custom_attributes=attributes or None,
+                custom_attributes=_contact_attributes(user) or None,
             )
         )
         async with self._sessions.begin() as session:
@@ -122,6 +113,20 @@ class TicketService:
                 pubsub_token=contact.pubsub_token,
                 contact_id=contact.id,
             )
+
+    async def refresh_contact_email(self, user_id: int) -> None:
+        """Tell agents the address is now verified (the contact's attributes), best effort."""
+        async with self._sessions() as session:
+            link = await repo.get_contact_link(session, user_id, self._inbox)
+            user = await repo.get_user(session, user_id)
+        if link is None or user is None or not user.email:
+            return  # the contact is created later, with the current attributes
+        try:
+            await self._chatwoot.update_contact(
+                link.source_id, custom_attributes=_contact_attributes(user)
+            )
+        except (ChatwootUnavailable, ChatwootRejected) as exc:
+            log.warning("could not mark user %s's address verified in Chatwoot: %s", user_id, exc)
 
     # ---- open a ticket --------------------------------------------------------------------
 
@@ -424,6 +429,20 @@ class TicketService:
             raise HelpdeskUnavailable(exc.message) from exc
         except ChatwootRejected as exc:
             raise HelpdeskRejected(exc.message) from exc
+
+
+def _contact_attributes(user: User) -> dict[str, Any]:
+    """Describe the user's address for agents, and whether its owner proved it."""
+    # The address goes in custom attributes, never in `email`: Chatwoot reuses (merges into)
+    # any contact already holding that e-mail, so `email` would let whoever typed someone
+    # else's address file tickets under that person's contact.
+    if not user.email:
+        return {}
+    return {
+        "email": user.email,
+        "email_verified": user.email_verified_at is not None or user.email_verified_by_entra,
+        "email_verified_by_entra": user.email_verified_by_entra,
+    }
 
 
 def _name_of(user: User) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -10,9 +11,11 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tickets.entropy import secret_problem
+from tickets.smtp import SmtpConfig
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-000000"  # noqa: S105 (refused on https)
 MULTI_TENANT_AUTHORITIES = frozenset({"organizations", "common", "consumers"})
+DOMAIN_RE = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "changethis", "password"})
 
 
@@ -119,6 +122,18 @@ class Settings(BaseSettings):
         description="Reverse proxies in front of the service; >0: the client address is read "
         "from X-Forwarded-For (login throttling, session records).",
     )
+    SMTP_URL: SecretStr = Field(
+        SecretStr(""),
+        description="Mail server, smtp://user:pass@host:587?starttls=true (smtps:// for TLS on "
+        "connect); empty: the local mail server beside the sandbox.",
+    )
+    MAIL_FROM: str = Field(
+        "Chamados <chamados@localhost>", description="Sender of account e-mail (From header)."
+    )
+    SIGNUP_ALLOWED_DOMAINS: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated e-mail domains allowed to sign up; empty: any domain.",
+    )
     LOG_LEVEL: str = Field("INFO", description="Python log level.")
     ALLOW_EMBEDDED_DATABASE: bool = Field(
         False,
@@ -132,6 +147,40 @@ class Settings(BaseSettings):
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("SIGNUP_ALLOWED_DOMAINS", mode="before")
+    @classmethod
+    def _domains(cls, value: object) -> object:
+        value = _split_list(value)
+        if isinstance(value, list):
+            return [str(item).strip().lower().lstrip("@") for item in value]
+        return value
+
+    @field_validator("SIGNUP_ALLOWED_DOMAINS")
+    @classmethod
+    def _domain_names(cls, value: list[str]) -> list[str]:
+        for domain in value:
+            if not DOMAIN_RE.fullmatch(domain):
+                raise ValueError(f"{domain!r} is not a domain name like empresa.com.br")
+        return value
+
+    @field_validator("SMTP_URL")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value():
+            # Parse now so a typo stops start-up; the message never repeats the password.
+            SmtpConfig.parse(value.get_secret_value())
+        return value
+
+    @field_validator("MAIL_FROM")
+    @classmethod
+    def _mail_from(cls, value: str) -> str:
+        from email.utils import parseaddr
+
+        address = parseaddr(value)[1]
+        if "@" not in address or any(c in value for c in "\r\n"):
+            raise ValueError("expected an address such as 'Chamados <chamados@empresa.com>'")
+        return value
 
     @field_validator("TICKET_SECTORS", "TICKET_COMPLEXITIES")
     @classmethod
@@ -204,6 +253,21 @@ class Settings(BaseSettings):
     def microsoft_login_enabled(self) -> bool:
         """Tell whether the web Microsoft login is configured."""
         return bool(self.MICROSOFT_CLIENT_ID and self.MICROSOFT_CLIENT_SECRET.get_secret_value())
+
+    @property
+    def smtp(self) -> SmtpConfig | None:
+        """Return the parsed mail server, or None when account e-mail only queues up."""
+        url = self.SMTP_URL.get_secret_value()
+        if not url:
+            return None
+        return SmtpConfig.parse(url)
+
+    def signup_domain_allowed(self, email: str) -> bool:
+        """Tell whether an address may sign up under SIGNUP_ALLOWED_DOMAINS."""
+        if not self.SIGNUP_ALLOWED_DOMAINS:
+            return True
+        domain = email.rsplit("@", 1)[-1].lower()
+        return domain in self.SIGNUP_ALLOWED_DOMAINS
 
     @property
     def cookie_secure(self) -> bool:
@@ -328,6 +392,10 @@ def describe_validation_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     loc = ".".join(str(part) for part in error["loc"])
     message = str(error["msg"]).removeprefix("Value error, ")
+    field = Settings.model_fields.get(loc)
+    if field is not None and field.annotation is SecretStr:
+        # Secrets (SMTP_URL carries a password) are never echoed back.
+        return f"{loc}: {message}"
     if loc:
         return f"{loc}: {message} (got {error.get('input')!r})"
     return message

@@ -12,10 +12,12 @@ import i18n
 from db import accounts
 from db.models import User
 from tickets import keys
+from tickets.accounts import SIGNUPS_PER_ADDRESS, SignUp
 from tickets.forms import EMAIL_RE
 from tickets.users import find_or_create_entra_user
 from web import keys as web_keys
 from web import sessions
+from web.account_mail import link_origin
 from web.http import field, redirect, safe_next, site_origin
 from web.microsoft import MicrosoftLoginFailed
 from web.passwords import PASSWORD_MAX, password_problem
@@ -67,6 +69,7 @@ def _login(
             "error": error,
             "next": safe_next(request.query.get("next")),
             "nav": "login",
+            "reset_done": request.query.get("reset") == "1",
         },
         status=status,
     )
@@ -123,20 +126,23 @@ async def signup_page(request: web.Request) -> web.Response:
 def _signup(
     request: web.Request, *, values: dict[str, str], errors: dict[str, str], status: int = 200
 ) -> web.Response:
-    return render(
-        request,
-        "signup.html",
-        {"values": values, "errors": errors, "nav": "signup"},
-        status=status,
-    )
+    context = {
+        "values": values,
+        "errors": errors,
+        "nav": "signup",
+        "domains": ", ".join(request.app[keys.SETTINGS].SIGNUP_ALLOWED_DOMAINS),
+        "throttled": status == 429,
+    }
+    return render(request, "signup.html", context, status=status)
 
 
 async def signup_submit(request: web.Request) -> web.Response:
-    """Create a password account and sign it in."""
+    """Create a password account and mail its link; the answer never says the address exists."""
     form = await request.post()
     name = " ".join(field(form, "name", 1000).split())
     email = field(form, "email", 1000).strip().lower()
     password = field(form, "password", PASSWORD_MAX + 1)
+    settings = request.app[keys.SETTINGS]
     errors: dict[str, str] = {}
     if not name:
         errors["name"] = "required"
@@ -146,23 +152,31 @@ async def signup_submit(request: web.Request) -> web.Response:
         errors["email"] = "required"
     elif len(email) > 320 or not EMAIL_RE.match(email):
         errors["email"] = "invalid_email"
+    elif not settings.signup_domain_allowed(email):
+        errors["email"] = "domain_not_allowed"
     problem = password_problem(password)
     if problem:
         errors["password"] = problem
     values = {"name": name[:NAME_MAX], "email": email[:320]}
     if errors:
         return _signup(request, values=values, errors=errors, status=422)
+    # Hashed for known addresses too, so both answers take the same time.
     password_hash = await request.app[web_keys.PASSWORDS].hash(password)
-    session = sessions.current(request)
-    chosen = session.data.get("locale") if session is not None else None
-    async with request.app[keys.SESSIONMAKER].begin() as db:
-        user = await accounts.create_password_user(
-            db, email=email, name=name, password_hash=password_hash, locale=chosen
-        )
-    if user is None:
-        return _signup(request, values=values, errors={"email": "taken"}, status=409)
-    await sessions.sign_in(request, user)
-    return redirect("/")
+    outcome = await request.app[keys.ACCOUNT_MAIL].sign_up(
+        email=email,
+        name=name,
+        password_hash=password_hash,
+        locale=locale_of(request),
+        client=sessions.client_address(request),
+        origin=link_origin(request),
+    )
+    if outcome is SignUp.THROTTLED:
+        response = _signup(request, values=values, errors={}, status=429)
+        response.headers["Retry-After"] = str(int(SIGNUPS_PER_ADDRESS.window.total_seconds()))
+        return response
+    session = await sessions.ensure_session(request)
+    await sessions.save_data(request, {**session.data, "signup_email": email})
+    return redirect("/signup/sent")
 
 
 async def logout(request: web.Request) -> web.Response:
@@ -281,6 +295,7 @@ async def profile_page(request: web.Request) -> web.Response:
         {
             "microsoft_notice": notice if notice in {"done", "taken", "other"} else None,
             "saved": request.query.get("saved") == "1",
+            "verify_sent": request.query.get("verify") == "sent",
             "nav": "profile",
         },
     )

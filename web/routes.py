@@ -9,6 +9,7 @@ from aiohttp import web
 
 from tickets import keys
 from web import keys as web_keys
+from web.account_mail import setup_account_mail
 from web.api import setup_api
 from web.auth import setup_auth
 from web.errors import client_gone_middleware, error_middleware, security_headers
@@ -30,6 +31,7 @@ def setup_web(app: web.Application) -> None:
     app.on_response_prepare.append(security_headers)
     app.cleanup_ctx.append(_accounts)
     setup_auth(app)
+    setup_account_mail(app)
     setup_pages(app)
     setup_api(app)
     setup_help(app)
