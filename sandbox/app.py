@@ -20,6 +20,7 @@ from sandbox import (
     console,
     control,
     control_messages,
+    mail,
     surveys,
 )
 from sandbox.cable import CableHub
@@ -38,7 +39,9 @@ _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 __all__ = ["SandboxConfig", "SandboxServer", "create_sandbox_app", "run_sandbox"]
 
 
-def create_sandbox_app(config: SandboxConfig) -> web.Application:
+def create_sandbox_app(
+    config: SandboxConfig, mailbox: mail.Mailbox | None = None
+) -> web.Application:
     """Build the sandbox: Client API, ``/cable``, control API, console, webhook sender."""
     state = SandboxState(config)
     store = Store(Path(config.state_dir)) if config.state_dir else None
@@ -76,6 +79,7 @@ def create_sandbox_app(config: SandboxConfig) -> web.Application:
     blobs.add_routes(app)
     surveys.add_routes(app)
     add_portal(app)
+    mail.add_routes(app, mailbox or mail.Mailbox())
     app.router.add_get("/cable", cable.handle)
     return app
 
@@ -104,9 +108,11 @@ def _persisting(state: SandboxState, store: Store) -> Middleware:
 class SandboxServer:
     """Run a sandbox on a real socket; ``async with SandboxServer(config) as sb:``."""
 
-    def __init__(self, config: SandboxConfig | None = None) -> None:
+    def __init__(
+        self, config: SandboxConfig | None = None, mailbox: mail.Mailbox | None = None
+    ) -> None:
         self.config = config or SandboxConfig()
-        self.app = create_sandbox_app(self.config)
+        self.app = create_sandbox_app(self.config, mailbox)
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -114,6 +120,11 @@ class SandboxServer:
     def desk(self) -> Desk:
         """Return the sandbox's use-case object (state, webhooks, cable)."""
         return self.app[DESK]
+
+    @property
+    def mailbox(self) -> mail.Mailbox:
+        """Return the mailbox the local mail server fills."""
+        return self.app[mail.MAILBOX]
 
     @property
     def state(self) -> SandboxState:
@@ -169,12 +180,15 @@ class SandboxServer:
         await self.stop()
 
 
-async def run_sandbox(host: str, port: int, config: SandboxConfig) -> None:
+async def run_sandbox(
+    host: str, port: int, config: SandboxConfig, mailbox: mail.Mailbox | None = None
+) -> None:
     """Serve the sandbox until cancelled, printing its URLs."""
-    server = SandboxServer(config)
+    server = SandboxServer(config, mailbox)
     url = await server.start(host, port)
     print(f"Chatwoot sandbox: {url}")
     print(f"  agent console:  {url}/sandbox/")
+    print(f"  mailbox:        {url}/sandbox/mail")
     print(f"  client API:     {url}/public/api/v1/inboxes/{config.inbox_identifier}")
     print(f"  cable:          {server.cable_url}")
     print(f"  webhook target: {config.webhook_url or '(none; POST /sandbox/api/webhook)'}")

@@ -16,7 +16,19 @@ def redact(url: str) -> str:
     return f"{scheme}://{user}@{host}"
 
 
-def banner(settings: Settings, local: str, *, sandbox: bool | None = None) -> str:
+def _mail(settings: Settings, mailbox: bool) -> str:
+    """Say where account e-mail goes (the local mailbox, a server, or nowhere yet)."""
+    smtp = settings.smtp
+    if smtp is None:
+        return "SMTP_URL unset: account e-mail waits in the outbox"
+    if mailbox:
+        return f"{settings.CHATWOOT_BASE_URL}/sandbox/mail  (local mailbox, {smtp.display})"
+    return smtp.display
+
+
+def banner(
+    settings: Settings, local: str, *, sandbox: bool | None = None, mailbox: bool = False
+) -> str:
     """Render the start-up banner: web page, agent console, bot endpoint, Playground hint."""
     # Once the sandbox runs, the settings name its URL: the caller says whether it is ours.
     sandbox = settings.sandbox_mode if sandbox is None else sandbox
@@ -38,6 +50,7 @@ def banner(settings: Settings, local: str, *, sandbox: bool | None = None) -> st
         ("webhook", f"{settings.base_url}/api/chatwoot/webhook?token={token}{hint}"),
         ("saúde / health", f"{local}/healthz  {local}/readyz"),
         ("banco / database", redact(settings.DATABASE_URL or "")),
+        ("e-mail", _mail(settings, mailbox)),
     ]
     width = max(len(label) for label, _ in rows)
     lines = [f"Tickets for Teams: {local}"]

@@ -13,8 +13,10 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
+from pydantic import SecretStr
 
 from db.embedded import EmbeddedPostgres, EmbeddedPostgresError
 from db.engine import make_engine
@@ -31,6 +33,9 @@ from tickets.settings import (
     is_loopback,
     load_settings,
 )
+
+if TYPE_CHECKING:
+    from sandbox.mail import Mailbox
 
 log = logging.getLogger("tickets")
 
@@ -63,13 +68,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tickets: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings.LOG_LEVEL)
+    if command == "serve" and settings.cookie_secure and not settings.smtp:
+        print(
+            "tickets: configuration error: SMTP_URL: required when PUBLIC_URL is https "
+            "(password resets and address checks go out by e-mail)",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
     try:
         if command == "serve":
             asyncio.run(_serve(settings))
         elif command == "migrate":
             asyncio.run(_migrate(settings))
         elif command == "sandbox":
-            asyncio.run(_sandbox(settings, args.host, args.port))
+            asyncio.run(_sandbox(settings, args.host, args.port, args.smtp_port))
         elif command == "manifest":
             return _manifest(settings, args.out)
     except KeyboardInterrupt:
@@ -120,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="run the local Chatwoot stand-in alone")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=3001)
+    sandbox.add_argument("--smtp-port", type=int, default=0, help="mail server port (0: any)")
     manifest = sub.add_parser("manifest", help="build the Teams app package (zip)")
     manifest.add_argument("--out", type=Path, default=None, help="zip path to write")
     return parser
@@ -182,7 +195,25 @@ def refuse_public_sandbox(settings: Settings) -> None:
 
 
 @contextlib.asynccontextmanager
-async def chatwoot(settings: Settings, public_base: str) -> AsyncIterator[Settings]:
+async def local_mail(settings: Settings) -> AsyncIterator[tuple[Settings, Mailbox | None]]:
+    """Yield settings with an SMTP_URL, starting the sandbox's mail server when none is set."""
+    if settings.SMTP_URL.get_secret_value() or not settings.sandbox_mode:
+        yield settings, None
+        return
+    from sandbox.mail import MailServer
+
+    server = MailServer()
+    url = await server.start("127.0.0.1", 0)
+    try:
+        yield settings.model_copy(update={"SMTP_URL": SecretStr(url)}), server.mailbox
+    finally:
+        await server.stop()
+
+
+@contextlib.asynccontextmanager
+async def chatwoot(
+    settings: Settings, public_base: str, mailbox: Mailbox | None = None
+) -> AsyncIterator[Settings]:
     """Yield settings pointing at Chatwoot, starting the sandbox when none is configured."""
     if not settings.sandbox_mode:
         yield settings
@@ -198,7 +229,7 @@ async def chatwoot(settings: Settings, public_base: str) -> AsyncIterator[Settin
     config = sandbox_config(
         settings, f"{public_base}/api/chatwoot/webhook?token={token}", webhook_secret=secret
     )
-    server = SandboxServer(config)
+    server = SandboxServer(config, mailbox)
     try:
         await server.start(host="127.0.0.1", port=settings.SANDBOX_PORT)
     except OSError as exc:
@@ -222,7 +253,11 @@ async def _serve(settings: Settings) -> None:
     from tickets.app import create_app
 
     local = f"http://{settings.HOST}:{settings.PORT}"
-    async with database(settings) as with_db, chatwoot(with_db, local) as resolved:
+    async with (
+        database(settings) as with_db,
+        local_mail(with_db) as (with_mail, mailbox),
+        chatwoot(with_mail, local, mailbox) as resolved,
+    ):
         await migrate(resolved)
         runner = web.AppRunner(create_app(resolved), access_log=None)
         await runner.setup()
@@ -233,7 +268,10 @@ async def _serve(settings: Settings) -> None:
             except OSError as exc:
                 # Taken between the check at start-up and now: same line, clean shutdown.
                 raise port_error(exc, resolved.PORT, "PORT") from None
-            print(banner(resolved, local, sandbox=settings.sandbox_mode), flush=True)
+            print(
+                banner(resolved, local, sandbox=settings.sandbox_mode, mailbox=mailbox is not None),
+                flush=True,
+            )
             await _wait_for_signal()
         finally:
             await runner.cleanup()
@@ -247,13 +285,19 @@ async def _wait_for_signal() -> None:
     await stop.wait()
 
 
-async def _sandbox(settings: Settings, host: str, port: int) -> None:
+async def _sandbox(settings: Settings, host: str, port: int, smtp_port: int) -> None:
     from sandbox.app import run_sandbox
+    from sandbox.mail import MailServer
 
     token = sandbox_webhook_token(settings)
     base = f"http://{settings.HOST}:{settings.PORT}"
     config = sandbox_config(settings, f"{base}/api/chatwoot/webhook?token={token}", token)
-    await run_sandbox(host, port, config)
+    mail = MailServer()
+    print(f"Local mail server (SMTP_URL): {await mail.start(host, smtp_port)}")
+    try:
+        await run_sandbox(host, port, config, mail.mailbox)
+    finally:
+        await mail.stop()
 
 
 def _manifest(settings: Settings, out: Path | None) -> int:

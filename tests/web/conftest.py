@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -15,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from sandbox import SandboxServer
+from sandbox.mail import Mailbox, MailServer, ReceivedMail
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import aim_webhooks, settings_for
 from tickets.app import create_app
@@ -46,6 +48,35 @@ async def make_web(database_url: str, sandbox: SandboxServer) -> AsyncIterator[M
 
 
 @pytest.fixture
+async def mail_server(sandbox: SandboxServer) -> AsyncIterator[MailServer]:
+    """The sandbox's local mail server on an ephemeral port (its mailbox is the console's)."""
+    server = MailServer(sandbox.mailbox)
+    await server.start("127.0.0.1", 0)
+    yield server
+    await server.stop()
+
+
+async def mails_to(
+    mailbox: Mailbox, address: str, count: int = 1, timeout: float = 15.0
+) -> list[ReceivedMail]:
+    """Wait for `count` messages to `address`; return every message it received."""
+
+    def mine(messages: list[ReceivedMail]) -> list[ReceivedMail]:
+        return [mail for mail in messages if mail.to == address]
+
+    async with asyncio.timeout(timeout):
+        await mailbox.wait_for(lambda messages: len(mine(messages)) >= count)
+    return mine(mailbox.messages)
+
+
+def link_in(mail: ReceivedMail) -> str:
+    """Return the one link of an account e-mail's plain-text part."""
+    found = re.findall(r"https?://\S+", mail.text)
+    assert len(found) == 1, mail.text
+    return str(found[0])
+
+
+@pytest.fixture
 async def web_client(make_web: MakeWeb) -> Client:
     """One anonymous browser-like client of the default app."""
     return await make_web()
@@ -61,11 +92,24 @@ async def page_csrf(client: Client, path: str = "/login") -> str:
 
 
 async def signup(client: Client, email: str, name: str = "Ana Souza") -> str:
-    """Create an account through the sign-up form; return the new session's CSRF token."""
+    """Create an account through the sign-up form, then sign in; return the session's CSRF."""
     token = await page_csrf(client, "/signup")
     response = await client.post(
         "/signup",
         data={"csrf_token": token, "name": name, "email": email, "password": PASSWORD},
+        allow_redirects=False,
+    )
+    assert response.status == 303, await response.text()
+    assert response.headers["Location"] == "/signup/sent"
+    return await login(client, email)
+
+
+async def login(client: Client, email: str, password: str = PASSWORD) -> str:
+    """Sign in through the form; return the new session's CSRF token."""
+    token = await page_csrf(client, "/login")
+    response = await client.post(
+        "/login",
+        data={"csrf_token": token, "email": email, "password": password},
         allow_redirects=False,
     )
     assert response.status == 303, await response.text()
@@ -137,10 +181,20 @@ def shot_path(name: str) -> str:
 
 
 async def browser_signup(page: Page, base: str, email: str, name: str = "Ana Souza") -> None:
-    """Create an account through the real sign-up page."""
+    """Create an account through the real sign-up page, then sign in with it."""
     await page.goto(f"{base}/signup")
     await page.locator("#name").fill(name)
     await page.locator("#email").fill(email)
     await page.locator("#password").fill(PASSWORD)
     await page.locator("form[action='/signup'] button[type=submit]").click()
+    await page.wait_for_url(f"{base}/signup/sent")
+    await browser_login(page, base, email)
+
+
+async def browser_login(page: Page, base: str, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the real sign-in page."""
+    await page.goto(f"{base}/login")
+    await page.locator("#email").fill(email)
+    await page.locator("#password").fill(password)
+    await page.locator("form[action='/login'] button[type=submit]").click()
     await page.wait_for_url(f"{base}/")
