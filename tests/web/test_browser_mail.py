@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable
 import pytest
 from playwright.async_api import Page, expect
 
+import i18n
 from sandbox import SandboxServer
 from sandbox.mail import MailServer
 from tests.web.conftest import PASSWORD, MakeWeb, browser_login, mails_to, shot_path
-from tickets import i18n
 from tickets.mails import MailKind, MailRenderer
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -125,7 +125,7 @@ async def test_account_mails_render(new_page: NewPage, locale: str) -> None:
         await page.set_content(mail.html)
         await expect(page.locator("h1")).to_have_text(mail.subject)
         button = page.locator("a").first
-        await expect(button).to_have_text(i18n.t(locale, f"mail.{kind.value}.button"))
+        await expect(button).to_have_text(i18n.t(f"mail.{kind.value}.button", locale))
         await expect(button).to_have_attribute("href", "http://127.0.0.1:3978/x?token=abc&def")
         await expect(page.locator("html")).to_have_attribute("lang", locale)
         await page.screenshot(path=shot_path(f"mail_{kind.value}.{locale}.png"), full_page=True)
