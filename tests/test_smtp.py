@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from db.embedded import free_port
@@ -54,13 +56,13 @@ def test_https_service_needs_a_mail_server() -> None:
     result = run_cli(
         "serve",
         PUBLIC_URL="https://tickets.example.com",
-        SECRET_KEY="a-real-secret-for-this-test-0123456789abcdef",
+        SECRET_KEY=secrets.token_urlsafe(32),
         CHATWOOT_BASE_URL="https://chatwoot.example.com",
         CHATWOOT_INBOX_IDENTIFIER="inbox",
-        CHATWOOT_WEBHOOK_TOKEN="t" * 40,
-        CHATWOOT_WEBHOOK_SECRET="s" * 40,
+        CHATWOOT_WEBHOOK_TOKEN=secrets.token_urlsafe(32),
+        CHATWOOT_WEBHOOK_SECRET=secrets.token_urlsafe(32),
         MICROSOFT_APP_ID="00000000-0000-0000-0000-000000000001",
-        MICROSOFT_APP_PASSWORD="bot-secret-for-this-test",
+        MICROSOFT_APP_PASSWORD=secrets.token_urlsafe(24),
         MICROSOFT_APP_TENANT_ID="00000000-0000-0000-0000-000000000002",
     )
     assert result.returncode == 2

@@ -35,7 +35,7 @@ class Limit:
     window: timedelta
 
 
-SIGNUPS_PER_ADDRESS = Limit(10, timedelta(hours=1))
+SIGNUP_WINDOW = timedelta(hours=1)
 MAILS_PER_EMAIL = Limit(3, timedelta(minutes=15))
 MAILS_PER_ADDRESS = Limit(10, timedelta(minutes=15))
 
@@ -62,9 +62,11 @@ class AccountMail:
         renderer: MailRenderer,
         wake: Callable[[], None],
         default_locale: str,
+        signups_per_address: int,
     ) -> None:
         self._sessions = sessions
         self._default_locale = default_locale
+        self._signups = Limit(signups_per_address, SIGNUP_WINDOW)
         self._renderer = renderer
         self._wake = wake
 
@@ -85,7 +87,7 @@ class AccountMail:
         """
         now = datetime.now(UTC)
         async with self._sessions.begin() as db:
-            limit = SIGNUPS_PER_ADDRESS
+            limit = self._signups
             if await account_tokens.hit(db, f"signup:{client}", now - limit.window) > limit.count:
                 return SignUp.THROTTLED
         async with self._sessions.begin() as db:

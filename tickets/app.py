@@ -127,6 +127,7 @@ async def _mail(app: web.Application) -> AsyncIterator[None]:
         renderer=MailRenderer(),
         wake=worker.wake,
         default_locale=settings.DEFAULT_LOCALE,
+        signups_per_address=settings.SIGNUPS_PER_ADDRESS_HOUR,
     )
     worker.start()
     yield

@@ -134,6 +134,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated e-mail domains allowed to sign up; empty: any domain.",
     )
+    SIGNUPS_PER_ADDRESS_HOUR: int = Field(
+        20,
+        ge=1,
+        le=100_000,
+        description="Sign-ups accepted per client address per hour (raise it when a whole "
+        "office signs up from behind one NAT address).",
+    )
     LOG_LEVEL: str = Field("INFO", description="Python log level.")
     ALLOW_EMBEDDED_DATABASE: bool = Field(
         False,

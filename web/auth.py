@@ -12,7 +12,7 @@ import i18n
 from db import accounts
 from db.models import User
 from tickets import keys
-from tickets.accounts import SIGNUPS_PER_ADDRESS, SignUp
+from tickets.accounts import SIGNUP_WINDOW, SignUp
 from tickets.forms import EMAIL_RE
 from tickets.users import find_or_create_entra_user
 from web import keys as web_keys
@@ -172,7 +172,7 @@ async def signup_submit(request: web.Request) -> web.Response:
     )
     if outcome is SignUp.THROTTLED:
         response = _signup(request, values=values, errors={}, status=429)
-        response.headers["Retry-After"] = str(int(SIGNUPS_PER_ADDRESS.window.total_seconds()))
+        response.headers["Retry-After"] = str(int(SIGNUP_WINDOW.total_seconds()))
         return response
     session = await sessions.ensure_session(request)
     await sessions.save_data(request, {**session.data, "signup_email": email})

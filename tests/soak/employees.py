@@ -187,12 +187,16 @@ class WebEmployee(Employee):
             data={**form, "name": f"Soak {self.key}"},
             allow_redirects=False,
         )
-        if status == 409:  # an attempt cut short did create the account
-            status, _ = await request(
-                self.http, "POST", self.url("/login"), data=form, allow_redirects=False
-            )
         if status != 303:
             self.ctx.ledger.error(f"{self.key} sign-up answered {status}")
+            return False
+        # Sign-up never signs in (its answer must not reveal a known address): sign in now.
+        _, session = await request(self.http, "GET", self.url("/api/session"))
+        form["csrf_token"] = session["csrf_token"]
+        status, _ = await request(
+            self.http, "POST", self.url("/login"), data=form, allow_redirects=False
+        )
+        if status != 303:
             return False
         _, session = await request(self.http, "GET", self.url("/api/session"))
         if not session.get("user"):

@@ -285,6 +285,8 @@ async def running_stack(server: EmbeddedPostgres, logs: Path) -> AsyncIterator[S
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": str(ROOT),
+            # Every soak employee signs up from 127.0.0.1.
+            "SIGNUPS_PER_ADDRESS_HOUR": "100000",
         }
         argv = [sys.executable, "-m", "tests.soak.service", "--port", str(port)]
         argv += ["--metadata-url", idp.metadata_url, "--token-url", connector.token_url]
