@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import i18n
-from i18n import bot, cards, common, pages
+from i18n import bot, cards, common, mail, pages
 
 
 def test_dates_follow_locale_and_timezone() -> None:
@@ -65,7 +65,7 @@ def test_lookup_falls_back_to_pt_br_then_to_the_key() -> None:
     assert i18n.t("no.such.key", "en") == "no.such.key"
 
 
-@pytest.mark.parametrize("area", [common, pages, cards, bot], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("area", [common, pages, cards, bot, mail], ids=lambda m: m.__name__)
 def test_every_string_exists_in_both_locales(area: object) -> None:
     portuguese, english = area.PT, area.EN  # type: ignore[attr-defined]
     assert set(portuguese) == set(english)
@@ -75,7 +75,8 @@ def test_every_string_exists_in_both_locales(area: object) -> None:
 def test_surfaces_keep_to_their_namespaces() -> None:
     assert all(key.startswith("card.") for key in cards.PT)
     assert all(key.startswith("bot.") for key in bot.PT)
-    assert not any(key.startswith(("card.", "bot.")) for key in (*common.PT, *pages.PT))
+    assert all(key.startswith("mail.") for key in mail.PT)
+    assert not any(key.startswith(("card.", "bot.", "mail.")) for key in (*common.PT, *pages.PT))
 
 
 def test_page_scripts_get_only_page_strings() -> None:

@@ -51,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: str = args.command
     try:
         settings = _command_settings(args)
+        if command == "serve":
+            check_mail(settings)
         if command in {"serve", "migrate"}:
             check_database(settings)
         if command == "serve":
@@ -68,13 +70,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tickets: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings.LOG_LEVEL)
-    if command == "serve" and settings.cookie_secure and not settings.smtp:
-        print(
-            "tickets: configuration error: SMTP_URL: required when PUBLIC_URL is https "
-            "(password resets and address checks go out by e-mail)",
-            file=sys.stderr,
-        )
-        return EXIT_CONFIG
     try:
         if command == "serve":
             asyncio.run(_serve(settings))
@@ -119,6 +114,15 @@ def check_database(settings: Settings) -> None:
         raise SettingsError(
             "DATABASE_URL: required when PUBLIC_URL is https (the embedded PostgreSQL is for "
             "local use; set ALLOW_EMBEDDED_DATABASE=true to keep it anyway)"
+        )
+
+
+def check_mail(settings: Settings) -> None:
+    """Refuse to serve a public site whose account e-mail would go nowhere."""
+    if settings.cookie_secure and settings.smtp is None:
+        raise SettingsError(
+            "SMTP_URL: required when PUBLIC_URL is https "
+            "(password resets and address checks go out by e-mail)"
         )
 
 
