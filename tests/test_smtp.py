@@ -57,6 +57,8 @@ def test_https_service_needs_a_mail_server() -> None:
         "serve",
         PUBLIC_URL="https://tickets.example.com",
         SECRET_KEY=secrets.token_urlsafe(32),
+        # An external database, so that only the mail check speaks (nothing connects to it).
+        DATABASE_URL="postgresql://tickets:unused@127.0.0.1:9/tickets",
         CHATWOOT_BASE_URL="https://chatwoot.example.com",
         CHATWOOT_INBOX_IDENTIFIER="inbox",
         CHATWOOT_WEBHOOK_TOKEN=secrets.token_urlsafe(32),

@@ -51,12 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     command: str = args.command
     try:
         settings = _command_settings(args)
-        if command == "serve":
-            check_mail(settings)
         if command in {"serve", "migrate"}:
             check_database(settings)
         if command == "serve":
             refuse_public_sandbox(settings)
+            check_mail(settings)
             check_ports(settings)
         if command == "sandbox" and not is_loopback(args.host):
             raise SettingsError(
