@@ -11,6 +11,7 @@ copied to a root-owned shared folder, and an unreachable cluster lives there too
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pwd
 import secrets
@@ -20,6 +21,8 @@ import subprocess
 import time
 from importlib import metadata
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 # The unprivileged account the server runs as when we are root (postgres refuses root).
 SYSTEM_USER = "tickets-pg"
@@ -79,6 +82,7 @@ def reachable_install(install: Path, user: pwd.struct_passwd | None) -> Path:
     copied = target / install.parent.name / install.name
     if (copied / "bin" / "postgres").exists():
         return copied
+    log.info("%s cannot reach %s: copying the binaries to %s", SYSTEM_USER, install, target)
     # Copy beside the target, then rename: parallel starts never see a half-copied tree.
     partial = target.with_name(f"{target.name}.partial-{secrets.token_hex(4)}")
     skip = shutil.ignore_patterns("include", "__pycache__")
@@ -110,6 +114,13 @@ def cluster_dir(data_dir: Path, user: pwd.struct_passwd | None) -> Path:
         target.mkdir(mode=0o700)
     os.chown(target, user.pw_uid, user.pw_gid)
     link.symlink_to(target, target_is_directory=True)
+    log.info(
+        "%s cannot enter a folder above %s: the cluster lives in %s, linked from %s",
+        SYSTEM_USER,
+        data_dir,
+        target,
+        link,
+    )
     return target
 
 
