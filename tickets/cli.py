@@ -24,6 +24,7 @@ from db.migrate import upgrade_to_head
 from sandbox.config import SandboxConfig
 from sandbox.store import StoreInUse
 from tickets.banner import banner
+from tickets.http_limits import runner_options
 from tickets.logs import configure_logging
 from tickets.ports import PortBusyError, check_ports, port_error
 from tickets.settings import (
@@ -262,7 +263,7 @@ async def _serve(settings: Settings) -> None:
         chatwoot(with_mail, local, mailbox) as resolved,
     ):
         await migrate(resolved)
-        runner = web.AppRunner(create_app(resolved), access_log=None)
+        runner = web.AppRunner(create_app(resolved), access_log=None, **runner_options(resolved))
         await runner.setup()
         try:
             site = web.TCPSite(runner, resolved.HOST, resolved.PORT)

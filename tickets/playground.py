@@ -142,11 +142,12 @@ async def run(settings: Settings, *, playground_port: int) -> None:
     """Serve the app and the Playground until SIGINT/SIGTERM."""
     from tickets.app import create_app
     from tickets.cli import chatwoot, database, migrate
+    from tickets.http_limits import runner_options
 
     local = f"http://{settings.HOST}:{settings.PORT}"
     async with database(settings) as with_db, chatwoot(with_db, local) as resolved:
         await migrate(resolved)
-        runner = web.AppRunner(create_app(resolved), access_log=None)
+        runner = web.AppRunner(create_app(resolved), access_log=None, **runner_options(resolved))
         await runner.setup()
         await web.TCPSite(runner, resolved.HOST, resolved.PORT).start()
         playground = Playground(f"{local}/api/messages", port=playground_port)

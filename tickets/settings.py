@@ -141,6 +141,16 @@ class Settings(BaseSettings):
         description="Sign-ups accepted per client address per hour (raise it when a whole "
         "office signs up from behind one NAT address).",
     )
+    HTTP_HEADER_TIMEOUT: float = Field(
+        15.0,
+        gt=0,
+        le=300,
+        description="Seconds a connection may take to send a request's headers (also how long "
+        "an idle keep-alive connection stays open).",
+    )
+    HTTP_BODY_TIMEOUT: float = Field(
+        30.0, gt=0, le=600, description="Seconds a request may take to send its whole body."
+    )
     LOG_LEVEL: str = Field("INFO", description="Python log level.")
     ALLOW_EMBEDDED_DATABASE: bool = Field(
         False,

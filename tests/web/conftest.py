@@ -20,6 +20,7 @@ from sandbox.mail import Mailbox, MailServer, ReceivedMail
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import aim_webhooks, settings_for
 from tickets.app import create_app
+from tickets.http_limits import runner_options
 
 Client = TestClient[web.Request, web.Application]
 MakeWeb = Callable[..., Awaitable[Client]]
@@ -36,8 +37,11 @@ async def make_web(database_url: str, sandbox: SandboxServer) -> AsyncIterator[M
         async def make(**overrides: Any) -> Client:
             nonlocal server
             if server is None:
-                app = create_app(settings_for(database_url, sandbox, **overrides))
+                settings = settings_for(database_url, sandbox, **overrides)
+                app = create_app(settings)
                 server = TestServer(app, host="127.0.0.1")
+                # TestServer drops options given to its constructor: start it with them.
+                await server.start_server(**runner_options(settings))
                 await stack.enter_async_context(server)
                 await aim_webhooks(sandbox, server)
             client: Client = TestClient(server)
