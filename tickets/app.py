@@ -16,7 +16,6 @@ from db.engine import make_engine, make_sessionmaker, plain_dsn
 from tickets import keys
 from tickets.accounts import AccountMail
 from tickets.help import HelpService
-from tickets.http_limits import body_deadline
 from tickets.hub import Hub
 from tickets.mail_worker import MailWorker
 from tickets.mails import MailRenderer
@@ -34,8 +33,7 @@ def create_app(settings: Settings) -> web.Application:
     """Build the whole service for `settings` (DATABASE_URL and CHATWOOT_BASE_URL resolved)."""
     if settings.DATABASE_URL is None:
         raise ValueError("create_app needs a DATABASE_URL (the CLI starts the embedded server)")
-    # The body deadline wraps every front door, so it is the outermost middleware.
-    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[body_deadline])
+    app = web.Application(client_max_size=2 * 1024 * 1024)
     app[keys.SETTINGS] = settings
     app.cleanup_ctx.extend([_database, _http, _hub, _chatwoot, _service, _help, _mail])
     app.router.add_get("/healthz", healthz)

@@ -8,7 +8,7 @@ the connection; a few hundred half-sent requests would otherwise hold sockets an
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -25,14 +25,27 @@ def runner_options(settings: Settings) -> dict[str, Any]:
 @web.middleware
 async def body_deadline(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Read the whole body within HTTP_BODY_TIMEOUT before any handler sees the request."""
-    if request.body_exists:
-        limit = request.app[keys.SETTINGS].HTTP_BODY_TIMEOUT
+    if not request.body_exists:
+        return await handler(request)
+    limit = request.app[keys.SETTINGS].HTTP_BODY_TIMEOUT
+    if request.content_type.startswith("multipart/"):
+        # aiohttp parses multipart from the stream, never from read() bytes: bound the whole
+        # handler instead (our forms are small, so their handlers are quick).
         try:
-            # Handlers then read the cached bytes (request.read/post/json) without waiting.
             async with asyncio.timeout(limit):
-                await request.read()
+                return await handler(request)
         except TimeoutError:
-            if request.transport is not None:
-                request.transport.close()
-            raise web.HTTPRequestTimeout(headers={"Connection": "close"}) from None
+            _timed_out(request)
+    try:
+        # Handlers then read the cached bytes (request.read/post/json) without waiting.
+        async with asyncio.timeout(limit):
+            await request.read()
+    except TimeoutError:
+        _timed_out(request)
     return await handler(request)
+
+
+def _timed_out(request: web.Request) -> NoReturn:
+    if request.transport is not None:
+        request.transport.close()
+    raise web.HTTPRequestTimeout(headers={"Connection": "close"}) from None

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from tickets import keys
+from tickets.http_limits import body_deadline
 from web import keys as web_keys
 from web.account_mail import setup_account_mail
 from web.api import setup_api
@@ -26,7 +27,11 @@ def setup_web(app: web.Application) -> None:
     """Register the web area: its resources, middlewares and routes."""
     setup_rendering(app)
     # The error boundary wraps the session layer, so a CSRF refusal renders as a 403 page.
-    app.middlewares.extend([client_gone_middleware, error_middleware, session_middleware])
+    # The body deadline (every front door's) sits between them: its 413/408 get a page, and
+    # the CSRF check reads a form only once the body has arrived in time.
+    app.middlewares.extend(
+        [client_gone_middleware, error_middleware, body_deadline, session_middleware]
+    )
     app.on_response_prepare.append(on_prepare)
     app.on_response_prepare.append(security_headers)
     app.cleanup_ctx.append(_accounts)
