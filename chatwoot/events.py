@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from chatwoot.fields import (
     Attachment,
@@ -58,6 +59,10 @@ class MessageEvent:
     attachments: tuple[Attachment, ...] = ()
     source_id: str | None = None
     deleted: bool = False
+    content_attributes: Mapping[str, Any] = field(default_factory=dict)
+    # Chatwoot's time of this version of the message (its own clock): the cable's
+    # `updated_at`, or a signed webhook's timestamp; None when the source says nothing.
+    updated_at: datetime | None = None
 
     @property
     def dedupe_key(self) -> str:

@@ -6,6 +6,7 @@ read a field the same way; it imports nothing else of the package.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -86,6 +87,19 @@ def as_int(value: Any) -> int | None:
 def as_str(value: Any) -> str | None:
     """Read a string field; None for anything else."""
     return value if isinstance(value, str) else None
+
+
+# The dashboard stores Markdown hard breaks (backslash + newline) and trailing newlines;
+# webhooks strip them, the cable and the Client API do not (Chatwoot's content normaliser).
+_HARD_BREAK = re.compile(r"\\\r?\n")
+_TRAILING_NEWLINES = re.compile(r"(\r?\n)+\Z")
+
+
+def normalise_content(text: str | None) -> str | None:
+    """Return a message's text as webhooks carry it, whichever channel brought it."""
+    if text is None or not text.strip():
+        return text
+    return _TRAILING_NEWLINES.sub("", _HARD_BREAK.sub("\n", text))
 
 
 def as_map(value: Any) -> Mapping[str, Any]:

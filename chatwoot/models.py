@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +62,7 @@ class Message:
     sender_id: int | None
     attachments: tuple[Attachment, ...] = ()
     deleted: bool = False
+    content_attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,7 @@ def parse_message(data: Mapping[str, Any], conversation_id: int | None = None) -
         sender_id=sender_id,
         attachments=parse_attachments(data.get("attachments")),
         deleted=as_map(data.get("content_attributes")).get("deleted") is True,
+        content_attributes=dict(as_map(data.get("content_attributes"))),
     )
 
 

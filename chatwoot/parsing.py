@@ -26,6 +26,7 @@ from chatwoot.fields import (
     as_int,
     as_map,
     as_str,
+    normalise_content,
     parse_attachments,
     parse_message_type,
     parse_sender,
@@ -74,7 +75,7 @@ def _message(kind: Literal["created", "updated"]) -> _Builder:
             inbox_id=inbox_id,
             message_type=message_type,
             private=data.get("private") is True,
-            content=as_str(data.get("content")),
+            content=normalise_content(as_str(data.get("content"))),
             content_type=as_str(data.get("content_type")) or "text",
             sender_name=name,
             sender_type=sender_type,
@@ -85,6 +86,8 @@ def _message(kind: Literal["created", "updated"]) -> _Builder:
             attachments=parse_attachments(data.get("attachments")),
             source_id=as_str(as_map(conversation.get("contact_inbox")).get("source_id")),
             deleted=as_map(data.get("content_attributes")).get("deleted") is True,
+            content_attributes=dict(as_map(data.get("content_attributes"))),
+            updated_at=parse_time(data.get("updated_at")),
         )
         return [event]
 
@@ -271,7 +274,7 @@ def message_event_from_api(
         inbox_id=inbox_id,
         message_type=message.message_type,
         private=False,
-        content=message.content,
+        content=normalise_content(message.content),
         content_type=message.content_type,
         sender_name=message.sender_name,
         sender_type=message.sender_type,
@@ -282,4 +285,5 @@ def message_event_from_api(
         attachments=message.attachments,
         source_id=source_id,
         deleted=message.deleted,
+        content_attributes=message.content_attributes,
     )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from chatwoot.errors import WebhookPayloadError, WebhookSignatureError
-from chatwoot.events import ChatwootEvent, EventSource
+from chatwoot.events import ChatwootEvent, EventSource, MessageEvent
 from chatwoot.parsing import parse_event
 
 SIGNATURE_HEADER = "X-Chatwoot-Signature"
@@ -105,12 +107,28 @@ def read_webhook(
     Raises `WebhookSignatureError` or `WebhookPayloadError`; nothing is parsed before it is
     trusted.
     """
+    signed_at: datetime | None = None
     if secret:
         verify_webhook(raw_body, headers, secret)
+        stamp = (_header(headers, TIMESTAMP_HEADER) or "").strip()
+        signed_at = datetime.fromtimestamp(int(stamp), UTC)
     payload = decode_webhook(raw_body)
     kind = payload.get("event")
     return WebhookDelivery(
         kind=kind if isinstance(kind, str) and kind else "unknown",
         delivery_id=delivery_id(headers),
-        events=parse_webhook(payload),
+        events=[_stamped(event, signed_at) for event in parse_webhook(payload)],
     )
+
+
+def _stamped(event: ChatwootEvent, signed_at: datetime | None) -> ChatwootEvent:
+    """Date a message update by its signed send time: webhooks carry no message updated_at.
+
+    Chatwoot builds the payload when its job runs, so the signed time is no earlier than the
+    version the payload holds; a captured delivery replayed later keeps its old time.
+    """
+    if signed_at is None or not isinstance(event, MessageEvent) or event.kind != "updated":
+        return event
+    if event.updated_at is not None:
+        return event
+    return dataclasses.replace(event, updated_at=signed_at)

@@ -240,7 +240,35 @@ class Message(Base):
         JSONB, nullable=False, server_default="[]"
     )
     origin: Mapped[Origin] = mapped_column(_enum(Origin, "origin"), nullable=False)
+    # Chatwoot's kind of message ("text", "input_select", "input_csat"...) and its attributes
+    # (the options of a question, a card's items): without them a question loses its choices.
+    content_type: Mapped[str] = mapped_column(String(40), nullable=False, server_default="text")
+    content_attributes: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default="{}"
+    )
+    # An agent deleted it in Chatwoot: its text and files are gone for good, whatever arrives.
+    deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
+    # Chatwoot's own time of the version stored (its clock, compared only with itself), so an
+    # older copy of an update never overwrites a newer one.
+    chatwoot_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now()
+
+
+class ParkedEvent(Base):
+    """A Chatwoot event for a conversation we do not know yet, kept until its ticket commits.
+
+    Chatwoot can assign an agent (or an agent can answer) inside the create, before our ticket
+    row exists; those events wait here briefly and are applied once the ticket is stored.
+    """
+
+    __tablename__ = "parked_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
+    event: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    parked_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False, index=True
+    )
 
 
 class TicketEvent(Base):

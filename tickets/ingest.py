@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from chatwoot.codec import event_from_json, event_to_json
 from chatwoot.events import (
     AssigneeChanged,
     ChatwootEvent,
@@ -30,8 +31,8 @@ from chatwoot.events import (
     StatusChanged,
 )
 from chatwoot.fields import MessageType
-from db import repo
-from db.models import Direction, Origin, Ticket, TicketStatus
+from db import parked, repo
+from db.models import Direction, Message, Origin, Ticket, TicketStatus
 from tickets.hub import OUTBOX_CHANNEL, TicketChanged, notify_changed
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class IngestOutcome(enum.StrEnum):
     PRIVATE = "dropped_private"
     ACTIVITY = "dropped_activity"
     ECHO = "dropped_echo"
-    FOREIGN = "dropped_foreign"
+    PARKED = "parked"
     STALE = "dropped_stale"
     IGNORED = "ignored"
 
@@ -92,13 +93,47 @@ class Ingestor:
             return IngestOutcome.IGNORED
         return IngestOutcome.IGNORED  # pragma: no cover - the union is exhaustive
 
+    async def _ticket(self, session: AsyncSession, event: ChatwootEvent) -> Ticket | None:
+        """Lock and return the event's ticket; with none yet, park the event and return None.
+
+        Chatwoot assigns (and agents may answer) inside the create, before our ticket row
+        commits. The conversation's advisory lock is the one the ticket insert takes, so the
+        event either sees the committed ticket or is parked before that insert commits.
+        """
+        await parked.lock_conversation(session, event.conversation_id)
+        # Every timeline writer locks the ticket row first, so timeline ids (the readers'
+        # resume cursor) are handed out in commit order within a ticket.
+        ticket = await repo.ticket_by_conversation(session, event.conversation_id, lock=True)
+        if ticket is None:
+            await parked.park(session, event.conversation_id, event_to_json(event))
+        return ticket
+
+    async def replay_parked(self, conversation_id: int) -> int:
+        """Apply the events parked for a conversation whose ticket now exists; return how many."""
+        async with self._sessions() as session:
+            rows = await parked.parked_for(session, conversation_id)
+        for _row_id, data in rows:
+            try:
+                event = event_from_json(data)
+            except (ValueError, TypeError) as exc:
+                log.warning("dropping a parked event that no longer reads: %s", exc)
+                continue
+            await self.ingest(event)
+        async with self._sessions.begin() as session:
+            await parked.forget(session, [row_id for row_id, _ in rows])
+        return len(rows)
+
+    async def replay_all_parked(self) -> int:
+        """Replay what waits for tickets that exist (a process died before replaying it)."""
+        async with self._sessions() as session:
+            conversations = await parked.claimable(session)
+        return sum([await self.replay_parked(cid) for cid in conversations])
+
     async def _message(self, event: MessageEvent) -> IngestOutcome:
         async with self._sessions.begin() as session:
-            # Every timeline writer locks the ticket row first, so timeline ids (the readers'
-            # resume cursor) are handed out in commit order within a ticket.
-            ticket = await repo.ticket_by_conversation(session, event.conversation_id, lock=True)
+            ticket = await self._ticket(session, event)
             if ticket is None:
-                return IngestOutcome.FOREIGN
+                return IngestOutcome.PARKED
             if event.kind == "updated":
                 return await self._message_updated(session, ticket, event)
             incoming = event.message_type is MessageType.INCOMING
@@ -111,10 +146,16 @@ class Ingestor:
                 echo_id=event.echo_id if incoming else None,
                 direction=Direction.REQUESTER if incoming else Direction.AGENT,
                 author=event.sender_name or "",
-                content=event.content or "",
-                attachments=[_attachment(a) for a in event.attachments],
+                content="" if event.deleted else (event.content or ""),
+                attachments=[] if event.deleted else [_attachment(a) for a in event.attachments],
                 origin=Origin.CHATWOOT,
                 created_at=event.created_at,
+                content_type=event.content_type,
+                content_attributes={
+                    k: v for k, v in event.content_attributes.items() if k != "deleted"
+                },
+                deleted=event.deleted,
+                chatwoot_updated_at=event.updated_at,
             )
             if stored is None:
                 return IngestOutcome.DUPLICATE
@@ -144,19 +185,34 @@ class Ingestor:
         if known is None:
             # An edit of a message we never saw (e.g. before a catch-up): nothing to change.
             return IngestOutcome.IGNORED
+        if known.deleted or _older(event, known):
+            # A delete is final, and an older copy (a replay, a late job) never wins.
+            return IngestOutcome.STALE
+        if event.updated_at is not None:
+            known.chatwoot_updated_at = event.updated_at
         content = "" if event.deleted else (event.content or "")
-        if known.content == content:
+        attributes = {k: v for k, v in event.content_attributes.items() if k != "deleted"}
+        if (
+            known.content == content
+            and known.deleted == event.deleted
+            and known.content_attributes == attributes
+        ):
             return IngestOutcome.DUPLICATE
         known.content = content
+        known.content_attributes = attributes
+        if event.deleted:
+            # Chatwoot destroyed the files with the message: never offer them again.
+            known.deleted = True
+            known.attachments = []
         await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
         return IngestOutcome.STORED
 
     async def _status(self, event: StatusChanged) -> IngestOutcome:
         new = TicketStatus(str(event.status))
         async with self._sessions.begin() as session:
-            ticket = await repo.ticket_by_conversation(session, event.conversation_id, lock=True)
+            ticket = await self._ticket(session, event)
             if ticket is None:
-                return IngestOutcome.FOREIGN
+                return IngestOutcome.PARKED
             if (
                 ticket.status_changed_at is not None
                 and event.occurred_at < ticket.status_changed_at
@@ -206,9 +262,9 @@ class Ingestor:
 
     async def _assignee(self, event: AssigneeChanged) -> IngestOutcome:
         async with self._sessions.begin() as session:
-            ticket = await repo.ticket_by_conversation(session, event.conversation_id, lock=True)
+            ticket = await self._ticket(session, event)
             if ticket is None:
-                return IngestOutcome.FOREIGN
+                return IngestOutcome.PARKED
             if ticket.assignee_name == event.assignee_name:
                 return IngestOutcome.DUPLICATE
             kind = "assigned" if event.assignee_name else "unassigned"
@@ -238,9 +294,9 @@ class Ingestor:
         if not notable:
             return IngestOutcome.IGNORED
         async with self._sessions.begin() as session:
-            ticket = await repo.ticket_by_conversation(session, event.conversation_id, lock=True)
+            ticket = await self._ticket(session, event)
             if ticket is None:
-                return IngestOutcome.FOREIGN
+                return IngestOutcome.PARKED
             row = await repo.add_event(
                 session,
                 ticket_id=ticket.id,
@@ -272,6 +328,12 @@ class Ingestor:
             )
         if queued:
             await session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
+
+
+def _older(event: MessageEvent, known: Message) -> bool:
+    """Tell whether an update is older than the stored version (both Chatwoot's clock)."""
+    stored = known.chatwoot_updated_at
+    return event.updated_at is not None and stored is not None and event.updated_at < stored
 
 
 def _attachment(attachment: Any) -> dict[str, Any]:

@@ -222,6 +222,8 @@ class CableRelay:
         watermark move.
         """
         self.catch_ups += 1
+        # Events parked for a ticket whose creator died before replaying them.
+        await self._service.ingestor.replay_all_parked()
         since = datetime.now(UTC) - CATCH_UP_WINDOW
         async with self._sessions() as session:
             rows = await session.execute(

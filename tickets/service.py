@@ -22,7 +22,8 @@ from chatwoot.events import ChatwootEvent
 from chatwoot.fields import MessageType
 from chatwoot.models import Conversation
 from chatwoot.models import Message as CwMessage
-from db import repo
+from chatwoot.parsing import message_event_from_api
+from db import parked, repo
 from db.models import ChatwootContactLink, Direction, Origin, Ticket, User
 from tickets.forms import TicketForm, validate_message
 from tickets.hub import TicketChanged, notify_changed
@@ -197,6 +198,9 @@ class TicketService:
                 )
             )
         async with self._sessions.begin() as session:
+            # Events that reached us before this commit were parked under this lock; the ones
+            # after it find the ticket (see `Ingestor._ticket`).
+            await parked.lock_conversation(session, conversation.id)
             ticket = Ticket(
                 requester_id=user_id,
                 contact_link_id=link.id,
@@ -209,7 +213,9 @@ class TicketService:
                 chatwoot_conversation_id=conversation.id,
                 origin=origin,
                 idempotency_key=idempotency_key,
-                synced_message_id=first.id,
+                # No watermark yet: catch-up reads the whole conversation once, including what
+                # an agent wrote before our first message (an adopted orphan, a quick reply).
+                synced_message_id=None,
             )
             session.add(ticket)
             await session.flush()
@@ -231,8 +237,22 @@ class TicketService:
                 update(User).where(User.id == user_id).values(current_ticket_id=ticket.id)
             )
             await notify_changed(session, TicketChanged(ticket.id, user_id))
+        await self._after_commit(conversation, first.id, link.source_id)
         await self._route_labels(conversation.id, form)
         return TicketInfo.of(ticket)
+
+    async def _after_commit(
+        self, conversation: Conversation, first_id: int, source_id: str
+    ) -> None:
+        """Apply what Chatwoot did before the ticket committed.
+
+        First the events parked meanwhile, then the rest of an adopted conversation (its
+        replies may be older than anything still parked).
+        """
+        await self.ingestor.replay_parked(conversation.id)
+        for message in conversation.messages:
+            if message.id != first_id:
+                await self.ingestor.ingest(message_event_from_api(message, source_id=source_id))
 
     async def _mark_pending(self, link_id: int) -> bool:
         """Flag a create in flight; return True when an earlier one may have left an orphan."""
