@@ -17,7 +17,8 @@ _PAGE = """<!doctype html>
 <label><span id="agent-label">Agente</span> <input id="agent" size="14"></label>
 <label><span id="lang-label">Idioma</span> <select id="lang">
 <option value="pt-BR">Português (Brasil)</option><option value="en">English</option>
-</select></label><span id="live" role="status"></span></header>
+</select></label><span id="live" role="status"></span>
+<details id="inbox"></details></header>
 <main></main><script src="/sandbox/static/console.js"></script></body></html>
 """
 

@@ -19,6 +19,13 @@ const TEXTS = {
     options: 'Opções:', answer: 'Resposta:', csat: 'Avaliação (CSAT): {rating}/5',
     failed: 'Falhou', needText: 'Escreva um texto ou anexe um arquivo.',
     needOptions: 'Escreva a pergunta e ao menos uma opção.',
+    inbox: 'Caixa de entrada', enable_auto_assignment: 'Atribuição automática',
+    csat_survey_enabled: 'Pesquisa CSAT ao resolver', greeting_enabled: 'Saudação',
+    greeting_message: 'Texto da saudação', lock_to_single_conversation: 'Uma conversa por contato',
+    working_hours_enabled: 'Horário de atendimento', out_of_office_message: 'Texto fora do horário',
+    labels: 'Etiquetas', labelsHint: 'separadas por vírgula', setLabels: 'Trocar etiquetas',
+    priority: 'Prioridade', none: 'nenhuma', low: 'baixa', medium: 'média', high: 'alta',
+    urgent: 'urgente',
   },
   en: {
     title: 'Chatwoot sandbox — agent console', agent: 'Agent', language: 'Language',
@@ -37,6 +44,13 @@ const TEXTS = {
     options: 'Options:', answer: 'Answer:', csat: 'Rating (CSAT): {rating}/5',
     failed: 'Failed', needText: 'Write some text or attach a file.',
     needOptions: 'Write the question and at least one option.',
+    inbox: 'Inbox', enable_auto_assignment: 'Auto-assignment',
+    csat_survey_enabled: 'CSAT survey on resolve', greeting_enabled: 'Greeting',
+    greeting_message: 'Greeting text', lock_to_single_conversation: 'One conversation per contact',
+    working_hours_enabled: 'Working hours', out_of_office_message: 'Out-of-office text',
+    labels: 'Labels', labelsHint: 'comma-separated', setLabels: 'Replace labels',
+    priority: 'Priority', none: 'none', low: 'low', medium: 'medium', high: 'high',
+    urgent: 'urgent',
   },
 };
 
@@ -158,6 +172,10 @@ function head(conv) {
       el('span', {class: 'badge ' + conv.status, text: t(conv.status)}),
       ` · ${conv.contact.name} · ${conv.assignee ? conv.assignee.name : t('unassigned')}`),
     attrs ? el('div', {class: 'meta', text: attrs}) : null,
+    (conv.labels && conv.labels.length) || conv.priority ? el('div', {class: 'meta',
+      text: [conv.priority ? `${t('priority')}: ${t(conv.priority)}` : '',
+        conv.labels && conv.labels.length ? `${t('labels')}: ${conv.labels.join(', ')}` : '']
+        .filter(Boolean).join(' · ')}) : null,
     csat ? el('div', {class: 'meta', text: t('csat', {rating: csat.rating})
       + (csat.feedback_message ? ` — ${csat.feedback_message}` : '')}) : null);
 }
@@ -171,6 +189,14 @@ function composer(conv) {
   const options = el('textarea', {name: 'options', placeholder: t('optionsText')});
   const path = `conversations/${conv.id}`;
   const fail = (e) => showError(form.closest('.conv'), e);
+  const labels = el('input', {name: 'labels', placeholder: t('labelsHint'), 'aria-label': t('labels'),
+    value: (conv.labels || []).join(', ')});
+  const priority = el('select', {name: 'priority', 'aria-label': t('priority'), onchange: () =>
+    call('POST', path + '/priority', {priority: priority.value || null}).catch(fail)});
+  for (const level of ['', 'low', 'medium', 'high', 'urgent']) {
+    priority.append(el('option', {value: level, text: t(level || 'none')}));
+  }
+  priority.value = conv.priority || '';
   const send = (isPrivate) => {
     const body = text.value.trim() ? (dashboard.checked ? asDashboard(text.value) : text.value) : '';
     if (!body && !files.files.length) return fail(new Error(t('needText')));
@@ -212,6 +238,12 @@ function composer(conv) {
         () => call('POST', path + '/status', {status, agent: agentName()}))),
     el('details', {}, el('summary', {text: t('question')}), question, options,
       el('button', {type: 'button', text: t('sendQuestion'), onclick: ask})),
+    el('details', {}, el('summary', {text: `${t('labels')} · ${t('priority')}`}), labels,
+      el('button', {type: 'button', text: t('setLabels'), onclick: () => {
+        const list = labels.value.split(',').map((l) => l.trim()).filter(Boolean);
+        call('POST', path + '/labels', {labels: list}).catch(fail);
+      }}),
+      el('label', {class: 'check'}, t('priority'), priority)),
     el('div', {class: 'error', role: 'alert'}));
   return form;
 }
@@ -257,6 +289,31 @@ async function refresh() {
   if (!same) main.replaceChildren(...cards);
 }
 
+const SWITCHES = ['enable_auto_assignment', 'csat_survey_enabled', 'greeting_enabled',
+  'lock_to_single_conversation', 'working_hours_enabled'];
+const TEXT_SETTINGS = ['greeting_message', 'out_of_office_message'];
+
+async function inboxPanel() {
+  const panel = document.getElementById('inbox');
+  const response = await fetch('/sandbox/api/inbox', {cache: 'no-store'});
+  if (!response.ok) return;
+  const settings = await response.json();
+  const save = (body) => fetch('/sandbox/api/inbox', {method: 'PATCH',
+    headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
+  const rows = SWITCHES.map((key) => {
+    const box = el('input', {type: 'checkbox', name: key,
+      onchange: () => save({[key]: box.checked})});
+    box.checked = settings[key] === true;
+    return el('label', {class: 'check'}, box, t(key));
+  });
+  const texts = TEXT_SETTINGS.map((key) => {
+    const input = el('input', {name: key, 'aria-label': t(key), placeholder: t(key),
+      value: settings[key] || '', onchange: () => save({[key]: input.value})});
+    return el('label', {class: 'check'}, t(key), input);
+  });
+  panel.replaceChildren(el('summary', {text: t('inbox')}), ...rows, ...texts);
+}
+
 function applyLanguage() {
   document.documentElement.lang = lang;
   document.title = t('title');
@@ -266,6 +323,7 @@ function applyLanguage() {
   seen.clear();
   document.querySelector('main').replaceChildren();
   refresh();
+  inboxPanel();
 }
 
 const agentBox = document.getElementById('agent');

@@ -80,7 +80,7 @@ async def test_console_escapes_keeps_breaks_and_acts(chromium: Browser, api: Api
     sent = api.sb.state.conversations[cid].messages[-1]
     assert sent.content is None and len(sent.attachments) == 1
 
-    await card.locator("summary").click()
+    await card.locator("summary").first.click()
     await card.locator("textarea[name=question]").fill("Qual sistema?")
     await card.locator("textarea[name=options]").fill("Windows\nmacOS")
     await card.get_by_role("button", name="Enviar pergunta").click()
@@ -107,6 +107,26 @@ async def test_console_escapes_keeps_breaks_and_acts(chromium: Browser, api: Api
         "This message was deleted"
     )
     assert api.sb.state.conversations[cid].messages[-1].content_attributes == {"deleted": True}
+
+    labels_panel = card.locator("details").nth(1)
+    await labels_panel.locator("summary").click()
+    await labels_panel.locator("input[name=labels]").fill("hardware, urgente")
+    await labels_panel.get_by_role("button", name="Trocar etiquetas").click()
+    await labels_panel.locator("select[name=priority]").select_option("high")
+    await expect(card.locator(".head")).to_contain_text("Prioridade: alta")
+    await expect(card.locator(".head")).to_contain_text("Etiquetas: hardware, urgente")
+    conv = api.sb.state.conversations[cid]
+    assert (conv.labels, conv.priority) == (["hardware", "urgente"], "high")
+
+    inbox = page.locator("#inbox")
+    await inbox.locator("summary").click()
+    await inbox.locator("input[name=greeting_message]").fill("Olá! Já vamos atender.")
+    async with page.expect_response(lambda r: r.request.method == "PATCH"):
+        await inbox.locator("input[name=greeting_message]").press("Tab")
+    async with page.expect_response(lambda r: r.request.method == "PATCH"):
+        await inbox.get_by_label("Saudação", exact=True).check()
+    assert api.sb.state.settings.greeting_enabled is True
+    assert api.sb.state.settings.greeting_message == "Olá! Já vamos atender."
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "console-1280.png"), full_page=True)
 
