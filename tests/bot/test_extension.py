@@ -392,3 +392,21 @@ async def test_an_invoke_from_another_tenant_is_refused_like_any_activity(
         assert (status, body) == (403, {"error": "tenant not allowed"})
     assert await count(bot_client, User) == 0
     assert await conversations(sandbox) == []
+
+
+async def test_helpdesk_down_keeps_the_dialog_and_what_was_typed(
+    bot_client: Client, user: TeamsUser, sandbox: SandboxServer
+) -> None:
+    card = dialog_card(await user.send(fetch(user)))
+    data = filled(card, beneficiary_email="bruno@contoso.example", title="Impressora parada")
+    async with httpx.AsyncClient(base_url=sandbox.url) as http:
+        (await http.post("/sandbox/api/faults", json={"http_status": 503})).raise_for_status()
+        again = dialog_card(await user.send(submit(user, data)))
+        assert "O suporte está indisponível no momento" in card_texts(again)
+        assert input_values(again)["title"] == "Impressora parada"
+        assert input_values(again)["beneficiary_email"] == "bruno@contoso.example"
+        (await http.post("/sandbox/api/faults", json={})).raise_for_status()
+    body = await user.send(submit(user, submit_data(again)))
+    assert body["task"]["type"] == "message"
+    [record] = await conversations(sandbox)
+    assert record["custom_attributes"]["title"] == "Impressora parada"
