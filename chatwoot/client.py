@@ -36,10 +36,12 @@ _BACKOFF_BASE = 0.2
 _BACKOFF_CAP = 2.0
 # A 429 asking us to wait longer than this is reported rather than slept through.
 _MAX_RETRY_AFTER = 5.0
-# Catch-up never walks further back than this many pages of 20.
+# One catch-up read takes at most this many pages; the next read goes on from there.
 _MAX_CATCHUP_PAGES = 50
-# The most a catch-up read returns (Chatwoot pages by 20); a full result may have a gap below.
-CATCHUP_LIMIT = _MAX_CATCHUP_PAGES * 20
+# Chatwoot's message finder answers up to 100 messages after an id.
+_AFTER_PAGE = 100
+# The most a catch-up read returns.
+CATCHUP_LIMIT = _MAX_CATCHUP_PAGES * _AFTER_PAGE
 
 
 class _Retry(Enum):
@@ -313,19 +315,22 @@ class ChatwootClient:
     async def list_messages_since(
         self, source_id: str, conversation_id: int, after_message_id: int
     ) -> list[Message]:
-        """List every message newer than ``after_message_id``, oldest first (catch-up)."""
+        """List every message newer than ``after_message_id``, oldest first (catch-up).
+
+        Reads forward with ``after=`` (up to 100 a page, ascending), so no page is read twice
+        and nothing depends on comparing Chatwoot's clock with ours.
+        """
         found: dict[int, Message] = {}
-        before: int | None = None
+        cursor = after_message_id
+        url = self._conversation_url(source_id, conversation_id, "messages")
         for _ in range(_MAX_CATCHUP_PAGES):
-            page = await self.list_messages(source_id, conversation_id, before=before)
-            newer = [message for message in page if message.id > after_message_id]
+            items = await self._list(url, params={"after": cursor})
+            page = [parse_message(item, conversation_id) for item in items]
+            newer = [message for message in page if message.id > cursor]
             found.update((message.id, message) for message in newer)
-            if not page or len(newer) < len(page):
-                break
-            oldest = min(message.id for message in page)
-            if before is not None and oldest >= before:
-                break  # the server ignored ``before``; stop rather than loop
-            before = oldest
+            if len(page) < _AFTER_PAGE or not newer:
+                break  # the last page, or a server that ignored ``after``
+            cursor = max(message.id for message in newer)
         else:
             log.warning(
                 "catch-up of conversation %s stopped after %d pages",

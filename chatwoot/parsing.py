@@ -172,8 +172,11 @@ def _conversation_updated(data: Mapping[str, Any], source: EventSource) -> list[
     events: list[ChatwootEvent] = []
     if "status" in changed:
         conversation_id, inbox_id, occurred_at = _conversation_head(data)
-        status = parse_status(changed["status"].get("current_value")) or parse_status(
-            data.get("status")
+        # The payload is a snapshot taken when Chatwoot's job ran: pair its `updated_at` with
+        # its own `status`, never with the event-time `current_value` (a resolve then a quick
+        # reopen would otherwise leave the ticket resolved and send a false "resolved" line).
+        status = parse_status(data.get("status")) or parse_status(
+            changed["status"].get("current_value")
         )
         if status is not None:
             events.append(

@@ -190,3 +190,60 @@ async def test_markdown_hard_breaks_are_normalised_whichever_copy_arrives_first(
     await control(sandbox, "webhook", {"url": None})
     _ticket_id, _cid, mid = await _agent_reply(app_client, sandbox, "Olá\\\nTudo bem?\n\n")
     assert (await _stored(app_client, mid)).content == "Olá\nTudo bem?"
+
+
+async def test_late_snapshots_converge_to_chatwoots_status(
+    app_client: Client, sandbox: SandboxServer
+) -> None:
+    async with httpx.AsyncClient(base_url=sandbox.url, timeout=10) as http:
+        answer = await http.patch(
+            "/sandbox/api/switches", json={"late_snapshots": True, "snapshot_jitter_ms": 300}
+        )
+        answer.raise_for_status()
+    service = app_client.app[keys.SERVICE]
+    user_id = await new_user(app_client)
+    info = await service.open_ticket(user_id, form(), origin=Origin.WEB)
+    cid = info.chatwoot_conversation_id
+    for status in ("resolved", "open", "resolved", "open"):
+        await control(sandbox, f"conversations/{cid}/status", {"status": status, "agent": "Rui"})
+    await sandbox.drain_webhooks()
+
+    async def converged() -> bool:
+        ticket, _messages, events = await state(app_client, info.id)
+        kinds = [e.kind for e in events]
+        # Every "resolved" line was followed by a "reopened" one: none is left standing.
+        return ticket.status == "open" and kinds.count("resolved") == kinds.count("reopened")
+
+    await eventually(converged, timeout=8)
+
+
+async def test_catch_up_reads_forward_past_a_page(
+    app_client: Client, sandbox: SandboxServer
+) -> None:
+    service = app_client.app[keys.SERVICE]
+    relay = app_client.app[keys.RELAY]
+    user_id = await new_user(app_client)
+    info = await service.open_ticket(user_id, form(), origin=Origin.WEB)
+    await relay.stop()  # no cable
+    await control(sandbox, "webhook", {"url": None})  # no webhooks
+    cid = info.chatwoot_conversation_id
+    for n in range(130):
+        await control(
+            sandbox, f"conversations/{cid}/messages", {"content": f"r{n}", "agent": "Rui"}
+        )
+    assert await relay.catch_up() is True
+    items = await service.timeline(user_id, info.id)
+    assert [i.content for i in items if i.direction == "agent"] == [f"r{n}" for n in range(130)]
+    ticket = await _ticket(app_client, info.id)
+    assert ticket.synced_message_id is not None and ticket.synced_message_id >= 130
+
+
+async def test_a_resolve_seen_in_a_later_open_snapshot_changes_nothing(app_client: Client) -> None:
+    """The job ran after a quick reopen: its snapshot says open, whatever the change list says."""
+    ticket = await make_ticket(app_client)
+    late = payload("conversation_updated.resolved.json")
+    late["status"] = "open"  # the conversation as the job re-read it
+    status, body = await post_hook(app_client, late)
+    assert status == 200 and body["outcomes"] == ["duplicate"]
+    stored, _messages, events = await state(app_client, ticket.id)
+    assert stored.status == "open" and [e.kind for e in events] == []

@@ -27,6 +27,7 @@ from chatwoot.events import (
     ChatwootEvent,
     ConversationCreated,
     ConversationUpdated,
+    EventSource,
     MessageEvent,
     StatusChanged,
 )
@@ -213,14 +214,14 @@ class Ingestor:
             ticket = await self._ticket(session, event)
             if ticket is None:
                 return IngestOutcome.PARKED
-            if (
-                ticket.status_changed_at is not None
-                and event.occurred_at < ticket.status_changed_at
-            ):
+            # A catch-up read is dated by our clock: never compare it with Chatwoot's times.
+            chatwoot_time = event.source is not EventSource.CATCHUP
+            seen = ticket.status_changed_at
+            if chatwoot_time and seen is not None and event.occurred_at < seen:
                 return IngestOutcome.STALE
             if ticket.status is new:
                 # Seeing the state at this time makes any older change to it stale.
-                if ticket.status_changed_at is None or event.occurred_at > ticket.status_changed_at:
+                if chatwoot_time and (seen is None or event.occurred_at > seen):
                     ticket.status_changed_at = event.occurred_at
                 return IngestOutcome.DUPLICATE
             kind = _status_kind(ticket.status, new)
@@ -235,7 +236,10 @@ class Ingestor:
             if row is None:
                 return IngestOutcome.DUPLICATE
             await repo.touch_ticket(
-                session, ticket.id, status=new, status_changed_at=event.occurred_at
+                session,
+                ticket.id,
+                status=new,
+                status_changed_at=event.occurred_at if chatwoot_time else seen,
             )
             await self._to_teams(
                 session,
