@@ -373,7 +373,8 @@ class Desk:
         data["account_id"] = self.state.config.account_id
         if performer is not None:
             data["performer"] = shapes.user_push(performer)
-        self.cable.broadcast(conv.contact_inbox.pubsub_token, cable_event, data)
+        # A message's push data is built now (Chatwoot's listener does); only its job is late.
+        self.cable.broadcast_job(conv.contact_inbox.pubsub_token, cable_event, data, lambda: data)
 
     def _conversation_event(
         self,
