@@ -11,6 +11,7 @@ from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db import accounts
 from db import teams as teams_repo
 from db.models import ReferenceState
 from i18n import DEFAULT_LOCALE, Locale, normalize_locale
@@ -73,7 +74,7 @@ class Identities:
         locale = locale_of(activity, self._default_locale)
         name = (sender.name or "").strip() or None
         async with self._sessions() as session:
-            known = await teams_repo.user_by_aad_object_id(session, oid, tenant)
+            known = await accounts.user_by_entra(session, oid, tenant)
         # The roster lookup costs a call to Teams, so only the first time we see someone.
         email = None if known is not None else await _roster_email(context, sender.id)
         reference: dict[str, Any] = TurnContext.get_conversation_reference(activity).serialize()
@@ -81,7 +82,7 @@ class Identities:
             user = await find_or_create_entra_user(
                 session, oid=oid, tid=tenant, name=name, email=email, locale=locale
             )
-            await teams_repo.set_user_locale(session, user.id, locale)
+            await accounts.set_locale(session, user.id, locale)
             await teams_repo.save_reference(
                 session,
                 user_id=user.id,

@@ -25,21 +25,19 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 import asyncpg
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.gateway import Delivery, Outcome, OutgoingMessage, TeamsGateway
 from bot.limits import RateLimiter, record_throttle
 from bot.outbox_render import Rendered, render
+from db import accounts, teams
 from db import outbox as store
-from db import teams as teams_repo
-from db.models import OutboxState, ReferenceState, User
-from tickets.hub import OUTBOX_CHANNEL
+from db.models import OutboxState, ReferenceState
 from tickets.tasks import stop_gracefully
 
 log = logging.getLogger(__name__)
 
-CHANNEL: Final = OUTBOX_CHANNEL
+CHANNEL: Final = store.CHANNEL
 LEASE: Final = 60.0
 # A limiter wait longer than this puts the row back instead of holding its lease.
 PATIENCE: Final = 5.0
@@ -326,7 +324,8 @@ class OutboxWorker:
     async def _recreate(self, claim: store.Claim) -> store.Claim | None:
         """Open a new 1:1 chat for a conversation Teams says is gone; None if that failed."""
         async with self._sessions() as session:
-            oid = await session.scalar(select(User.entra_oid).where(User.id == claim.user_id))
+            user = await accounts.get_user(session, claim.user_id)
+            oid = user.entra_oid if user is not None else None
         if not oid:
             await self._record(claim, Delivery(Outcome.FAILED, detail="gone; no Entra id"))
             return None
@@ -349,8 +348,8 @@ class OutboxWorker:
             await self._record(claim, Delivery(Outcome.FAILED, detail="created chat has no id"))
             return None
         async with self._sessions.begin() as session:
-            await store.set_reference_state(session, claim.target, ReferenceState.GONE)
-            await store.store_reference(
+            await teams.mark_reference(session, claim.target, ReferenceState.GONE)
+            await teams.save_reference(
                 session,
                 user_id=claim.user_id,
                 tenant_id=claim.tenant_id,
@@ -377,7 +376,7 @@ class OutboxWorker:
                     and delivery.activity_id
                 ):
                     # Later status changes update this very message in place.
-                    await teams_repo.set_ticket_card(
+                    await teams.set_ticket_card(
                         session,
                         claim.ticket_id,
                         requester_id=claim.user_id,
@@ -404,7 +403,7 @@ class OutboxWorker:
                 self.stats.retried += 1
             elif outcome in (Outcome.BLOCKED, Outcome.UNINSTALLED):
                 state = ReferenceState(str(outcome))
-                await store.set_reference_state(session, claim.target, state)
+                await teams.mark_reference(session, claim.target, state)
                 owned = await store.cancel_pending(session, claim.target, reason) > 0
                 self.stats.cancelled += 1
             else:
@@ -412,7 +411,7 @@ class OutboxWorker:
                     reason = f"gave up after {claim.attempts + 1} attempts: {reason}"
                 owned = await store.finish(session, claim, OutboxState.FAILED, reason)
                 self.stats.failed += 1
-            await session.execute(select(func.pg_notify(CHANNEL, "")))
+            await store.wake_workers(session)
         if not owned:
             self.stats.lost_leases += 1
             log.warning("outbox: row %d's lease ran out before its outcome was stored", claim.id)

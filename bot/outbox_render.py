@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import cards
 from bot.gateway import OutgoingMessage
+from db import outbox as store
 from db import repo
-from db.models import OutboxItem, OutboxState, Ticket
 from db.outbox import Claim
 from i18n import t
 
@@ -88,22 +87,12 @@ async def _new_ticket_card(
 async def _card_update(
     session: AsyncSession, claim: Claim, ticket_id: int, locale: str
 ) -> Rendered:
-    ticket = await session.get(Ticket, ticket_id)
+    ticket = await repo.get_ticket(session, ticket_id)
     if ticket is None:
         return Rendered(skip="ticket deleted")
     if not ticket.teams_card_activity_id or ticket.teams_card_conversation_id != claim.target:
         return Rendered(skip="no ticket card in this conversation")
-    newer = await session.scalar(
-        select(
-            exists().where(
-                OutboxItem.target == claim.target,
-                OutboxItem.kind == "card_update",
-                OutboxItem.ticket_id == ticket_id,
-                OutboxItem.state == OutboxState.PENDING,
-                OutboxItem.id > claim.id,
-            )
-        )
-    )
+    newer = await store.card_update_superseded(session, claim, ticket_id)
     if newer:
         # The later update renders the same current state: one PUT is enough.
         return Rendered(skip="superseded by a later card update")

@@ -1,4 +1,4 @@
-"""Repository functions for accounts: users, browser sessions and failed sign-ins.
+"""Repository functions for accounts: users (their one home), browser sessions, failed sign-ins.
 
 Every function takes the session and never commits: the caller owns the transaction.
 """
@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import LoginAttempt, User, WebSession
+from db.models import LoginAttempt, Ticket, User, WebSession
 
 
 async def create_password_user(
@@ -32,6 +32,59 @@ async def create_password_user(
     return await session.get(User, user_id)
 
 
+async def get_user(session: AsyncSession, user_id: int) -> User | None:
+    """Load a user by id."""
+    return await session.get(User, user_id)
+
+
+async def user_by_entra(session: AsyncSession, oid: str, tid: str) -> User | None:
+    """Find the user with this Entra object id in this tenant."""
+    result = await session.execute(select(User).where(User.entra_oid == oid, User.entra_tid == tid))
+    return result.scalar_one_or_none()
+
+
+async def insert_entra_user(
+    session: AsyncSession,
+    *,
+    oid: str,
+    tid: str,
+    name: str,
+    email: str | None,
+    locale: str | None,
+    email_verified: bool = False,
+) -> None:
+    """Insert a user known by its Entra identity; nothing when a unique key is already held."""
+    await session.execute(
+        insert(User)
+        .values(
+            entra_oid=oid,
+            entra_tid=tid,
+            display_name=name,
+            email=email,
+            email_verified_by_entra=email_verified,
+            locale=locale,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def rename_user(session: AsyncSession, user_id: int, name: str) -> None:
+    """Store the display name the identity provider now reports."""
+    await session.execute(
+        update(User).where(User.id == user_id).values(display_name=name, updated_at=func.now())
+    )
+
+
+async def set_current_ticket(session: AsyncSession, user_id: int, ticket_id: int) -> None:
+    """Remember the user's current ticket (bot free text goes there), if the user owns it."""
+    owned = select(Ticket.id).where(Ticket.id == ticket_id, Ticket.requester_id == user_id)
+    await session.execute(
+        update(User)
+        .where(User.id == user_id, owned.exists())
+        .values(current_ticket_id=ticket_id, updated_at=func.now())
+    )
+
+
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
     """Find a user by e-mail, case-insensitively."""
     result = await session.execute(select(User).where(func.lower(User.email) == email.lower()))
@@ -48,9 +101,11 @@ async def set_password_hash(session: AsyncSession, user_id: int, password_hash: 
 
 
 async def set_locale(session: AsyncSession, user_id: int, locale: str | None) -> None:
-    """Store the user's language choice."""
+    """Store the user's language (a web choice, or what Teams reports; the outbox writes in it)."""
     await session.execute(
-        update(User).where(User.id == user_id).values(locale=locale, updated_at=func.now())
+        update(User)
+        .where(User.id == user_id, User.locale.is_distinct_from(locale))
+        .values(locale=locale, updated_at=func.now())
     )
 
 

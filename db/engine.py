@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -38,3 +39,9 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def plain_dsn(url: str) -> str:
     """Return the libpq-style URL asyncpg accepts (no SQLAlchemy dialect suffix)."""
     return async_url(url).replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Run ``SELECT 1``: raises when the database does not answer."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))

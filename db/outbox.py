@@ -41,6 +41,9 @@ from db.models import (
     User,
 )
 
+# Workers LISTEN here; ingest and workers NOTIFY when rows become due.
+CHANNEL = "outbox"
+
 
 def tenant_key(tenant_id: str) -> str:
     """Name the throttle/send-log key of a tenant."""
@@ -241,47 +244,25 @@ async def retarget_pending(session: AsyncSession, old: str, new: str) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def set_reference_state(
-    session: AsyncSession, conversation_id: str, state: ReferenceState
-) -> None:
-    """Mark whether the bot may still write to a conversation."""
-    await session.execute(
-        update(TeamsConversationRef)
-        .where(TeamsConversationRef.conversation_id == conversation_id)
-        .values(state=state, updated_at=func.now())
-    )
+async def wake_workers(session: AsyncSession) -> None:
+    """Wake every process's worker when the caller's transaction commits."""
+    await session.execute(select(func.pg_notify(CHANNEL, "")))
 
 
-async def store_reference(
-    session: AsyncSession,
-    *,
-    user_id: int,
-    tenant_id: str,
-    conversation_id: str,
-    service_url: str,
-    reference: Mapping[str, Any],
-) -> None:
-    """Insert or refresh an active conversation reference."""
-    values = {
-        "user_id": user_id,
-        "tenant_id": tenant_id,
-        "conversation_id": conversation_id,
-        "service_url": service_url,
-        "reference": dict(reference),
-        "state": ReferenceState.ACTIVE,
-    }
-    statement = insert(TeamsConversationRef).values(**values)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[TeamsConversationRef.conversation_id],
-            set_={
-                "service_url": statement.excluded.service_url,
-                "reference": statement.excluded.reference,
-                "state": statement.excluded.state,
-                "updated_at": func.now(),
-            },
+async def card_update_superseded(session: AsyncSession, claim: Claim, ticket_id: int) -> bool:
+    """Tell whether a later card update of the same ticket and chat is already queued."""
+    newer = await session.scalar(
+        select(
+            exists().where(
+                OutboxItem.target == claim.target,
+                OutboxItem.kind == claim.kind,
+                OutboxItem.ticket_id == ticket_id,
+                OutboxItem.state == OutboxState.PENDING,
+                OutboxItem.id > claim.id,
+            )
         )
     )
+    return bool(newer)
 
 
 # ---- throttle and send log ----------------------------------------------------------------

@@ -6,7 +6,7 @@ Every function takes the session and never commits: the caller owns the transact
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -17,31 +17,11 @@ from db.models import (
     ChatwootContactLink,
     Message,
     OutboxItem,
-    ReferenceState,
-    TeamsConversationRef,
     Ticket,
     TicketEvent,
     TicketStatus,
-    User,
     WebhookReceipt,
 )
-
-
-async def get_user(session: AsyncSession, user_id: int) -> User | None:
-    """Load a user by id."""
-    return await session.get(User, user_id)
-
-
-async def find_user_by_entra(session: AsyncSession, oid: str, tid: str) -> User | None:
-    """Find the user with this Entra object id in this tenant."""
-    result = await session.execute(select(User).where(User.entra_oid == oid, User.entra_tid == tid))
-    return result.scalar_one_or_none()
-
-
-async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
-    """Find a user by e-mail, case-insensitively."""
-    result = await session.execute(select(User).where(func.lower(User.email) == email.lower()))
-    return result.scalar_one_or_none()
 
 
 async def get_contact_link(
@@ -81,14 +61,6 @@ async def add_contact_link(
     link = await get_contact_link(session, user_id, inbox)
     assert link is not None
     return link
-
-
-async def all_contact_links(session: AsyncSession, inbox: str) -> Sequence[ChatwootContactLink]:
-    """List every contact link of the inbox (cable subscriptions, catch-up)."""
-    result = await session.execute(
-        select(ChatwootContactLink).where(ChatwootContactLink.inbox_identifier == inbox)
-    )
-    return result.scalars().all()
 
 
 async def ticket_by_key(session: AsyncSession, key: str) -> Ticket | None:
@@ -247,17 +219,6 @@ async def touch_ticket(session: AsyncSession, ticket_id: int, **values: Any) -> 
     )
 
 
-async def active_references(session: AsyncSession, user_id: int) -> Sequence[TeamsConversationRef]:
-    """List the Teams conversations the bot may still write to for a user."""
-    result = await session.execute(
-        select(TeamsConversationRef).where(
-            TeamsConversationRef.user_id == user_id,
-            TeamsConversationRef.state == ReferenceState.ACTIVE,
-        )
-    )
-    return result.scalars().all()
-
-
 async def enqueue(
     session: AsyncSession,
     *,
@@ -290,3 +251,68 @@ async def record_receipt(
 ) -> None:
     """Record one webhook delivery and its outcome."""
     session.add(WebhookReceipt(delivery_id=delivery_id, event=event[:80], outcome=outcome[:80]))
+
+
+async def notify(session: AsyncSession, channel: str, payload: str = "") -> None:
+    """Queue a NOTIFY inside the caller's transaction: PostgreSQL sends it on commit."""
+    await session.execute(select(func.pg_notify(channel, payload)))
+
+
+async def get_ticket(session: AsyncSession, ticket_id: int) -> Ticket | None:
+    """Load a ticket by id (no authorization: for workers, not for requests)."""
+    return await session.get(Ticket, ticket_id)
+
+
+async def mark_create_pending(session: AsyncSession, link_id: int) -> bool:
+    """Flag a ticket create in flight on a contact link; True when an earlier one was flagged."""
+    link = await session.get(ChatwootContactLink, link_id, with_for_update=True)
+    assert link is not None
+    earlier = link.pending_since is not None
+    link.pending_since = datetime.now(UTC)
+    return earlier
+
+
+async def clear_create_pending(session: AsyncSession, link_id: int) -> None:
+    """Clear the in-flight flag once the ticket is stored."""
+    await session.execute(
+        update(ChatwootContactLink)
+        .where(ChatwootContactLink.id == link_id)
+        .values(pending_since=None)
+    )
+
+
+async def pubsub_tokens(session: AsyncSession) -> set[str]:
+    """Return every contact's cable token (one RoomChannel subscription each)."""
+    result = await session.execute(
+        select(ChatwootContactLink.pubsub_token).where(
+            ChatwootContactLink.pubsub_token.is_not(None)
+        )
+    )
+    return {token for token in result.scalars().all() if token}
+
+
+async def catch_up_targets(
+    session: AsyncSession, *, changed_since: datetime
+) -> Sequence[tuple[int, int, int | None, str]]:
+    """List (ticket id, conversation id, watermark, contact source id) of tickets to read back.
+
+    Every ticket not resolved, and resolved ones changed since `changed_since` (a reopen).
+    """
+    rows = await session.execute(
+        select(
+            Ticket.id,
+            Ticket.chatwoot_conversation_id,
+            Ticket.synced_message_id,
+            ChatwootContactLink.source_id,
+        )
+        .join(ChatwootContactLink, Ticket.contact_link_id == ChatwootContactLink.id)
+        .where(or_(Ticket.status != TicketStatus.RESOLVED, Ticket.updated_at > changed_since))
+    )
+    return [tuple(row) for row in rows.all()]  # type: ignore[misc]
+
+
+async def set_watermark(session: AsyncSession, ticket_id: int, message_id: int) -> None:
+    """Record that every message of the ticket up to `message_id` is held."""
+    await session.execute(
+        update(Ticket).where(Ticket.id == ticket_id).values(synced_message_id=message_id)
+    )

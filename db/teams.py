@@ -1,34 +1,18 @@
-"""Repository functions for the Teams front door: conversation references, users, ticket cards.
+"""Repository functions for the Teams front door: conversation references, ticket cards.
 
 Like `db.repo`, every function takes the session and never commits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import ReferenceState, TeamsConversationRef, Ticket, User
-
-
-async def user_by_aad_object_id(session: AsyncSession, oid: str, tenant_id: str) -> User | None:
-    """Find the user with this Entra object id in this tenant."""
-    result = await session.execute(
-        select(User).where(User.entra_oid == oid, User.entra_tid == tenant_id)
-    )
-    return result.scalar_one_or_none()
-
-
-async def set_user_locale(session: AsyncSession, user_id: int, locale: str) -> None:
-    """Remember the locale Teams reports for the user (the outbox writes in it)."""
-    await session.execute(
-        update(User)
-        .where(User.id == user_id, User.locale.is_distinct_from(locale))
-        .values(locale=locale, updated_at=func.now())
-    )
+from db.models import ReferenceState, TeamsConversationRef, Ticket
 
 
 async def save_reference(
@@ -38,14 +22,14 @@ async def save_reference(
     tenant_id: str,
     conversation_id: str,
     service_url: str,
-    reference: dict[str, Any],
+    reference: Mapping[str, Any],
 ) -> None:
     """Store or refresh where the bot reaches a user; a user writing again re-activates it."""
     values = {
         "user_id": user_id,
         "tenant_id": tenant_id,
         "service_url": service_url,
-        "reference": reference,
+        "reference": dict(reference),
         "state": ReferenceState.ACTIVE,
     }
     await session.execute(
@@ -69,6 +53,17 @@ async def mark_reference(
         .returning(TeamsConversationRef.id)
     )
     return result.scalar_one_or_none() is not None
+
+
+async def active_references(session: AsyncSession, user_id: int) -> Sequence[TeamsConversationRef]:
+    """List the Teams conversations the bot may still write to for a user."""
+    result = await session.execute(
+        select(TeamsConversationRef).where(
+            TeamsConversationRef.user_id == user_id,
+            TeamsConversationRef.state == ReferenceState.ACTIVE,
+        )
+    )
+    return result.scalars().all()
 
 
 async def reference_by_conversation(

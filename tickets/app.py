@@ -8,11 +8,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 from aiohttp import web
-from sqlalchemy import text
 
 from chatwoot.client import ChatwootClient
 from chatwoot.help import HelpCenter
-from db.engine import make_engine, make_sessionmaker, plain_dsn
+from db.engine import make_engine, make_sessionmaker, ping, plain_dsn
 from tickets import keys
 from tickets.accounts import AccountMail
 from tickets.help import HelpService
@@ -167,8 +166,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def _check_database(app: web.Application) -> None:
-    async with app[keys.ENGINE].connect() as connection:
-        await connection.execute(text("SELECT 1"))
+    await ping(app[keys.ENGINE])
 
 
 async def _timed(check: Awaitable[object]) -> dict[str, object]:

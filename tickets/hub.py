@@ -11,16 +11,14 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
 import asyncpg
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import repo
 from tickets.tasks import stop_gracefully
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "ticket_changed"
-# Ingest NOTIFYs this when it queues a Teams delivery, so outbox workers wake only for work.
-OUTBOX_CHANNEL = "outbox"
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ Listener = Callable[[TicketChanged], None]
 
 async def notify_changed(session: AsyncSession, change: TicketChanged) -> None:
     """Queue the notification inside the caller's transaction: PostgreSQL sends it on commit."""
-    await session.execute(select(func.pg_notify(CHANNEL, change.encode())))
+    await repo.notify(session, CHANNEL, change.encode())
 
 
 class Hub:

@@ -18,7 +18,6 @@ import enum
 import logging
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chatwoot.codec import event_from_json, event_to_json
@@ -32,9 +31,11 @@ from chatwoot.events import (
     StatusChanged,
 )
 from chatwoot.fields import MessageType
+from db import outbox as outbox_repo
 from db import parked, repo
+from db import teams as teams_repo
 from db.models import Direction, Message, Origin, Ticket, TicketStatus
-from tickets.hub import OUTBOX_CHANNEL, TicketChanged, notify_changed
+from tickets.hub import TicketChanged, notify_changed
 
 log = logging.getLogger(__name__)
 
@@ -320,7 +321,7 @@ class Ingestor:
     ) -> None:
         """Queue one delivery per Teams chat of the requester, keyed on (source id, chat)."""
         queued = False
-        for reference in await repo.active_references(session, ticket.requester_id):
+        for reference in await teams_repo.active_references(session, ticket.requester_id):
             queued |= await repo.enqueue(
                 session,
                 user_id=ticket.requester_id,
@@ -331,7 +332,7 @@ class Ingestor:
                 dedupe_key=f"{key}:{reference.conversation_id}",
             )
         if queued:
-            await session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
+            await outbox_repo.wake_workers(session)
 
 
 def _older(event: MessageEvent, known: Message) -> bool:

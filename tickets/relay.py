@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chatwoot.cable import CableListener
@@ -21,7 +20,7 @@ from chatwoot.client import CATCHUP_LIMIT
 from chatwoot.errors import ChatwootError
 from chatwoot.events import ChatwootEvent, EventSource, StatusChanged
 from chatwoot.parsing import message_event_from_api
-from db.models import ChatwootContactLink, Ticket, TicketStatus
+from db import repo
 from tickets.service import TicketService
 from tickets.tasks import stop_gracefully
 
@@ -141,12 +140,7 @@ class CableRelay:
 
     async def _sync_subscriptions(self, listener: CableListener) -> None:
         async with self._sessions() as session:
-            result = await session.execute(
-                select(ChatwootContactLink.pubsub_token).where(
-                    ChatwootContactLink.pubsub_token.is_not(None)
-                )
-            )
-            tokens = {token for token in result.scalars().all() if token}
+            tokens = await repo.pubsub_tokens(session)
         # Tokens whose subscription got no confirmation are asked for again on every pass.
         new = (tokens - self._tokens) | (tokens & listener.failed)
         for token in new:
@@ -226,17 +220,7 @@ class CableRelay:
         await self._service.ingestor.replay_all_parked()
         since = datetime.now(UTC) - CATCH_UP_WINDOW
         async with self._sessions() as session:
-            rows = await session.execute(
-                select(
-                    Ticket.id,
-                    Ticket.chatwoot_conversation_id,
-                    Ticket.synced_message_id,
-                    ChatwootContactLink.source_id,
-                )
-                .join(ChatwootContactLink, Ticket.contact_link_id == ChatwootContactLink.id)
-                .where(or_(Ticket.status != TicketStatus.RESOLVED, Ticket.updated_at > since))
-            )
-            tickets = rows.all()
+            tickets = await repo.catch_up_targets(session, changed_since=since)
         complete = True
         for ticket_id, conversation_id, synced, source_id in tickets:
             try:
@@ -259,11 +243,7 @@ class CableRelay:
             log.warning("catch-up of ticket %s read its page cap; more next time", ticket_id)
         if messages:
             async with self._sessions.begin() as session:
-                await session.execute(
-                    update(Ticket)
-                    .where(Ticket.id == ticket_id)
-                    .values(synced_message_id=max(message.id for message in messages))
-                )
+                await repo.set_watermark(session, ticket_id, max(m.id for m in messages))
         conversation = await chatwoot.get_conversation(source_id, conversation_id)
         if conversation.status is not None:
             await self._service.ingest(

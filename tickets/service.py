@@ -9,10 +9,8 @@ import logging
 import uuid
 import weakref
 from collections.abc import Awaitable
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,7 +21,7 @@ from chatwoot.fields import MessageType
 from chatwoot.models import Conversation
 from chatwoot.models import Message as CwMessage
 from chatwoot.parsing import message_event_from_api
-from db import parked, repo
+from db import accounts, parked, repo
 from db.models import ChatwootContactLink, Direction, Origin, Ticket, User
 from tickets.forms import TicketForm, validate_message
 from tickets.hub import TicketChanged, notify_changed
@@ -93,7 +91,7 @@ class TicketService:
         """Return the user's contact link, creating the Chatwoot contact the first time."""
         async with self._sessions() as session:
             link = await repo.get_contact_link(session, user_id, self._inbox)
-            user = await repo.get_user(session, user_id)
+            user = await accounts.get_user(session, user_id)
         if link is not None:
             return link
         if user is None:
@@ -175,7 +173,7 @@ class TicketService:
         self, user_id: int, form: TicketForm, origin: Origin, idempotency_key: str | None
     ) -> TicketInfo:
         async with self._sessions() as session:
-            user = await repo.get_user(session, user_id)
+            user = await accounts.get_user(session, user_id)
         if user is None:
             raise TicketNotFound("unknown user")
         link = await self.ensure_contact(user_id)
@@ -228,14 +226,8 @@ class TicketService:
                 content=first.content or self._first_message(form),
                 origin=origin,
             )
-            await session.execute(
-                update(ChatwootContactLink)
-                .where(ChatwootContactLink.id == link.id)
-                .values(pending_since=None)
-            )
-            await session.execute(
-                update(User).where(User.id == user_id).values(current_ticket_id=ticket.id)
-            )
+            await repo.clear_create_pending(session, link.id)
+            await accounts.set_current_ticket(session, user_id, ticket.id)
             await notify_changed(session, TicketChanged(ticket.id, user_id))
         await self._after_commit(conversation, first.id, link.source_id)
         await self._route_labels(conversation.id, form)
@@ -257,11 +249,7 @@ class TicketService:
     async def _mark_pending(self, link_id: int) -> bool:
         """Flag a create in flight; return True when an earlier one may have left an orphan."""
         async with self._sessions.begin() as session:
-            link = await session.get(ChatwootContactLink, link_id, with_for_update=True)
-            assert link is not None
-            earlier = link.pending_since is not None
-            link.pending_since = datetime.now(UTC)
-        return earlier
+            return await repo.mark_create_pending(session, link_id)
 
     async def _adoptable(self, link: ChatwootContactLink, expected: str) -> Conversation | None:
         """Find a conversation of this contact that Chatwoot has and we do not (a lost create)."""
@@ -332,7 +320,7 @@ class TicketService:
         text = validate_message(content)
         async with self._sessions() as session:
             ticket = await repo.ticket_for_user(session, user_id, ticket_id)
-            user = await repo.get_user(session, user_id)
+            user = await accounts.get_user(session, user_id)
         if ticket is None or user is None:
             raise TicketNotFound(str(ticket_id))
         link = await self.ensure_contact(user_id)
@@ -359,9 +347,7 @@ class TicketService:
                 stored = await repo.message_known(session, sent.id, echo_id)
             assert stored is not None
             await repo.touch_ticket(session, ticket.id)
-            await session.execute(
-                update(User).where(User.id == user_id).values(current_ticket_id=ticket.id)
-            )
+            await accounts.set_current_ticket(session, user_id, ticket.id)
             await notify_changed(session, TicketChanged(ticket.id, user_id))
             return TimelineItem.of_message(stored)
 
@@ -425,13 +411,8 @@ class TicketService:
 
     async def set_current_ticket(self, user_id: int, ticket_id: int) -> None:
         """Remember the ticket the user last opened, viewed or answered (bot free text)."""
-        owned = select(Ticket.id).where(Ticket.id == ticket_id, Ticket.requester_id == user_id)
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(User)
-                .where(User.id == user_id, owned.exists())
-                .values(current_ticket_id=ticket_id, updated_at=func.now())
-            )
+            await accounts.set_current_ticket(session, user_id, ticket_id)
 
     # ---- Chatwoot -> us -------------------------------------------------------------------
 

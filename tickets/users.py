@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import repo
+from db import accounts
 from db.models import User
 
 
@@ -25,39 +23,28 @@ async def find_or_create_entra_user(
     The e-mail is stored only when no other account holds it: accounts are never linked
     silently by e-mail (a password account links Microsoft only when its owner chooses to).
     """
-    user = await repo.find_user_by_entra(session, oid, tid)
+    user = await accounts.user_by_entra(session, oid, tid)
     if user is not None:
         if name and user.display_name != name:
-            await session.execute(
-                update(User)
-                .where(User.id == user.id)
-                .values(display_name=name, updated_at=func.now())
-            )
+            await accounts.rename_user(session, user.id, name)
             user.display_name = name
         return user
-    free_email = email if email and await repo.find_user_by_email(session, email) is None else None
-    result = await session.execute(
-        insert(User)
-        .values(
-            entra_oid=oid,
-            entra_tid=tid,
-            display_name=(name or email or "")[:200],
-            email=free_email,
-            email_verified_by_entra=bool(free_email and email_verified),
-            locale=locale,
-        )
-        .on_conflict_do_nothing()
-        .returning(User.id)
+    free_email = email if email and await accounts.user_by_email(session, email) is None else None
+    await accounts.insert_entra_user(
+        session,
+        oid=oid,
+        tid=tid,
+        name=(name or email or "")[:200],
+        email=free_email,
+        email_verified=bool(free_email and email_verified),
+        locale=locale,
     )
-    new_id = result.scalar_one_or_none()
-    user = await repo.find_user_by_entra(session, oid, tid)
+    user = await accounts.user_by_entra(session, oid, tid)
     if user is None:
         # Lost a race on the e-mail index with a concurrent sign-up: store without e-mail.
-        await session.execute(
-            insert(User)
-            .values(entra_oid=oid, entra_tid=tid, display_name=(name or "")[:200], locale=locale)
-            .on_conflict_do_nothing()
+        await accounts.insert_entra_user(
+            session, oid=oid, tid=tid, name=(name or "")[:200], email=None, locale=locale
         )
-        user = await repo.find_user_by_entra(session, oid, tid)
-    assert user is not None, new_id
+        user = await accounts.user_by_entra(session, oid, tid)
+    assert user is not None
     return user

@@ -20,7 +20,6 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import repo
-from db.models import Ticket
 from tickets.hub import Hub, TicketChanged
 from tickets.views import TicketInfo, TimelineItem
 
@@ -77,7 +76,7 @@ async def read_changes(
 ) -> Changes:
     """Read a ticket's state and its timeline items after `after_id` in one session."""
     async with sessions() as session:
-        ticket = await session.get(Ticket, ticket_id)
+        ticket = await repo.get_ticket(session, ticket_id)
         if ticket is None:
             return Changes(None, [])
         info = TicketInfo.of(ticket)
