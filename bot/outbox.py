@@ -33,6 +33,7 @@ from bot.outbox_render import Rendered, render
 from db import accounts, teams
 from db import outbox as store
 from db.models import OutboxState, ReferenceState
+from tickets.deliveries import DeliveryKind
 from tickets.tasks import stop_gracefully
 
 log = logging.getLogger(__name__)
@@ -371,7 +372,7 @@ class OutboxWorker:
                 owned = await store.mark_sent(session, claim, delivery.activity_id)
                 if (
                     owned
-                    and claim.kind == "ticket_card"
+                    and claim.kind == DeliveryKind.TICKET_CARD
                     and claim.ticket_id
                     and delivery.activity_id
                 ):

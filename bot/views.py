@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+import cards
 from cards import CardMessage, FormView, HistoryView, TicketSummary, TicketView
 from tickets.settings import Settings
 from tickets.views import TicketInfo, TimelineItem
@@ -56,6 +58,11 @@ def ticket_view(info: TicketInfo, timeline: Sequence[TimelineItem]) -> TicketVie
         messages=messages,
         beneficiary_name=info.beneficiary_name,
     )
+
+
+def ticket_card(info: TicketInfo, timeline: Sequence[TimelineItem], locale: str) -> dict[str, Any]:
+    """Build a ticket's card: one path for the card shown on click and the one updated in place."""
+    return cards.ticket_card(ticket_view(info, timeline), locale)
 
 
 def pages_for(total: int) -> int:

@@ -4,12 +4,7 @@ Each event is applied in one transaction: timeline rows, the ticket's new state,
 the requester's Teams chats, and a NOTIFY that PostgreSQL sends on commit. Dedupe keys and
 unique constraints make a replay a no-op.
 
-Outbox payloads (read by the bot's outbox worker):
-- ``agent_message``: ``{"ticket_id", "title", "author", "content", "message_id", "created_at"}``
-- ``card_update``: ``{"ticket_id"}`` — re-render the ticket's card in place
-- ``status_line``: ``{"ticket_id", "title", "event", "status"}`` — one short line (resolve/reopen)
-- ``ticket_card``: ``{"ticket_id"}`` — the ticket's card as a new message (queued by the bot
-  for a ticket opened from a message action, outside the 1:1 chat)
+What it queues for Teams is typed in `tickets.deliveries` (read back by the bot's outbox worker).
 """
 
 from __future__ import annotations
@@ -35,6 +30,7 @@ from db import outbox as outbox_repo
 from db import parked, repo
 from db import teams as teams_repo
 from db.models import Direction, Message, Origin, Ticket, TicketStatus
+from tickets.deliveries import AgentMessage, CardUpdate, Delivery, StatusLine, to_row
 from tickets.hub import TicketChanged, notify_changed
 
 log = logging.getLogger(__name__)
@@ -163,20 +159,15 @@ class Ingestor:
                 return IngestOutcome.DUPLICATE
             await repo.touch_ticket(session, ticket.id)
             if not incoming:
-                await self._to_teams(
-                    session,
-                    ticket,
-                    kind="agent_message",
-                    key=f"msg:{event.message_id}",
-                    payload={
-                        "ticket_id": ticket.id,
-                        "title": ticket.title,
-                        "author": stored.author,
-                        "content": stored.content,
-                        "message_id": stored.id,
-                        "created_at": event.created_at.isoformat(),
-                    },
+                reply = AgentMessage(
+                    ticket_id=ticket.id,
+                    title=ticket.title,
+                    author=stored.author,
+                    content=stored.content,
+                    message_id=stored.id,
+                    created_at=event.created_at,
                 )
+                await self._to_teams(session, ticket, reply, key=f"msg:{event.message_id}")
             await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
             return IngestOutcome.STORED
 
@@ -242,26 +233,10 @@ class Ingestor:
                 status=new,
                 status_changed_at=event.occurred_at if chatwoot_time else seen,
             )
-            await self._to_teams(
-                session,
-                ticket,
-                kind="card_update",
-                key=f"card:{row.id}",
-                payload={"ticket_id": ticket.id},
-            )
+            await self._to_teams(session, ticket, CardUpdate(ticket.id), key=f"card:{row.id}")
             if kind in ("resolved", "reopened"):
-                await self._to_teams(
-                    session,
-                    ticket,
-                    kind="status_line",
-                    key=f"line:{row.id}",
-                    payload={
-                        "ticket_id": ticket.id,
-                        "title": ticket.title,
-                        "event": kind,
-                        "status": str(new),
-                    },
-                )
+                line = StatusLine(ticket.id, ticket.title, event=kind, status=str(new))
+                await self._to_teams(session, ticket, line, key=f"line:{row.id}")
             await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
             return IngestOutcome.STORED
 
@@ -284,13 +259,7 @@ class Ingestor:
             if row is None:
                 return IngestOutcome.DUPLICATE
             await repo.touch_ticket(session, ticket.id, assignee_name=event.assignee_name)
-            await self._to_teams(
-                session,
-                ticket,
-                kind="card_update",
-                key=f"card:{row.id}",
-                payload={"ticket_id": ticket.id},
-            )
+            await self._to_teams(session, ticket, CardUpdate(ticket.id), key=f"card:{row.id}")
             await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
             return IngestOutcome.STORED
 
@@ -317,9 +286,10 @@ class Ingestor:
 
     @staticmethod
     async def _to_teams(
-        session: AsyncSession, ticket: Ticket, *, kind: str, key: str, payload: dict[str, Any]
+        session: AsyncSession, ticket: Ticket, delivery: Delivery, *, key: str
     ) -> None:
         """Queue one delivery per Teams chat of the requester, keyed on (source id, chat)."""
+        kind, payload = to_row(delivery)
         queued = False
         for reference in await teams_repo.active_references(session, ticket.requester_id):
             queued |= await repo.enqueue(

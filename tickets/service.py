@@ -23,6 +23,7 @@ from chatwoot.models import Message as CwMessage
 from chatwoot.parsing import message_event_from_api
 from db import accounts, parked, repo
 from db.models import ChatwootContactLink, Direction, Origin, Ticket, User
+from tickets import reads
 from tickets.forms import TicketForm, validate_message
 from tickets.hub import TicketChanged, notify_changed
 from tickets.ingest import Ingestor, IngestOutcome
@@ -389,13 +390,7 @@ class TicketService:
             ticket = await repo.ticket_for_user(session, user_id, ticket_id)
             if ticket is None:
                 raise TicketNotFound(str(ticket_id))
-            messages, events = await repo.timeline(
-                session, ticket_id, after_id=after_id, limit=limit
-            )
-        items = [TimelineItem.of_message(m) for m in messages]
-        items += [TimelineItem.of_event(e) for e in events]
-        items.sort(key=lambda item: item.id)
-        return items[:limit]
+            return await reads.timeline_after(session, ticket_id, after_id=after_id, limit=limit)
 
     async def recent(self, user_id: int, ticket_id: int, *, limit: int = 20) -> list[TimelineItem]:
         """Return the newest items of the ticket's timeline, in order (cards show the tail)."""
@@ -403,11 +398,7 @@ class TicketService:
             ticket = await repo.ticket_for_user(session, user_id, ticket_id)
             if ticket is None:
                 raise TicketNotFound(str(ticket_id))
-            messages, events = await repo.recent_timeline(session, ticket_id, limit=limit)
-        items = [TimelineItem.of_message(m) for m in messages]
-        items += [TimelineItem.of_event(e) for e in events]
-        items.sort(key=lambda item: item.id)
-        return items[-limit:]
+            return await reads.timeline_tail(session, ticket_id, limit=limit)
 
     async def set_current_ticket(self, user_id: int, ticket_id: int) -> None:
         """Remember the ticket the user last opened, viewed or answered (bot free text)."""

@@ -20,6 +20,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import repo
+from tickets import reads
 from tickets.hub import Hub, TicketChanged
 from tickets.views import TicketInfo, TimelineItem
 
@@ -80,11 +81,8 @@ async def read_changes(
         if ticket is None:
             return Changes(None, [])
         info = TicketInfo.of(ticket)
-        messages, events = await repo.timeline(session, ticket_id, after_id=after_id, limit=limit)
-    items = [TimelineItem.of_message(m) for m in messages]
-    items += [TimelineItem.of_event(e) for e in events]
-    items.sort(key=lambda item: item.id)
-    return Changes(info, items[:limit])
+        items = await reads.timeline_after(session, ticket_id, after_id=after_id, limit=limit)
+    return Changes(info, items)
 
 
 def item_frame(item: TimelineItem) -> str:

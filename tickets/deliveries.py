@@ -1,0 +1,125 @@
+"""The ingest → outbox contract: what a queued Teams delivery says, typed on both sides.
+
+Ingest writes one of these per Teams chat of the requester (`to_row`); the bot's outbox worker
+reads it back (`from_row`) and renders it. The row keeps the kind and a JSON payload, so a
+payload written by an older process still reads; an unknown kind reads as None and is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class DeliveryKind(StrEnum):
+    """Name what a delivery shows the employee in Teams."""
+
+    AGENT_MESSAGE = "agent_message"  # an agent's reply, as a card that can be answered
+    CARD_UPDATE = "card_update"  # re-render the ticket's card in place
+    STATUS_LINE = "status_line"  # one short line: the ticket was resolved or reopened
+    # The ticket's card as a new message (a ticket opened from a message action, outside the
+    # 1:1 chat); the worker remembers the message so later changes update it in place.
+    TICKET_CARD = "ticket_card"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentMessage:
+    """An agent replied on a ticket."""
+
+    ticket_id: int
+    title: str
+    author: str
+    content: str
+    message_id: int
+    created_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CardUpdate:
+    """The ticket's state changed: its card shows the current state."""
+
+    ticket_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TicketCard:
+    """Show the ticket's card in the 1:1 chat as a new message."""
+
+    ticket_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusLine:
+    """The ticket was resolved or reopened (`event` is the timeline kind)."""
+
+    ticket_id: int
+    title: str
+    event: str
+    status: str
+
+
+Delivery = AgentMessage | CardUpdate | StatusLine | TicketCard
+
+
+def to_row(delivery: Delivery) -> tuple[DeliveryKind, dict[str, Any]]:
+    """Return the outbox row's kind and JSON payload for a delivery."""
+    match delivery:
+        case AgentMessage():
+            return DeliveryKind.AGENT_MESSAGE, {
+                "ticket_id": delivery.ticket_id,
+                "title": delivery.title,
+                "author": delivery.author,
+                "content": delivery.content,
+                "message_id": delivery.message_id,
+                "created_at": delivery.created_at.isoformat() if delivery.created_at else None,
+            }
+        case CardUpdate():
+            return DeliveryKind.CARD_UPDATE, {"ticket_id": delivery.ticket_id}
+        case TicketCard():
+            return DeliveryKind.TICKET_CARD, {"ticket_id": delivery.ticket_id}
+        case StatusLine():
+            return DeliveryKind.STATUS_LINE, {
+                "ticket_id": delivery.ticket_id,
+                "title": delivery.title,
+                "event": delivery.event,
+                "status": delivery.status,
+            }
+
+
+def from_row(kind: str, payload: Mapping[str, Any], ticket_id: int | None) -> Delivery | None:
+    """Read a delivery back from an outbox row; None for a kind this version does not know."""
+    ticket = int(payload.get("ticket_id") or ticket_id or 0)
+    if kind == DeliveryKind.AGENT_MESSAGE:
+        return AgentMessage(
+            ticket_id=ticket,
+            title=str(payload.get("title") or ""),
+            author=str(payload.get("author") or ""),
+            content=str(payload.get("content") or ""),
+            message_id=int(payload.get("message_id") or 0),
+            created_at=_when(payload.get("created_at")),
+        )
+    if kind == DeliveryKind.CARD_UPDATE:
+        return CardUpdate(ticket_id=ticket)
+    if kind == DeliveryKind.TICKET_CARD:
+        return TicketCard(ticket_id=ticket)
+    if kind == DeliveryKind.STATUS_LINE:
+        return StatusLine(
+            ticket_id=ticket,
+            title=str(payload.get("title") or ""),
+            event=str(payload.get("event") or ""),
+            status=str(payload.get("status") or ""),
+        )
+    return None
+
+
+def _when(raw: Any) -> datetime | None:
+    if not isinstance(raw, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
