@@ -34,7 +34,7 @@ from db import accounts, teams
 from db import outbox as store
 from db.models import OutboxState, ReferenceState
 from tickets.deliveries import DeliveryKind
-from tickets.tasks import stop_gracefully
+from tickets.tasks import ConnectionLoop, listen_until_lost, stop_gracefully
 
 log = logging.getLogger(__name__)
 
@@ -106,19 +106,19 @@ class OutboxWorker:
         self.stats = OutboxStats()
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._task: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
-        self._stopping = asyncio.Event()
+        # Also the LISTEN connection's application_name: see worker_id above.
+        self._listener = ConnectionLoop(
+            dsn, self._listen, name="outbox-listen", application_name=self.worker_id
+        )
 
     # ---- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Start listening for hints and delivering."""
-        self._stopping.clear()
-        self._tasks = [
-            asyncio.create_task(self._listen(), name="outbox-listen"),
-            asyncio.create_task(self._run(), name="outbox-worker"),
-        ]
+        self._listener.start()
+        self._task = asyncio.create_task(self._run(), name="outbox-worker")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.listening.wait(), timeout=10)
 
@@ -127,9 +127,9 @@ class OutboxWorker:
         # The loops end on the event rather than on cancel(): Python 3.11's wait_for can
         # swallow a cancellation that races its timeout, which left a worker looping forever.
         self._wake.set()
-        for task in self._tasks:
-            await stop_gracefully(task, self._stopping)
-        self._tasks = []
+        await self._listener.stop()
+        task, self._task = self._task, None
+        await stop_gracefully(task, self._listener.stopping)
         if self._inflight:
             await asyncio.wait(self._inflight, timeout=30)
         # Whatever is still stuck keeps its lease, which lapses for another worker to retry.
@@ -140,11 +140,7 @@ class OutboxWorker:
     @property
     def running(self) -> bool:
         """Tell whether the worker loop is alive."""
-        return any(task.get_name() == "outbox-worker" and not task.done() for task in self._tasks)
-
-    def wake(self) -> None:
-        """Look for due rows now."""
-        self._wake.set()
+        return self._task is not None and not self._task.done()
 
     # ---- the loop ---------------------------------------------------------------------------
 
@@ -152,7 +148,7 @@ class OutboxWorker:
         loop = asyncio.get_running_loop()
         next_prune = loop.time() + PRUNE_EVERY
         failures = 0
-        while not self._stopping.is_set():
+        while not self._listener.stopped:
             self._wake.clear()
             try:
                 claimed = await self._claim_more()
@@ -165,17 +161,12 @@ class OutboxWorker:
             except Exception:
                 failures += 1
                 log.exception("outbox: claiming failed (%d in a row)", failures)
-                await self._pause(min(5.0, 0.2 * 2**failures))
+                await self._listener.pause(min(5.0, 0.2 * 2**failures))
                 continue
             if claimed:
                 continue  # a full batch may mean more is due
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
-
-    async def _pause(self, seconds: float) -> None:
-        """Sleep, but wake at once when the worker stops."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def _claim_more(self) -> bool:
         free = self._concurrency - len(self._inflight)
@@ -197,46 +188,14 @@ class OutboxWorker:
         self._inflight.discard(task)
         self._wake.set()
 
-    async def _listen(self) -> None:
-        delay = 0.2
-        while not self._stopping.is_set():
-            connection: asyncpg.Connection | None = None
-            try:
-                connection = await asyncpg.connect(
-                    self._dsn, server_settings={"application_name": self.worker_id}
-                )
-                lost = asyncio.Event()
-                connection.add_termination_listener(lambda _c, lost=lost: lost.set())
-                await connection.add_listener(CHANNEL, self._on_notify)
-                self.listening.set()
-                self._wake.set()  # hints may have been missed while disconnected
-                delay = 0.2
-                while not (lost.is_set() or self._stopping.is_set()):
-                    await self._pause_until(lost, 5)
-                    if not (lost.is_set() or self._stopping.is_set()):
-                        await asyncio.wait_for(connection.execute("SELECT 1"), timeout=5)
-            except asyncio.CancelledError:
-                raise
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("outbox: LISTEN connection failed (%s); polling meanwhile", exc)
-            finally:
-                if connection is not None:
-                    try:
-                        await connection.close(timeout=2)
-                    except Exception:  # a broken connection is dropped hard
-                        connection.terminate()
-            await self._pause(delay * (1 + random.random()))
-            delay = min(delay * 2, 5.0)
+    async def _listen(self, connection: asyncpg.Connection) -> None:
+        await listen_until_lost(
+            self._listener, connection, CHANNEL, self._on_notify, self._on_listening
+        )
 
-    async def _pause_until(self, event: asyncio.Event, seconds: float) -> None:
-        """Wait for `event`, the worker's stop, or the time, whichever comes first."""
-        waiters = {
-            asyncio.ensure_future(event.wait()),
-            asyncio.ensure_future(self._stopping.wait()),
-        }
-        _, pending = await asyncio.wait(waiters, timeout=seconds, return_when="FIRST_COMPLETED")
-        for waiter in pending:
-            waiter.cancel()
+    def _on_listening(self) -> None:
+        self.listening.set()
+        self._wake.set()  # hints may have been missed while disconnected
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
         self._wake.set()

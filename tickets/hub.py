@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import repo
-from tickets.tasks import stop_gracefully
+from tickets.tasks import ConnectionLoop, listen_until_lost
 
 log = logging.getLogger(__name__)
 
@@ -59,22 +58,18 @@ class Hub:
         # Callbacks by user, each with how many holders registered it: one process-wide reader
         # (the /ws fan-out) registers once per socket but must be called once per change.
         self._listeners: dict[int, dict[Listener, int]] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._connection: asyncpg.Connection | None = None
+        self._loop = ConnectionLoop(dsn, self._listen, name="hub-listen")
         self.listening = asyncio.Event()
         self.reconnects = 0
-        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         """Start listening; returns once the first LISTEN is in place."""
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="hub-listen")
+        self._loop.start()
         await asyncio.wait_for(self.listening.wait(), timeout=15)
 
     async def stop(self) -> None:
         """Stop listening and release the connection."""
-        task, self._task = self._task, None
-        await stop_gracefully(task, self._stopping)
+        await self._loop.stop()
 
     @contextlib.asynccontextmanager
     async def subscribe(self, user_id: int) -> AsyncIterator[asyncio.Queue[TicketChanged]]:
@@ -135,55 +130,18 @@ class Hub:
         if change is not None:
             self.dispatch(change)
 
-    async def _run(self) -> None:
-        delay = 0.2
-        while not self._stopping.is_set():
-            try:
-                connection = await asyncpg.connect(self._dsn)
-                self._connection = connection
-                await connection.add_listener(CHANNEL, self._on_notify)
-                lost = asyncio.Event()
-                connection.add_termination_listener(lambda _c, lost=lost: lost.set())
-                if self.listening.is_set():
-                    self.reconnects += 1
-                    self._wake_everyone()
-                self.listening.set()
-                delay = 0.2
-                await self._watch(connection, lost)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-                log.warning("hub: LISTEN connection failed (%s); retrying", exc)
-            await self._close()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=delay * (1 + random.random()))
-            delay = min(delay * 2, 5.0)
+    async def _listen(self, connection: asyncpg.Connection) -> None:
+        await listen_until_lost(
+            self._loop, connection, CHANNEL, self._on_notify, self._on_listening
+        )
 
-    async def _watch(self, connection: asyncpg.Connection, lost: asyncio.Event) -> None:
-        """Return when the connection is lost or the hub stops."""
-        while not (lost.is_set() or self._stopping.is_set()):
-            waiters = {
-                asyncio.ensure_future(lost.wait()),
-                asyncio.ensure_future(self._stopping.wait()),
-            }
-            _, pending = await asyncio.wait(waiters, timeout=5, return_when="FIRST_COMPLETED")
-            for waiter in pending:
-                waiter.cancel()
-            if lost.is_set() or self._stopping.is_set() or connection.is_closed():
-                return
-            # A dropped backend is not always reported promptly; probe it.
-            try:
-                await asyncio.wait_for(connection.execute("SELECT 1"), timeout=5)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
-                return
+    def _on_listening(self) -> None:
+        if self.listening.is_set():
+            self.reconnects += 1
+            self._wake_everyone()
+        self.listening.set()
 
     def _wake_everyone(self) -> None:
         # Notifications may have been missed while reconnecting: tell every reader to re-read.
         for user_id in {*self._subscribers, *self._listeners}:
             self.dispatch(TicketChanged(ticket_id=0, user_id=user_id))
-
-    async def _close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                await connection.close(timeout=2)
-            except Exception:  # a broken connection is dropped hard
-                connection.terminate()

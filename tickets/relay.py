@@ -22,7 +22,7 @@ from chatwoot.events import ChatwootEvent, EventSource, StatusChanged
 from chatwoot.parsing import message_event_from_api
 from db import repo
 from tickets.service import TicketService
-from tickets.tasks import stop_gracefully
+from tickets.tasks import ConnectionLoop, stop_gracefully
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +53,14 @@ class CableRelay:
         self._service = service
         self._sessions = sessions
         self._cable_url = cable_url
-        self._lock_dsn = lock_dsn
         self._poll = poll_interval
-        self._task: asyncio.Task[None] | None = None
+        self._loop = ConnectionLoop(
+            lock_dsn, self._hold_lock, name="cable-relay", delay=poll_interval, backoff=False
+        )
         self.listener: CableListener | None = None
         self.holding = asyncio.Event()
         self.catch_ups = 0
         self._tokens: set[str] = set()
-        self._stopping = asyncio.Event()
         self._catch_up_wanted = asyncio.Event()
         self._periodic = periodic_catch_up
         self._catch_up_task: asyncio.Task[None] | None = None
@@ -68,52 +68,32 @@ class CableRelay:
 
     async def start(self) -> None:
         """Start trying to hold the cable in the background."""
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="cable-relay")
+        self._loop.start()
         self._catch_up_task = asyncio.create_task(self._catch_up_loop(), name="catch-up")
 
     async def stop(self) -> None:
         """Let go of the cable and the lock."""
-        task, self._task = self._task, None
-        await stop_gracefully(task, self._stopping)
+        await self._loop.stop()
         catch_up, self._catch_up_task = self._catch_up_task, None
-        await stop_gracefully(catch_up, self._stopping)
+        await stop_gracefully(catch_up, self._loop.stopping)
         for watcher in list(self._watchers):
             watcher.cancel()
         await asyncio.gather(*self._watchers, return_exceptions=True)
 
-    async def _pause(self, seconds: float) -> bool:
-        """Sleep unless asked to stop; return True when stopping."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        return self._stopping.is_set()
-
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            connection: asyncpg.Connection | None = None
-            try:
-                connection = await asyncpg.connect(self._lock_dsn)
-                if await self._acquire(connection):
-                    log.info("this process now holds the Chatwoot cable")
-                    await self._hold(connection)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
-                log.warning("cable relay: database connection lost (%s); retrying", exc)
-            finally:
-                self.holding.clear()
-                if connection is not None:
-                    try:
-                        await connection.close(timeout=2)
-                    except Exception:  # a broken connection is dropped hard
-                        connection.terminate()
-            if await self._pause(self._poll):
-                return
+    async def _hold_lock(self, connection: asyncpg.Connection) -> None:
+        try:
+            if await self._acquire(connection):
+                log.info("this process now holds the Chatwoot cable")
+                await self._hold(connection)
+        finally:
+            self.holding.clear()
 
     async def _acquire(self, connection: asyncpg.Connection) -> bool:
         """Wait until this process holds the advisory lock; False when asked to stop first."""
-        while not self._stopping.is_set():
+        while not self._loop.stopped:
             if await connection.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
                 return True
-            await self._pause(self._poll * 2.5)
+            await self._loop.pause(self._poll * 2.5)
         return False
 
     async def _hold(self, lock_connection: asyncpg.Connection) -> None:
@@ -129,7 +109,7 @@ class CableRelay:
                 await self._sync_subscriptions(listener)
                 # Losing the lock connection means another process may take the cable.
                 await asyncio.wait_for(lock_connection.fetchval("SELECT 1"), timeout=5)
-                if await self._pause(self._poll):
+                if await self._loop.pause(self._poll):
                     return
         finally:
             await listener.close()
@@ -154,7 +134,7 @@ class CableRelay:
 
     async def _catch_up_when_live(self, listener: CableListener, tokens: set[str]) -> None:
         for _ in range(100):
-            if tokens <= (listener.subscribed | listener.failed) or self._stopping.is_set():
+            if tokens <= (listener.subscribed | listener.failed) or self._loop.stopped:
                 break
             await asyncio.sleep(0.1)
         self.request_catch_up()
@@ -179,17 +159,9 @@ class CableRelay:
     async def _catch_up_loop(self) -> None:
         """Run requested catch-ups in this process, and a periodic one while holding the cable."""
         delay = 1.0
-        while not self._stopping.is_set():
-            waiters = {
-                asyncio.ensure_future(self._catch_up_wanted.wait()),
-                asyncio.ensure_future(self._stopping.wait()),
-            }
-            _, pending = await asyncio.wait(
-                waiters, timeout=self._periodic, return_when="FIRST_COMPLETED"
-            )
-            for waiter in pending:
-                waiter.cancel()
-            if self._stopping.is_set():
+        while not self._loop.stopped:
+            await self._loop.pause_until(self._catch_up_wanted, self._periodic)
+            if self._loop.stopped:
                 return
             requested = self._catch_up_wanted.is_set()
             self._catch_up_wanted.clear()
@@ -204,7 +176,7 @@ class CableRelay:
                 delay = 1.0
                 continue
             self.request_catch_up()
-            if await self._pause(delay):
+            if await self._loop.pause(delay):
                 return
             delay = min(delay * 2, 60.0)
 
