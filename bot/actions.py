@@ -17,9 +17,9 @@ from cards import ActionData, Verb
 from db import teams as teams_repo
 from db.models import Origin
 from i18n import t
-from tickets.forms import FormInvalid, validate_ticket_form
+from tickets.errors import FormInvalid, HelpdeskRejected, HelpdeskUnavailable, TicketNotFound
 from tickets.help import HelpService
-from tickets.service import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound, TicketService
+from tickets.service import TicketService
 from tickets.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -137,16 +137,13 @@ class CardActions:
         self, caller: Caller, form_id: str, inputs: dict[str, str], *, suggest: bool = True
     ) -> ActionResult:
         locale = caller.locale
-        try:
-            form = validate_ticket_form(
-                inputs,
-                complexities=self._settings.TICKET_COMPLEXITIES,
-                sectors=self._settings.TICKET_SECTORS,
-            )
-        except FormInvalid as invalid:
-            card = self.form(locale, form_id=form_id, values=inputs, errors=invalid.errors)
-            return ActionResult(card)
         if suggest:
+            # Articles are suggested only for a form the service would accept.
+            try:
+                self._service.validate_ticket_form(inputs)
+            except FormInvalid as invalid:
+                card = self.form(locale, form_id=form_id, values=inputs, errors=invalid.errors)
+                return ActionResult(card)
             suggestions = await self.help.before_create(caller, form_id, inputs)
             if suggestions is not None:
                 return ActionResult(suggestions)
@@ -154,13 +151,13 @@ class CardActions:
         try:
             async with lock:
                 info = await self._service.open_ticket(
-                    caller.user_id, form, origin=Origin.TEAMS, idempotency_key=f"teams:{form_id}"
+                    caller.user_id, inputs, origin=Origin.TEAMS, idempotency_key=f"teams:{form_id}"
                 )
-        except HelpdeskUnavailable:
-            notice = t("bot.unavailable", locale)
-            return ActionResult(self.form(locale, form_id=form_id, values=inputs, notice=notice))
-        except HelpdeskRejected as rejected:
-            notice = t("bot.rejected", locale, reason=rejected.message[:200])
+        except FormInvalid as invalid:
+            card = self.form(locale, form_id=form_id, values=inputs, errors=invalid.errors)
+            return ActionResult(card)
+        except (HelpdeskUnavailable, HelpdeskRejected) as failed:
+            notice = views.failure_text(failed, locale)
             return ActionResult(self.form(locale, form_id=form_id, values=inputs, notice=notice))
         finally:
             if not lock.locked():
@@ -171,19 +168,12 @@ class CardActions:
     async def _reply(self, caller: Caller, ticket_id: int, content: str) -> ActionResult:
         locale = caller.locale
         notice = None
-        if not content.strip():
-            notice = t("bot.empty_reply", locale)
-        else:
-            try:
-                await self._service.post_message(
-                    caller.user_id, ticket_id, content, origin=Origin.TEAMS
-                )
-            except FormInvalid:
-                notice = t("bot.too_long", locale)
-            except HelpdeskUnavailable:
-                notice = t("bot.unavailable", locale)
-            except HelpdeskRejected as rejected:
-                notice = t("bot.rejected", locale, reason=rejected.message[:200])
+        try:
+            await self._service.post_message(
+                caller.user_id, ticket_id, content, origin=Origin.TEAMS
+            )
+        except (FormInvalid, HelpdeskUnavailable, HelpdeskRejected) as failed:
+            notice = views.failure_text(failed, locale)
         card = await self.ticket_card(caller, ticket_id)
         return ActionResult(card, ticket_id=ticket_id, notice=notice)
 
@@ -194,9 +184,7 @@ class CardActions:
         if info.status == "resolved":
             try:
                 await self._service.reopen(caller.user_id, ticket_id, t("bot.reopen_note", locale))
-            except HelpdeskUnavailable:
-                notice = t("bot.unavailable", locale)
-            except HelpdeskRejected as rejected:
-                notice = t("bot.rejected", locale, reason=rejected.message[:200])
+            except (HelpdeskUnavailable, HelpdeskRejected) as failed:
+                notice = views.failure_text(failed, locale)
         card = await self.ticket_card(caller, ticket_id)
         return ActionResult(card, ticket_id=ticket_id, notice=notice)

@@ -13,6 +13,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import cards
+from bot import views
 from bot.actions import ActionResult, CardActions, CardPlace
 from bot.commands import Command, parse_command
 from bot.extension import INVOKES as MESSAGE_ACTION_INVOKES
@@ -23,9 +24,9 @@ from bot.identity import Caller, Identities, locale_of
 from cards import InvalidAction, parse_action
 from db.models import Origin
 from i18n import t
-from tickets.forms import FormInvalid
+from tickets.errors import FormInvalid, HelpdeskRejected, HelpdeskUnavailable, TicketNotFound
 from tickets.help import HelpService
-from tickets.service import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound, TicketService
+from tickets.service import TicketService
 from tickets.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -126,12 +127,8 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
             info = await self._service.get_ticket(caller.user_id, ticket_id)
         except TicketNotFound:
             return t("bot.no_current", locale)
-        except FormInvalid:
-            return t("bot.too_long", locale)
-        except HelpdeskUnavailable:
-            return t("bot.unavailable", locale)
-        except HelpdeskRejected as rejected:
-            return t("bot.rejected", locale, reason=rejected.message[:200])
+        except (FormInvalid, HelpdeskUnavailable, HelpdeskRejected) as failed:
+            return views.failure_text(failed, locale)
         return t("bot.sent", locale, id=info.id, title=" ".join(info.title.split()))
 
     async def _submit(self, context: TurnContext, caller: Caller) -> None:

@@ -9,6 +9,8 @@ from typing import Any
 
 import cards
 from cards import CardMessage, FormView, HistoryView, TicketSummary, TicketView
+from i18n import t
+from tickets.errors import FormInvalid, HelpdeskRejected, TicketError, TicketNotFound
 from tickets.settings import Settings
 from tickets.views import TicketInfo, TimelineItem
 
@@ -74,3 +76,16 @@ def history_view(tickets: Sequence[TicketInfo], total: int, page: int) -> Histor
     """Build one history page."""
     rows = [TicketSummary(t.id, t.title, t.status, t.assignee, t.last_activity_at) for t in tickets]
     return HistoryView(tickets=rows, page=page, pages=pages_for(total))
+
+
+def failure_text(error: TicketError, locale: str) -> str:
+    """Say what went wrong in the user's language: the bot's one error-to-text mapping."""
+    if isinstance(error, HelpdeskRejected):
+        return t("bot.rejected", locale, reason=error.message[:200])
+    if isinstance(error, FormInvalid):
+        # Only a reply's `content` reaches here: the ticket form shows its own field errors.
+        empty = error.errors.get("content") == "required"
+        return t("bot.empty_reply" if empty else "bot.too_long", locale)
+    if isinstance(error, TicketNotFound):
+        return t("bot.not_found", locale)
+    return t("bot.unavailable", locale)

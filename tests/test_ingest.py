@@ -309,7 +309,7 @@ async def test_open_ticket_while_chatwoot_fails_leaves_nothing_and_retry_makes_o
     app_client: Client, sandbox: SandboxServer, fault: dict[str, Any]
 ) -> None:
     from db.models import Origin
-    from tickets.service import HelpdeskUnavailable
+    from tickets.errors import HelpdeskUnavailable
 
     service = app_client.app[keys.SERVICE]
     user_id = await new_user(app_client)
@@ -519,7 +519,7 @@ async def test_an_orphan_is_adopted_only_by_the_request_that_made_it(
     app_client: Client, sandbox: SandboxServer
 ) -> None:
     from db.models import Origin
-    from tickets.service import HelpdeskUnavailable
+    from tickets.errors import HelpdeskUnavailable
 
     service = app_client.app[keys.SERVICE]
     user_id = await new_user(app_client)
@@ -543,7 +543,7 @@ async def test_current_ticket_and_recent_are_owner_scoped(
     app_client: Client, sandbox: SandboxServer
 ) -> None:
     from db.models import Origin
-    from tickets.service import TicketNotFound
+    from tickets.errors import TicketNotFound
 
     service = app_client.app[keys.SERVICE]
     ana = await new_user(app_client, "ana@example.com")

@@ -97,6 +97,8 @@ async def _service(app: web.Application) -> AsyncIterator[None]:
         app[keys.CHATWOOT],
         inbox=settings.CHATWOOT_INBOX_IDENTIFIER,
         secret=settings.SECRET_KEY.get_secret_value(),
+        complexities=settings.TICKET_COMPLEXITIES,
+        sectors=settings.TICKET_SECTORS,
     )
     yield
 

@@ -1,4 +1,4 @@
-"""Validate the ticket form (web and Teams post the same fields)."""
+"""Validate the ticket form (web and Teams post the same fields; the service checks them)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from tickets.errors import FormInvalid
 
 TITLE_MIN, TITLE_MAX = 3, 120
 DESCRIPTION_MAX = 5000
@@ -35,14 +37,17 @@ class TicketForm:
     beneficiary_name: str | None
     beneficiary_email: str | None
 
-
-class FormInvalid(Exception):
-    """The form has errors: field id -> error code; `values` keeps what the user typed."""
-
-    def __init__(self, errors: Mapping[str, str], values: Mapping[str, str]) -> None:
-        super().__init__(", ".join(f"{field}: {code}" for field, code in errors.items()))
-        self.errors = dict(errors)
-        self.values = dict(values)
+    def as_fields(self) -> dict[str, str]:
+        """Return the form as the fields it was posted with (to validate it again)."""
+        return {
+            "title": self.title,
+            "description": self.description,
+            "complexity": self.complexity,
+            "sector": self.sector,
+            "for_other": "on" if self.for_other else "",
+            "beneficiary_name": self.beneficiary_name or "",
+            "beneficiary_email": self.beneficiary_email or "",
+        }
 
 
 def _text(raw: Mapping[str, Any], key: str) -> str:

@@ -8,7 +8,7 @@ import hmac
 import logging
 import uuid
 import weakref
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +24,8 @@ from chatwoot.parsing import message_event_from_api
 from db import accounts, parked, repo
 from db.models import ChatwootContactLink, Direction, Origin, Ticket, User
 from tickets import reads
-from tickets.forms import TicketForm, validate_message
+from tickets.errors import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound
+from tickets.forms import TicketForm, validate_message, validate_ticket_form
 from tickets.hub import TicketChanged, notify_changed
 from tickets.ingest import Ingestor, IngestOutcome
 from tickets.views import TicketInfo, TimelineItem
@@ -33,26 +34,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # Deeper pages than this are not a real use; it also keeps the value inside int8.
 MAX_OFFSET = 1_000_000
-
-
-class TicketError(Exception):
-    """Base of the errors a front door turns into a message for the user."""
-
-
-class TicketNotFound(TicketError):
-    """No such ticket for this user (never says whether it exists for someone else)."""
-
-
-class HelpdeskUnavailable(TicketError):
-    """Chatwoot did not answer; nothing was lost, the user may retry."""
-
-
-class HelpdeskRejected(TicketError):
-    """Chatwoot refused the request; `message` is its reason."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class TicketService:
@@ -65,8 +46,12 @@ class TicketService:
         *,
         inbox: str,
         secret: str,
+        complexities: Sequence[str],
+        sectors: Sequence[str],
     ) -> None:
         self._sessions = sessions
+        self._complexities = tuple(complexities)
+        self._sectors = tuple(sectors)
         self._chatwoot = chatwoot
         self._inbox = inbox
         self._secret = secret.encode()
@@ -130,19 +115,26 @@ class TicketService:
 
     # ---- open a ticket --------------------------------------------------------------------
 
+    def validate_ticket_form(self, fields: Mapping[str, Any] | TicketForm) -> TicketForm:
+        """Check a ticket request against the configured choices; raise FormInvalid if wrong."""
+        raw = fields.as_fields() if isinstance(fields, TicketForm) else fields
+        return validate_ticket_form(raw, complexities=self._complexities, sectors=self._sectors)
+
     async def open_ticket(
         self,
         user_id: int,
-        form: TicketForm,
+        fields: Mapping[str, Any] | TicketForm,
         *,
         origin: Origin,
         idempotency_key: str | None = None,
     ) -> TicketInfo:
-        """Create the Chatwoot conversation and first message, then store the ticket.
+        """Validate the request, create the Chatwoot conversation and first message, store it.
 
-        A failure leaves no ticket; a conversation that may exist in Chatwoot is adopted by the
-        next attempt instead of duplicated, and the same idempotency key returns one ticket.
+        Bad fields raise FormInvalid before anything is sent. A failure leaves no ticket; a
+        conversation that may exist in Chatwoot is adopted by the next attempt instead of
+        duplicated, and the same idempotency key returns one ticket.
         """
+        form = self.validate_ticket_form(fields)
         if (existing := await self._existing(user_id, idempotency_key)) is not None:
             return existing
         lock = self._user_locks.setdefault(user_id, asyncio.Lock())

@@ -8,8 +8,7 @@ from aiohttp import web
 
 from db.models import Origin, User
 from tickets import keys
-from tickets.forms import FormInvalid, validate_ticket_form
-from tickets.service import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound
+from tickets.errors import FormInvalid, HelpdeskRejected, TicketError, TicketNotFound
 from web import sessions
 from web.http import BadJson, path_id, read_json
 
@@ -38,6 +37,18 @@ def setup_api(app: web.Application) -> None:
 
 def _error(status: int, error: str, **extra: Any) -> web.Response:
     return web.json_response({"error": error, **extra}, status=status)
+
+
+def _failure(exc: TicketError) -> web.Response:
+    """Answer a service error: the JSON API's one error-to-response mapping."""
+    if isinstance(exc, FormInvalid):
+        fields = {FIELD_NAMES.get(name, name): code for name, code in exc.errors.items()}
+        return _error(422, "validation", fields=fields)
+    if isinstance(exc, TicketNotFound):
+        return _error(404, "not_found")
+    if isinstance(exc, HelpdeskRejected):
+        return _error(502, "helpdesk_rejected", message=exc.message)
+    return _error(503, "helpdesk_unavailable")
 
 
 def _user(request: web.Request) -> User:
@@ -97,28 +108,19 @@ async def create_conversation(request: web.Request) -> web.Response:
     raw = {form: body.get(api) for api, form in JSON_FIELDS.items()}
     if isinstance(raw["for_other"], bool):
         raw["for_other"] = "on" if raw["for_other"] else ""
-    settings = request.app[keys.SETTINGS]
-    try:
-        form = validate_ticket_form(
-            raw, complexities=settings.TICKET_COMPLEXITIES, sectors=settings.TICKET_SECTORS
-        )
-    except FormInvalid as exc:
-        fields = {FIELD_NAMES.get(name, name): code for name, code in exc.errors.items()}
-        return _error(422, "validation", fields=fields)
     key = request.headers.get("Idempotency-Key", "")[:100] or None
     try:
         ticket = await request.app[keys.SERVICE].open_ticket(
             user.id,
-            form,
+            raw,
             origin=Origin.WEB,
             idempotency_key=f"api:{user.id}:{key}" if key else None,
         )
-    except HelpdeskUnavailable:
-        return _error(503, "helpdesk_unavailable")
-    except HelpdeskRejected as exc:
-        return _error(502, "helpdesk_rejected", message=exc.message)
     except TicketNotFound:
+        # The key names a ticket this user does not own.
         return _error(409, "idempotency_key_conflict")
+    except TicketError as exc:
+        return _failure(exc)
     return web.json_response(ticket.to_json(), status=201)
 
 
@@ -163,12 +165,6 @@ async def create_message(request: web.Request) -> web.Response:
         item = await request.app[keys.SERVICE].post_message(
             user.id, ticket_id, content, origin=Origin.WEB
         )
-    except TicketNotFound:
-        return _error(404, "not_found")
-    except FormInvalid as exc:
-        return _error(422, "validation", fields=exc.errors)
-    except HelpdeskUnavailable:
-        return _error(503, "helpdesk_unavailable")
-    except HelpdeskRejected as exc:
-        return _error(502, "helpdesk_rejected", message=exc.message)
+    except TicketError as exc:
+        return _failure(exc)
     return web.json_response(item.to_json(), status=201)

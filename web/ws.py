@@ -20,7 +20,8 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from tickets import keys
-from tickets.service import TicketNotFound, TicketService
+from tickets.errors import TicketNotFound
+from tickets.service import TicketService
 from web import keys as web_keys
 from web import sessions
 from web.fanout import BATCH, Fanout, Peer, Watch, item_frame, ticket_frame

@@ -1,0 +1,34 @@
+"""The errors the ticket service raises; each front door turns them into text in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class TicketError(Exception):
+    """Base of the errors a front door turns into a message for the user."""
+
+
+class FormInvalid(TicketError):
+    """The form has errors: field id -> error code; `values` keeps what the user typed."""
+
+    def __init__(self, errors: Mapping[str, str], values: Mapping[str, str]) -> None:
+        super().__init__(", ".join(f"{field}: {code}" for field, code in errors.items()))
+        self.errors = dict(errors)
+        self.values = dict(values)
+
+
+class TicketNotFound(TicketError):
+    """No such ticket for this user (never says whether it exists for someone else)."""
+
+
+class HelpdeskUnavailable(TicketError):
+    """Chatwoot did not answer; nothing was lost, the user may retry."""
+
+
+class HelpdeskRejected(TicketError):
+    """Chatwoot refused the request; `message` is its reason."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
