@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 
 import httpx
 from aiohttp import web
@@ -16,6 +16,7 @@ from tickets import keys
 from tickets.accounts import AccountMail
 from tickets.help import HelpService
 from tickets.hub import Hub
+from tickets.ingest import Ingestor
 from tickets.mail_worker import MailWorker
 from tickets.mails import MailRenderer
 from tickets.relay import CableRelay, cable_url
@@ -24,8 +25,6 @@ from tickets.settings import Settings
 from tickets.smtp import SmtpClient
 
 log = logging.getLogger(__name__)
-
-CleanupCtx = Callable[[web.Application], AsyncIterator[None]]
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -92,6 +91,7 @@ async def _chatwoot(app: web.Application) -> AsyncIterator[None]:
 
 async def _service(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
+    app[keys.INGESTOR] = Ingestor(app[keys.SESSIONMAKER])
     app[keys.SERVICE] = TicketService(
         app[keys.SESSIONMAKER],
         app[keys.CHATWOOT],
@@ -137,7 +137,8 @@ async def _mail(app: web.Application) -> AsyncIterator[None]:
 
 async def _relay(app: web.Application) -> AsyncIterator[None]:
     relay = CableRelay(
-        app[keys.SERVICE],
+        app[keys.INGESTOR],
+        app[keys.CHATWOOT],
         app[keys.SESSIONMAKER],
         cable_url=cable_url(app[keys.SETTINGS].CHATWOOT_BASE_URL),
         lock_dsn=plain_dsn(app[keys.SETTINGS].DATABASE_URL or ""),

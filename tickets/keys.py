@@ -1,4 +1,4 @@
-"""Typed application keys: every shared object of the running app, declared in one place."""
+"""Typed application keys of the core; the front doors declare theirs in `web.keys`, `bot.keys`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from tickets.accounts import AccountMail
     from tickets.help import HelpService
     from tickets.hub import Hub
+    from tickets.ingest import Ingestor
     from tickets.mail_worker import MailWorker
     from tickets.relay import CableRelay
     from tickets.service import TicketService
@@ -28,6 +29,7 @@ HUB: web.AppKey[Hub] = web.AppKey("hub")
 SERVICE: web.AppKey[TicketService] = web.AppKey("service")
 # Help Center suggestions and their counts (suggests nothing when no portal is configured).
 HELP: web.AppKey[HelpService] = web.AppKey("help")
+INGESTOR: web.AppKey[Ingestor] = web.AppKey("ingestor")
 RELAY: web.AppKey[CableRelay] = web.AppKey("relay")
 MAIL_WORKER: web.AppKey[MailWorker] = web.AppKey("mail_worker")
 ACCOUNT_MAIL: web.AppKey[AccountMail] = web.AppKey("account_mail")

@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from chatwoot.attributes import conversation_attributes, priority_for, sector_label
 from chatwoot.client import ChatwootClient
 from chatwoot.errors import ChatwootRejected, ChatwootUnavailable
-from chatwoot.events import ChatwootEvent
 from chatwoot.fields import MessageType
 from chatwoot.models import Conversation
 from chatwoot.models import Message as CwMessage
@@ -27,7 +27,6 @@ from tickets import reads
 from tickets.errors import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound
 from tickets.forms import TicketForm, validate_message, validate_ticket_form
 from tickets.hub import TicketChanged, notify_changed
-from tickets.ingest import Ingestor, IngestOutcome
 from tickets.views import TicketInfo, TimelineItem
 
 log = logging.getLogger(__name__)
@@ -55,16 +54,10 @@ class TicketService:
         self._chatwoot = chatwoot
         self._inbox = inbox
         self._secret = secret.encode()
-        self.ingestor = Ingestor(sessions)
         # Serializes one user's ticket creations in this process (double clicks, two tabs).
         self._user_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
-
-    @property
-    def chatwoot(self) -> ChatwootClient:
-        """The Chatwoot client this service talks through."""
-        return self._chatwoot
 
     # ---- identity in Chatwoot -------------------------------------------------------------
 
@@ -277,28 +270,25 @@ class TicketService:
         return form.title
 
     @staticmethod
-    def _attributes(form: TicketForm, user: User) -> dict[str, Any]:
-        attributes: dict[str, Any] = {
-            "title": form.title,
-            "complexity": form.complexity,
-            "sector": form.sector,
-            "requester": _name_of(user),
-            "requester_email": user.email or "",
-        }
-        if form.for_other:
-            attributes["beneficiary"] = form.beneficiary_name or ""
-            attributes["beneficiary_email"] = form.beneficiary_email or ""
-        else:
-            attributes["beneficiary"] = _name_of(user)
-        # Chatwoot refuses top-level strings over 1,500 characters.
-        return {key: value[:1500] for key, value in attributes.items()}
+    def _attributes(form: TicketForm, user: User) -> dict[str, str]:
+        return conversation_attributes(
+            title=form.title,
+            complexity=form.complexity,
+            sector=form.sector,
+            requester=_name_of(user),
+            requester_email=user.email or "",
+            beneficiary=(form.beneficiary_name or "") if form.for_other else _name_of(user),
+            beneficiary_email=(form.beneficiary_email or "") if form.for_other else None,
+        )
 
     async def _route_labels(self, conversation_id: int, form: TicketForm) -> None:
         if not self._chatwoot.application_api_enabled:
             return
         try:
             await self._chatwoot.set_labels_and_priority(
-                conversation_id, [_label(form.sector)], _priority(form.complexity)
+                conversation_id,
+                [sector_label(form.sector)],
+                priority_for(form.complexity, self._complexities),
             )
         except (ChatwootUnavailable, ChatwootRejected) as exc:
             # Routing hints are a convenience: the ticket exists, so never fail it for them.
@@ -397,12 +387,6 @@ class TicketService:
         async with self._sessions.begin() as session:
             await accounts.set_current_ticket(session, user_id, ticket_id)
 
-    # ---- Chatwoot -> us -------------------------------------------------------------------
-
-    async def ingest(self, event: ChatwootEvent) -> IngestOutcome:
-        """Apply one Chatwoot event exactly once (webhook, cable and catch-up all land here)."""
-        return await self.ingestor.ingest(event)
-
     # ---- helpers --------------------------------------------------------------------------
 
     @staticmethod
@@ -431,22 +415,3 @@ def _contact_attributes(user: User) -> dict[str, Any]:
 
 def _name_of(user: User) -> str:
     return user.display_name or user.email or f"#{user.id}"
-
-
-def _label(sector: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() else "-" for ch in sector.lower()).strip("-")
-    return f"setor-{cleaned or 'geral'}"
-
-
-def _priority(complexity: str) -> str | None:
-    mapping = {
-        "baixa": "low",
-        "low": "low",
-        "media": "medium",
-        "média": "medium",
-        "medium": "medium",
-        "alta": "high",
-        "high": "high",
-        "urgente": "urgent",
-    }
-    return mapping.get(complexity.lower())

@@ -111,7 +111,7 @@ class Settings(BaseSettings):
     )
     TICKET_COMPLEXITIES: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["baixa", "media", "alta"],
-        description="Comma-separated complexity levels offered on the ticket form.",
+        description="Comma-separated complexity levels, simplest first (rank sets the priority).",
     )
     DEFAULT_LOCALE: Literal["pt-BR", "en"] = Field("pt-BR", description="pt-BR or en.")
     BOT_NAME: str = Field("Chamados", description="Bot display name (manifest, cards).")

@@ -61,7 +61,7 @@ async def chatwoot_webhook(request: web.Request) -> web.Response:
     load = request.app[WEBHOOK_LOAD]
     if load.inflight >= load.limit:
         load.shed += 1
-        _request_catch_up(request.app)
+        _request_catch_up(request.app, "webhook shed")
         return _refuse(503, "overloaded; the event will be read back from Chatwoot")
     load.inflight += 1
     try:
@@ -70,19 +70,19 @@ async def chatwoot_webhook(request: web.Request) -> web.Response:
         load.inflight -= 1
 
 
-def _request_catch_up(app: web.Application) -> None:
+def _request_catch_up(app: web.Application, reason: str) -> None:
     relay = app.get(keys.RELAY)
     if relay is not None:
-        relay.request_catch_up()
+        relay.request_catch_up(reason)
 
 
 async def _ingest(request: web.Request, delivery: WebhookDelivery) -> web.Response:
-    service = request.app[keys.SERVICE]
+    ingestor = request.app[keys.INGESTOR]
     kind = delivery.kind
     outcomes: list[str] = []
     try:
         for event in delivery.events:
-            outcomes.append(str(await service.ingest(event)))
+            outcomes.append(str(await ingestor.ingest(event)))
         async with request.app[keys.SESSIONMAKER].begin() as session:
             await repo.record_receipt(
                 session,
@@ -93,6 +93,6 @@ async def _ingest(request: web.Request, delivery: WebhookDelivery) -> web.Respon
     except SQLAlchemyError:
         log.exception("webhook %s could not be stored", kind)
         # Chatwoot never retries a webhook: read the conversation back once the database is up.
-        _request_catch_up(request.app)
+        _request_catch_up(request.app, "webhook not stored")
         return _refuse(503, "temporarily unavailable")
     return web.json_response({"ok": True, "event": kind, "outcomes": outcomes})
