@@ -1,94 +1,31 @@
-"""Chatwoot -> us: every webhook shape, duplicates, order, bad deliveries, and the cable."""
+"""Chatwoot -> us: every webhook shape, duplicates, order, bad deliveries, the cable, catch-up."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from chatwoot.webhooks import sign_webhook
-from db.models import Message, OutboxItem, Ticket, TicketEvent, User, WebhookReceipt
+from db.models import Message, OutboxItem, Ticket, WebhookReceipt
 from sandbox import SandboxServer
-from tests.conftest import WEBHOOK_SECRET, WEBHOOK_TOKEN
+from tests.helpdesk import (
+    SECRET,
+    Client,
+    control,
+    count,
+    form,
+    make_ticket,
+    new_user,
+    payload,
+    post_hook,
+    state,
+)
+from tests.waiting import eventually
 from tickets import keys
-
-Client = TestClient[web.Request, web.Application]
-PAYLOADS = Path(__file__).parent / "fixtures" / "chatwoot" / "payloads" / "webhooks"
-SECRET = WEBHOOK_SECRET
-TOKEN = WEBHOOK_TOKEN
-
-
-def payload(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((PAYLOADS / name).read_text())
-    return data
-
-
-async def post_hook(
-    client: Client,
-    body: dict[str, Any] | bytes,
-    *,
-    token: str = TOKEN,
-    secret: str = SECRET,
-    timestamp: int | None = None,
-    signature: str | None = None,
-) -> tuple[int, dict[str, Any]]:
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    stamp = str(int(time.time()) if timestamp is None else timestamp)
-    headers = {
-        "Content-Type": "application/json",
-        "X-Chatwoot-Timestamp": stamp,
-        "X-Chatwoot-Signature": signature or sign_webhook(raw, secret, stamp),
-        "X-Chatwoot-Delivery": f"d-{time.monotonic_ns()}",
-    }
-    response = await client.post(f"/api/chatwoot/webhook?token={token}", data=raw, headers=headers)
-    return response.status, await response.json()
-
-
-async def make_ticket(client: Client, conversation_id: int = 123) -> Ticket:
-    """Insert a user and a ticket bound to a known conversation (the fixtures use 123)."""
-    sessions = client.app[keys.SESSIONMAKER]
-    async with sessions.begin() as session:
-        user = User(email=f"u{conversation_id}@example.com", display_name="Jane Doe")
-        session.add(user)
-        await session.flush()
-        ticket = Ticket(
-            requester_id=user.id,
-            title="Printer on fire",
-            description="",
-            complexity="baixa",
-            sector="TI",
-            chatwoot_conversation_id=conversation_id,
-            origin="web",
-        )
-        session.add(ticket)
-    return ticket
-
-
-async def state(client: Client, ticket_id: int) -> tuple[Ticket, list[Message], list[TicketEvent]]:
-    async with client.app[keys.SESSIONMAKER]() as session:
-        ticket = await session.get(Ticket, ticket_id)
-        assert ticket is not None
-        messages = (
-            await session.execute(select(Message).where(Message.ticket_id == ticket_id))
-        ).scalars()
-        events = (
-            await session.execute(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id))
-        ).scalars()
-        return ticket, list(messages), list(events)
-
-
-async def count(client: Client, model: type[Any]) -> int:
-    async with client.app[keys.SESSIONMAKER]() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def test_every_webhook_shape_gives_the_right_ticket_state(app_client: Client) -> None:
@@ -211,133 +148,6 @@ async def test_tampered_body_with_a_valid_signature_of_another_body(app_client: 
     status, _ = await post_hook(app_client, body, signature=signature, timestamp=int(stamp))
     assert status == 401
     assert await count(app_client, Message) == 0
-
-
-# ---- the whole loop through the sandbox --------------------------------------------------
-
-
-async def control(sandbox: SandboxServer, path: str, body: dict[str, Any] | None = None) -> Any:
-    async with httpx.AsyncClient(base_url=sandbox.url, timeout=10) as http:
-        if body is None:
-            response = await http.get(f"/sandbox/api/{path}")
-        else:
-            response = await http.post(f"/sandbox/api/{path}", json=body)
-        response.raise_for_status()
-        return response.json()
-
-
-async def sandbox_conversations(sandbox: SandboxServer) -> list[dict[str, Any]]:
-    data = await control(sandbox, "conversations")
-    return list(data["conversations"] if isinstance(data, dict) else data)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
-async def new_user(client: Client, email: str = "ana@example.com") -> int:
-    async with client.app[keys.SESSIONMAKER].begin() as session:
-        user = User(email=email, display_name="Ana Souza")
-        session.add(user)
-        await session.flush()
-        return user.id
-
-
-def form(**overrides: Any) -> Any:
-    from tickets.forms import validate_ticket_form
-
-    raw = {
-        "title": "VPN não conecta",
-        "description": "Desde ontem.",
-        "complexity": "media",
-        "sector": "TI",
-        **overrides,
-    }
-    return validate_ticket_form(raw, complexities=["baixa", "media", "alta"], sectors=["TI", "RH"])
-
-
-async def test_open_ticket_puts_every_field_in_chatwoot(
-    app_client: Client, sandbox: SandboxServer
-) -> None:
-    from db.models import Origin
-
-    service = app_client.app[keys.SERVICE]
-    user_id = await new_user(app_client)
-    info = await service.open_ticket(
-        user_id,
-        form(for_other="on", beneficiary_name="Bia Lima", beneficiary_email="bia@example.com"),
-        origin=Origin.WEB,
-    )
-    conversations = await sandbox_conversations(sandbox)
-    assert len(conversations) == 1
-    conversation = conversations[0]
-    assert conversation["id"] == info.chatwoot_conversation_id
-    attributes = conversation["custom_attributes"]
-    assert attributes["title"] == "VPN não conecta"
-    assert attributes["complexity"] == "media"
-    assert attributes["sector"] == "TI"
-    assert attributes["requester"] == "Ana Souza"
-    assert attributes["beneficiary"] == "Bia Lima"
-    assert attributes["beneficiary_email"] == "bia@example.com"
-    first = conversation["messages"][0]
-    assert first["content"] == "VPN não conecta\n\nDesde ontem."
-    items = await service.timeline(user_id, info.id)
-    assert [(i.direction, i.content) for i in items] == [("requester", first["content"])]
-    # A second ticket reuses the same Chatwoot contact.
-    await service.open_ticket(user_id, form(title="Outro"), origin=Origin.WEB)
-    conversations = await sandbox_conversations(sandbox)
-    sources = {
-        c["contact"]["source_id"] if "contact" in c else c.get("source_id") for c in conversations
-    }
-    assert len(conversations) == 2 and len(sources) == 1
-
-
-@pytest.mark.parametrize(
-    "fault",
-    [
-        {"http_status": 500},
-        {"http_status": 429},
-        {"http_status": 503, "count": 1},
-        {"delay_after_ms": 1500},
-    ],
-)
-async def test_open_ticket_while_chatwoot_fails_leaves_nothing_and_retry_makes_one(
-    app_client: Client, sandbox: SandboxServer, fault: dict[str, Any]
-) -> None:
-    from db.models import Origin
-    from tickets.errors import HelpdeskUnavailable
-
-    service = app_client.app[keys.SERVICE]
-    user_id = await new_user(app_client)
-    await service.ensure_contact(user_id)
-    service.chatwoot._http.timeout = httpx.Timeout(0.5)
-    await control(sandbox, "faults", fault)
-    with pytest.raises(HelpdeskUnavailable):
-        await service.open_ticket(user_id, form(), origin=Origin.WEB)
-    assert await count(app_client, Ticket) == 0
-    await control(sandbox, "faults", {})
-    await asyncio.sleep(0.02 if "delay_after_ms" not in fault else 1.6)
-    info = await service.open_ticket(user_id, form(), origin=Origin.WEB)
-    conversations = await sandbox_conversations(sandbox)
-    assert [c["id"] for c in conversations] == [info.chatwoot_conversation_id]
-    first_messages = [m for m in conversations[0]["messages"] if m["message_type"] == "incoming"]
-    assert len(first_messages) == 1
-    assert await count(app_client, Ticket) == 1
-
-
-async def test_idempotency_key_makes_one_ticket(app_client: Client, sandbox: SandboxServer) -> None:
-    from db.models import Origin
-
-    service = app_client.app[keys.SERVICE]
-    user_id = await new_user(app_client)
-    first = await service.open_ticket(user_id, form(), origin=Origin.TEAMS, idempotency_key="f1")
-    again = await service.open_ticket(user_id, form(), origin=Origin.TEAMS, idempotency_key="f1")
-    assert first.id == again.id
-    assert len(await sandbox_conversations(sandbox)) == 1
 
 
 async def test_agent_side_reaches_us_and_private_notes_never_do(
@@ -467,27 +277,60 @@ async def test_catch_up_reads_a_gap_below_our_newest_message(
 async def test_a_failed_cable_ingest_asks_for_a_catch_up(
     app_client: Client, sandbox: SandboxServer
 ) -> None:
+    """The cable does not redeliver: a reply whose ingest failed arrives through a catch-up."""
     from db.models import Origin
 
     relay = app_client.app[keys.RELAY]
-    await control(sandbox, "webhook", {"url": None})
+    await control(sandbox, "webhook", {"url": None})  # only the cable carries the reply
     service = app_client.app[keys.SERVICE]
     user_id = await new_user(app_client)
     info = await service.open_ticket(user_id, form(), origin=Origin.WEB)
-    before = relay.catch_ups
-    relay.request_catch_up()
-    await eventually(lambda: _true_when(relay.catch_ups > before))
+
+    async def subscribed() -> bool:
+        return relay.listener is not None and len(relay.listener.subscribed) == 1
+
+    await eventually(subscribed)
+    # A real database fault for this one reply: PostgreSQL refuses to store it, and counts the
+    # refusals in a sequence (which a rollback does not undo).
+    engine = app_client.app[keys.ENGINE]
+    async with engine.begin() as connection:
+        for statement in POISON:
+            await connection.execute(text(statement))
     await control(
         sandbox,
         f"conversations/{info.chatwoot_conversation_id}/messages",
-        {"content": "via catch-up or cable", "agent": "Rui"},
+        {"content": "poison", "agent": "Rui"},
     )
+
+    async def refused_and_asked() -> bool:
+        return relay.catch_up_requests["failed ingest"] >= 1
+
+    await eventually(refused_and_asked, timeout=15)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP TRIGGER refuse_poison ON messages"))
 
     async def arrived() -> bool:
         items = await service.timeline(user_id, info.id)
-        return any(i.content == "via catch-up or cable" for i in items)
+        return any(i.content == "poison" for i in items)
 
-    await eventually(arrived, timeout=15)
+    # Nothing else would read it back within the test: webhooks are off, the periodic
+    # catch-up runs every five minutes.
+    await eventually(arrived, timeout=30)
+    async with engine.connect() as connection:
+        refused = await connection.scalar(text("SELECT is_called FROM poison_refusals"))
+    assert refused is True  # the reply really was refused once before it arrived
+
+
+POISON = (
+    "CREATE SEQUENCE poison_refusals",
+    """CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM nextval('poison_refusals');
+        RAISE EXCEPTION 'refused for the test';
+    END $$""",
+    """CREATE TRIGGER refuse_poison BEFORE INSERT ON messages
+    FOR EACH ROW WHEN (NEW.content = 'poison') EXECUTE FUNCTION refuse_poison()""",
+)
 
 
 async def _true_when(value: bool) -> bool:
@@ -513,52 +356,3 @@ async def test_overload_is_shed_with_503_and_read_back_later(app_client: Client)
     assert load.inflight == 0
     _, messages, _ = await state(app_client, ticket.id)
     assert len(messages) == 1
-
-
-async def test_an_orphan_is_adopted_only_by_the_request_that_made_it(
-    app_client: Client, sandbox: SandboxServer
-) -> None:
-    from db.models import Origin
-    from tickets.errors import HelpdeskUnavailable
-
-    service = app_client.app[keys.SERVICE]
-    user_id = await new_user(app_client)
-    await service.ensure_contact(user_id)
-    service.chatwoot._http.timeout = httpx.Timeout(0.5)  # the slow fault must time out
-    await control(sandbox, "faults", {"delay_after_ms": 1500})
-    with pytest.raises(HelpdeskUnavailable):
-        await service.open_ticket(user_id, form(title="Impressora"), origin=Origin.WEB)
-    await control(sandbox, "faults", {})
-    await asyncio.sleep(1.6)
-    other = await service.open_ticket(user_id, form(title="VPN fora do ar"), origin=Origin.WEB)
-    retried = await service.open_ticket(user_id, form(title="Impressora"), origin=Origin.WEB)
-    conversations = {c["id"]: c for c in await sandbox_conversations(sandbox)}
-    assert len(conversations) == 2
-    first_of = {cid: c["messages"][0]["content"] for cid, c in conversations.items()}
-    assert first_of[other.chatwoot_conversation_id].startswith("VPN fora do ar")
-    assert first_of[retried.chatwoot_conversation_id].startswith("Impressora")
-
-
-async def test_current_ticket_and_recent_are_owner_scoped(
-    app_client: Client, sandbox: SandboxServer
-) -> None:
-    from db.models import Origin
-    from tickets.errors import TicketNotFound
-
-    service = app_client.app[keys.SERVICE]
-    ana = await new_user(app_client, "ana@example.com")
-    bia = await new_user(app_client, "bia@example.com")
-    mine = await service.open_ticket(ana, form(), origin=Origin.WEB)
-    theirs = await service.open_ticket(bia, form(title="Outro"), origin=Origin.WEB)
-    await service.set_current_ticket(ana, theirs.id)
-    await service.set_current_ticket(ana, 999_999_999)  # unknown id: no error, no change
-    async with app_client.app[keys.SESSIONMAKER]() as session:
-        user = await session.get(User, ana)
-        assert user is not None
-        assert user.current_ticket_id == mine.id
-    for n in range(25):
-        await service.post_message(ana, mine.id, f"m{n}", origin=Origin.WEB)
-    recent = await service.recent(ana, mine.id, limit=5)
-    assert [item.content for item in recent] == ["m20", "m21", "m22", "m23", "m24"]
-    with pytest.raises(TicketNotFound):
-        await service.recent(ana, theirs.id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
@@ -16,12 +17,12 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chatwoot.cable import CableListener
-from chatwoot.client import CATCHUP_LIMIT
+from chatwoot.client import CATCHUP_LIMIT, ChatwootClient
 from chatwoot.errors import ChatwootError
 from chatwoot.events import ChatwootEvent, EventSource, StatusChanged
 from chatwoot.parsing import message_event_from_api
 from db import repo
-from tickets.service import TicketService
+from tickets.ingest import Ingestor
 from tickets.tasks import ConnectionLoop, stop_gracefully
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ class CableRelay:
 
     def __init__(
         self,
-        service: TicketService,
+        ingestor: Ingestor,
+        chatwoot: ChatwootClient,
         sessions: async_sessionmaker[AsyncSession],
         *,
         cable_url: str,
@@ -50,7 +52,8 @@ class CableRelay:
         poll_interval: float = 2.0,
         periodic_catch_up: float = 300.0,
     ) -> None:
-        self._service = service
+        self._ingestor = ingestor
+        self._chatwoot = chatwoot
         self._sessions = sessions
         self._cable_url = cable_url
         self._poll = poll_interval
@@ -60,6 +63,8 @@ class CableRelay:
         self.listener: CableListener | None = None
         self.holding = asyncio.Event()
         self.catch_ups = 0
+        # Why catch-ups were asked for (tests and logs read it).
+        self.catch_up_requests: Counter[str] = Counter()
         self._tokens: set[str] = set()
         self._catch_up_wanted = asyncio.Event()
         self._periodic = periodic_catch_up
@@ -137,23 +142,24 @@ class CableRelay:
             if tokens <= (listener.subscribed | listener.failed) or self._loop.stopped:
                 break
             await asyncio.sleep(0.1)
-        self.request_catch_up()
+        self.request_catch_up("subscribed")
 
     async def _on_event(self, event: ChatwootEvent) -> None:
         try:
-            await self._service.ingest(event)
+            await self._ingestor.ingest(event)
         except Exception:
             # The cable does not redeliver: read the ticket back through the Client API soon.
-            self.request_catch_up()
+            self.request_catch_up("failed ingest")
             raise
 
     async def _catch_up_quietly(self) -> None:
         # Run it in the relay's own loop: the listener cancels its callback on the next cut,
         # and the loop retries a catch-up that failed.
-        self.request_catch_up()
+        self.request_catch_up("connected")
 
-    def request_catch_up(self) -> None:
+    def request_catch_up(self, reason: str = "asked") -> None:
         """Ask for a catch-up soon (an event could not be stored, or a read failed)."""
+        self.catch_up_requests[reason] += 1
         self._catch_up_wanted.set()
 
     async def _catch_up_loop(self) -> None:
@@ -175,7 +181,7 @@ class CableRelay:
             if complete:
                 delay = 1.0
                 continue
-            self.request_catch_up()
+            self.request_catch_up("retry")
             if await self._loop.pause(delay):
                 return
             delay = min(delay * 2, 60.0)
@@ -205,11 +211,11 @@ class CableRelay:
     async def _catch_up_ticket(
         self, ticket_id: int, conversation_id: int, synced: int, source_id: str
     ) -> None:
-        chatwoot = self._service.chatwoot
+        chatwoot = self._chatwoot
         observed = datetime.now(UTC)
         messages = await chatwoot.list_messages_since(source_id, conversation_id, synced)
         for message in messages:
-            await self._service.ingest(message_event_from_api(message, source_id=source_id))
+            await self._ingestor.ingest(message_event_from_api(message, source_id=source_id))
         if len(messages) >= CATCHUP_LIMIT:
             # A forward read holds everything up to its last id; the rest comes next time.
             log.warning("catch-up of ticket %s read its page cap; more next time", ticket_id)
@@ -218,7 +224,7 @@ class CableRelay:
                 await repo.set_watermark(session, ticket_id, max(m.id for m in messages))
         conversation = await chatwoot.get_conversation(source_id, conversation_id)
         if conversation.status is not None:
-            await self._service.ingest(
+            await self._ingestor.ingest(
                 StatusChanged(
                     conversation_id=conversation.id,
                     inbox_id=conversation.inbox_id,

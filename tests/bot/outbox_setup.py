@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.auth import make_adapter
 from bot.gateway import TeamsGateway
 from bot.limits import RateLimiter
-from bot.outbox import OutboxWorker
+from bot.outbox import OutboxTuning, OutboxWorker
 from db import repo
 from db.engine import plain_dsn
 from db.models import (
@@ -226,5 +226,5 @@ def make_worker(
         base_url="http://127.0.0.1:3978",
         default_locale="pt-BR",
         limiter=options.pop("limiter", None) or RateLimiter(sessions),
-        **options,
+        tuning=OutboxTuning(**options),
     )

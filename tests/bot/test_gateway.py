@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -30,13 +30,15 @@ async def gateway() -> AsyncIterator[TeamsGateway]:
     await teams.close()
 
 
-def identified_gateway(connector: FakeConnector) -> TeamsGateway:
+def identified_gateway(
+    connector: FakeConnector, clock: Callable[[], float] = time.time
+) -> TeamsGateway:
     """A gateway with a bot identity whose tokens come from the fake's token endpoint."""
     settings = make_settings(
         MICROSOFT_APP_ID=APP_ID, MICROSOFT_APP_PASSWORD=APP_PASSWORD, MICROSOFT_APP_TENANT_ID=TENANT
     )
     credentials = ConnectorCredentialsFactory(connector, APP_ID, APP_PASSWORD)
-    adapter, _ = make_adapter(settings, credentials)
+    adapter, _ = make_adapter(settings, credentials, clock=clock)
     return TeamsGateway(adapter, APP_ID, timeout=5.0)
 
 
@@ -266,14 +268,17 @@ async def test_identified_sends_carry_the_credentials_token(connector: FakeConne
 
 
 async def test_a_token_near_expiry_is_refreshed_before_the_send() -> None:
-    # A token living 301 s enters the 300 s refresh margin within a second: the next send must
-    # carry a new token although the connector client (and its credentials) is reused.
+    # A token living 301 s enters the 300 s refresh margin two seconds later: the next send must
+    # carry a new token although the connector client (and its credentials) is reused. The
+    # credentials read an injected clock, so the token ages without waiting.
+    now = [time.time()]
     connector = FakeConnector(token_ttl=301)
     await connector.start()
-    gateway = identified_gateway(connector)
+    gateway = identified_gateway(connector, clock=lambda: now[0])
     try:
         assert (await gateway.send(reference(connector), OutgoingMessage(text="a"))).ok
-        await asyncio.sleep(1.1)
+        assert connector.token_requests == 1
+        now[0] += 2
         assert (await gateway.send(reference(connector), OutgoingMessage(text="b"))).ok
     finally:
         await gateway.close()

@@ -47,6 +47,15 @@ async def settled(sessions: Sessions, *, timeout: float = 15.0) -> None:
         await asyncio.sleep(0.05)
 
 
+async def passes(worker: OutboxWorker, count: int = 3) -> None:
+    """Wait until the worker has looked for due rows `count` more times (nothing is left to do)."""
+    target = worker.stats.passes + count
+    deadline = time.monotonic() + 15
+    while worker.stats.passes < target:
+        assert time.monotonic() < deadline, "the worker stopped polling"
+        await asyncio.sleep(0.05)
+
+
 async def reference_state(sessions: Sessions, conversation_id: str) -> ReferenceState:
     async with sessions() as session:
         state = await session.scalar(
@@ -151,7 +160,7 @@ async def test_blocked_stops_marks_the_reference_and_retries_nothing(
     for n in range(3):
         await queue_agent_message(sessionmaker, ana, ticket, f"m{n}")
     await settled(sessionmaker)
-    await asyncio.sleep(0.5)  # several polls: nothing may be retried
+    await passes(worker)  # several polls: nothing may be retried
     assert len(connector.activities(ana.conversation_id)) == 1
     assert await reference_state(sessionmaker, ana.conversation_id) is ReferenceState.BLOCKED
     states = [row.state for row in await rows(sessionmaker)]
@@ -159,7 +168,7 @@ async def test_blocked_stops_marks_the_reference_and_retries_nothing(
     # Later events for a blocked chat are not even queued by ingest (inactive reference),
     # and a row queued anyway is never claimed.
     await queue_agent_message(sessionmaker, ana, ticket, "after block")
-    await asyncio.sleep(0.5)
+    await passes(worker)
     assert len(connector.activities(ana.conversation_id)) == 1
 
 
@@ -252,7 +261,7 @@ async def test_a_replayed_row_is_queued_once(
     queued += [await queue(sessionmaker, ana, ticket, "status_line", payload, "line:7")]
     assert queued == [True, False]
     await settled(sessionmaker)
-    await asyncio.sleep(0.3)
+    await passes(worker)
     assert len(connector.sent(ana.conversation_id)) == 1
 
 
@@ -325,7 +334,7 @@ async def test_a_dead_workers_lease_is_void_after_the_grace_a_live_ones_is_kept(
         await worker.start()
         try:
             await connector.wait_for(orphan.target, timeout=5)
-            await asyncio.sleep(0.5)
+            await passes(worker)
             assert connector.sent(held.target) == []
             await alive.close()
             await connector.wait_for(held.target, timeout=5)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,6 +15,7 @@ from db.models import Origin
 from sandbox import SandboxServer
 from tests.bot.outbox_setup import add_employee, rows
 from tests.fakes.connector import FakeConnector
+from tests.waiting import eventually
 from tickets import keys
 from tickets.forms import TicketForm
 from tickets.ingest import IngestOutcome
@@ -38,13 +37,6 @@ async def control(sandbox: SandboxServer, path: str, body: dict[str, Any]) -> An
         response = await http.post(f"/sandbox/api/{path}", json=body)
         response.raise_for_status()
         return response.json()
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 def form(title: str = "Sem acesso à VPN") -> TicketForm:
@@ -81,14 +73,20 @@ async def test_one_reply_by_webhook_three_times_and_cable_is_one_teams_post(
     [post] = await connector.wait_for(ana.conversation_id)
     assert "Resolvido?" in str(post.card) and "Rui" in str(post.card)
     await sandbox.drain_webhooks()
-    counts = service.ingestor.counts
+    counts = app[keys.INGESTOR].counts
 
     async def every_copy_seen() -> bool:
         # Three webhooks and the cable carried the reply: one stored, the rest duplicates.
         return counts[IngestOutcome.DUPLICATE] >= 3
 
     await eventually(every_copy_seen)
-    await asyncio.sleep(1.2)  # past a worker poll: nothing else may be sent
+    worker = app[bot_keys.OUTBOX]
+    polled = worker.stats.passes + 3
+
+    async def polled_since() -> bool:
+        return worker.stats.passes >= polled
+
+    await eventually(polled_since)  # past several worker polls: nothing else may be sent
     assert len(connector.sent(ana.conversation_id)) == 1
     assert [row.kind for row in await rows(sessions)] == ["agent_message"]
     assert app[bot_keys.OUTBOX].stats.sent == 1
