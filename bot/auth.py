@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from aiohttp import web
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
@@ -55,25 +55,24 @@ class BotConfig:
 class _CachedCredentials(AppCredentials):  # type: ignore[misc]
     """Credentials answering from a cached token; the factory refreshes it off the event loop."""
 
-    def __init__(self, inner: AppCredentials) -> None:
+    def __init__(self, inner: AppCredentials, clock: Callable[[], float]) -> None:
         super().__init__(
             app_id=inner.microsoft_app_id,
             channel_auth_tenant=inner.tenant,
             oauth_scope=inner.oauth_scope,
         )
         self.inner = inner
+        self._clock = clock
         self._token: str | None = None
         self._expires_at = 0.0
-        self.fetches = 0
 
     def stale(self) -> bool:
         """Tell whether the token is missing or close to expiry."""
-        return self._token is None or time.time() > self._expires_at - REFRESH_MARGIN
+        return self._token is None or self._clock() > self._expires_at - REFRESH_MARGIN
 
     def refresh(self) -> None:
         """Fetch a new token (blocking: run it in a thread)."""
         token = self.inner.get_access_token()
-        self.fetches += 1
         self._token = token
         self._expires_at = _expiry(token)
 
@@ -92,8 +91,11 @@ class CachingCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignor
     on the event loop each time (REFERENCE §3.2); this one fetches once an hour, off the loop.
     """
 
-    def __init__(self, inner: ServiceClientCredentialsFactory) -> None:
+    def __init__(
+        self, inner: ServiceClientCredentialsFactory, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self._inner = inner
+        self._clock = clock
         self._cache: dict[tuple[str, str, str], _CachedCredentials] = {}
         self._lock = asyncio.Lock()
 
@@ -120,16 +122,11 @@ class CachingCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignor
                 inner = await self._inner.create_credentials(
                     app_id, oauth_scope, login_endpoint, validate_authority
                 )
-                cached = _CachedCredentials(inner)
+                cached = _CachedCredentials(inner, self._clock)
                 self._cache[key] = cached
             if cached.stale():
                 await asyncio.to_thread(cached.refresh)
         return cached
-
-    @property
-    def token_fetches(self) -> int:
-        """How many tokens were fetched since start (for tests and metrics)."""
-        return sum(credentials.fetches for credentials in self._cache.values())
 
 
 def _expiry(token: str) -> float:
@@ -141,15 +138,21 @@ def _expiry(token: str) -> float:
 
 
 def make_adapter(
-    settings: Settings, credentials: ServiceClientCredentialsFactory | None = None
+    settings: Settings,
+    credentials: ServiceClientCredentialsFactory | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
 ) -> tuple[CloudAdapter, CachingCredentialsFactory]:
-    """Build the CloudAdapter; ``credentials`` replaces the Entra-backed factory (tests)."""
+    """Build the CloudAdapter; ``credentials`` replaces the Entra-backed factory (tests).
+
+    ``clock`` tells the cached credentials the time (tests age a token without waiting).
+    """
     config = BotConfig.of(settings)
     if not config.APP_ID and not is_loopback(settings.HOST):
         # Settings refuse this already; a second check where the consequence would happen.
         raise RuntimeError("the bot endpoint needs MICROSOFT_APP_ID unless bound to loopback")
     inner = credentials or ConfigurationServiceClientCredentialFactory(config)
-    factory = CachingCredentialsFactory(inner)
+    factory = CachingCredentialsFactory(inner, clock=clock)
     auth = ConfigurationBotFrameworkAuthentication(config, credentials_factory=factory)
     return CloudAdapter(auth), factory
 
@@ -176,8 +179,3 @@ async def authenticate(
     if result is None or result.claims_identity is None:
         raise Unauthorized("no identity")
     return result
-
-
-def unauthorized() -> web.Response:
-    """Answer a request that failed authentication."""
-    return web.json_response({"error": "unauthorized"}, status=401)

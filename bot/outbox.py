@@ -1,7 +1,7 @@
 """The outbox worker: deliver queued Teams messages once, in order, inside Teams' limits.
 
-One worker task per process. It wakes on a PostgreSQL notification (ingest's ``ticket_changed``
-or the ``outbox`` channel workers use among themselves) and at least every second, leases due
+One worker task per process. It wakes on the ``outbox`` notification (ingest sends it when it
+queues rows, workers when they release one) and at least every second, leases due
 rows (``db.outbox.claim_due``: the oldest pending row of each conversation, ``SKIP LOCKED``),
 reserves a slot in the shared send log (``bot.limits``), sends through the gateway and records
 the outcome in the transaction that releases the lease.
@@ -56,8 +56,10 @@ def transient_backoff(attempts: int) -> float:
 
 @dataclass
 class OutboxStats:
-    """What this process's worker did (for tests, benches and readiness)."""
+    """What this process's worker did (read by tests and benches)."""
 
+    # Claim passes run (due rows looked for): a test waits for passes, not for the clock.
+    passes: int = 0
     claimed: int = 0
     sent: int = 0
     throttled: int = 0
@@ -66,6 +68,19 @@ class OutboxStats:
     cancelled: int = 0
     recreated: int = 0
     lost_leases: int = 0
+
+
+@dataclass(frozen=True)
+class OutboxTuning:
+    """How hard a worker pulls: rows per claim, sends in flight, lease, poll and retry bounds."""
+
+    batch: int = 16
+    concurrency: int = 16
+    lease: float = LEASE
+    poll: float = 1.0
+    max_attempts: int = MAX_ATTEMPTS
+    # A dead worker's leases are void this many seconds after it was last seen.
+    grace: float = 5.0
 
 
 class OutboxWorker:
@@ -80,12 +95,7 @@ class OutboxWorker:
         base_url: str,
         default_locale: str,
         limiter: RateLimiter | None = None,
-        batch: int = 16,
-        concurrency: int = 16,
-        lease: float = LEASE,
-        poll: float = 1.0,
-        max_attempts: int = MAX_ATTEMPTS,
-        grace: float = 5.0,
+        tuning: OutboxTuning = OutboxTuning(),
     ) -> None:
         self._sessions = sessions
         self._gateway = gateway
@@ -93,12 +103,7 @@ class OutboxWorker:
         self._base_url = base_url.rstrip("/")
         self._default_locale = default_locale
         self.limiter = limiter or RateLimiter(sessions)
-        self._batch = batch
-        self._concurrency = concurrency
-        self._lease = lease
-        self._poll = poll
-        self._max_attempts = max_attempts
-        self._grace = grace
+        self._tuning = tuning
         # Also the LISTEN connection's application_name: while it is connected the worker is
         # alive, and other workers respect its leases (PostgreSQL keeps 63 bytes of it).
         host = socket.gethostname()[:30]
@@ -152,6 +157,7 @@ class OutboxWorker:
             self._wake.clear()
             try:
                 claimed = await self._claim_more()
+                self.stats.passes += 1
                 failures = 0
                 if loop.time() >= next_prune:
                     next_prune = loop.time() + PRUNE_EVERY
@@ -166,16 +172,20 @@ class OutboxWorker:
             if claimed:
                 continue  # a full batch may mean more is due
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+                await asyncio.wait_for(self._wake.wait(), timeout=self._tuning.poll)
 
     async def _claim_more(self) -> bool:
-        free = self._concurrency - len(self._inflight)
+        free = self._tuning.concurrency - len(self._inflight)
         if free <= 0:
             return False
-        want = min(free, self._batch)
+        want = min(free, self._tuning.batch)
         async with self._sessions.begin() as session:
             claims = await store.claim_due(
-                session, worker=self.worker_id, limit=want, lease=self._lease, grace=self._grace
+                session,
+                worker=self.worker_id,
+                limit=want,
+                lease=self._tuning.lease,
+                grace=self._tuning.grace,
             )
         self.stats.claimed += len(claims)
         for claim in claims:
@@ -352,7 +362,7 @@ class OutboxWorker:
                     session, claim, delay=delay, count_attempt=False, error=reason
                 )
                 self.stats.throttled += 1
-            elif outcome is Outcome.TRANSIENT and claim.attempts + 1 < self._max_attempts:
+            elif outcome is Outcome.TRANSIENT and claim.attempts + 1 < self._tuning.max_attempts:
                 owned = await store.reschedule(
                     session,
                     claim,

@@ -85,10 +85,27 @@ async def claim_due(
     ``pg_stat_activity``: the process died) is void once `grace` seconds old, so a crash
     delays that worker's rows by seconds, not by the whole lease.
     """
+    now = func.now()
+    picked = _due(limit=limit, lease=lease, grace=grace)
+    result = await session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == picked.c.id)
+        .values(claimed_until=now + timedelta(seconds=lease), claimed_by=worker)
+        .returning(OutboxItem)
+        .execution_options(synchronize_session=False)
+    )
+    items = sorted(result.scalars().all(), key=lambda item: item.id)
+    if not items:
+        return []
+    return await _claims_of(session, items, worker)
+
+
+def _due(*, limit: int, lease: float, grace: float) -> Any:
+    """Select the oldest due row of each conversation that no live worker holds (a CTE)."""
     earlier = aliased(OutboxItem)
     ref = TeamsConversationRef
     now = func.now()
-    picked = (
+    return (
         select(OutboxItem.id)
         .join(
             ref, and_(ref.conversation_id == OutboxItem.target, ref.state == ReferenceState.ACTIVE)
@@ -124,16 +141,13 @@ async def claim_due(
         .with_for_update(of=OutboxItem, skip_locked=True)
         .cte("picked")
     )
-    result = await session.execute(
-        update(OutboxItem)
-        .where(OutboxItem.id == picked.c.id)
-        .values(claimed_until=now + timedelta(seconds=lease), claimed_by=worker)
-        .returning(OutboxItem)
-        .execution_options(synchronize_session=False)
-    )
-    items = sorted(result.scalars().all(), key=lambda item: item.id)
-    if not items:
-        return []
+
+
+async def _claims_of(
+    session: AsyncSession, items: Sequence[OutboxItem], worker: str
+) -> list[Claim]:
+    """Attach each leased row's conversation reference and user locale."""
+    ref = TeamsConversationRef
     refs = await session.execute(
         select(ref, User.locale)
         .join(User, User.id == ref.user_id)

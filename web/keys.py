@@ -1,4 +1,4 @@
-"""Typed application keys of the web area (kept here so the core never imports `web`)."""
+"""Typed application keys of the web front door (here, so the core never imports `web`)."""
 
 from __future__ import annotations
 
