@@ -1,9 +1,11 @@
-"""Async engine and session factory."""
+"""Async engine and session factory, and the probes and locks of dedicated asyncpg connections."""
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -45,3 +47,13 @@ async def ping(engine: AsyncEngine) -> None:
     """Run ``SELECT 1``: raises when the database does not answer."""
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+async def probe(connection: asyncpg.Connection, *, within: float) -> None:
+    """Run ``SELECT 1`` on a dedicated connection: a dropped backend is not always reported."""
+    await asyncio.wait_for(connection.execute("SELECT 1"), timeout=within)
+
+
+async def try_advisory_lock(connection: asyncpg.Connection, key: int) -> bool:
+    """Take a session-level advisory lock if it is free; held until the connection closes."""
+    return bool(await connection.fetchval("SELECT pg_try_advisory_lock($1)", key))

@@ -22,6 +22,7 @@ from chatwoot.errors import ChatwootError
 from chatwoot.events import ChatwootEvent, EventSource, StatusChanged
 from chatwoot.parsing import message_event_from_api
 from db import repo
+from db.engine import probe, try_advisory_lock
 from tickets.ingest import Ingestor
 from tickets.tasks import ConnectionLoop, stop_gracefully
 
@@ -96,7 +97,7 @@ class CableRelay:
     async def _acquire(self, connection: asyncpg.Connection) -> bool:
         """Wait until this process holds the advisory lock; False when asked to stop first."""
         while not self._loop.stopped:
-            if await connection.fetchval("SELECT pg_try_advisory_lock($1)", LOCK_KEY):
+            if await try_advisory_lock(connection, LOCK_KEY):
                 return True
             await self._loop.pause(self._poll * 2.5)
         return False
@@ -113,7 +114,7 @@ class CableRelay:
             while not runner.done():
                 await self._sync_subscriptions(listener)
                 # Losing the lock connection means another process may take the cable.
-                await asyncio.wait_for(lock_connection.fetchval("SELECT 1"), timeout=5)
+                await probe(lock_connection, within=5)
                 if await self._loop.pause(self._poll):
                     return
         finally:

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
+from db.engine import probe
+
 log = logging.getLogger(__name__)
 
 # What a lost or refused database connection raises; anything else is a bug and propagates.
@@ -140,7 +142,7 @@ async def listen_until_lost(
         if lost.is_set() or loop.stopped or connection.is_closed():
             return
         try:
-            await asyncio.wait_for(connection.execute("SELECT 1"), timeout=PROBE_EVERY)
+            await probe(connection, within=PROBE_EVERY)
         except CONNECTION_ERRORS:
             return
 
