@@ -268,24 +268,27 @@ async def test_identified_sends_carry_the_credentials_token(connector: FakeConne
 
 
 async def test_a_token_near_expiry_is_refreshed_before_the_send() -> None:
-    # A token living 301 s enters the 300 s refresh margin two seconds later: the next send must
-    # carry a new token although the connector client (and its credentials) is reused. The
-    # credentials read an injected clock, so the token ages without waiting.
+    # A token living 301 s is inside the 300 s refresh margin once the credentials' clock moves
+    # 50 s on: the next send must carry a new token although the connector client (and its
+    # credentials) is reused. The clock is injected, so the token ages without waiting; the
+    # new token lives an hour, so it is fresh at that clock.
     now = [time.time()]
     connector = FakeConnector(token_ttl=301)
     await connector.start()
     gateway = identified_gateway(connector, clock=lambda: now[0])
     try:
         assert (await gateway.send(reference(connector), OutgoingMessage(text="a"))).ok
-        assert connector.token_requests == 1
-        now[0] += 2
         assert (await gateway.send(reference(connector), OutgoingMessage(text="b"))).ok
+        assert connector.token_requests == 1  # still fresh: the cached token answered
+        connector.token_ttl = 3600
+        now[0] += 50
+        assert (await gateway.send(reference(connector), OutgoingMessage(text="c"))).ok
     finally:
         await gateway.close()
         await connector.stop()
     headers = [r.authorization or "" for r in connector.sent("a:chat-1")]
     assert connector.token_requests == 2
-    assert len(set(headers)) == 2
+    assert len(set(headers)) == 2 and headers[0] == headers[1] != headers[2]
     assert all(connector.issued(h.removeprefix("Bearer ")) for h in headers)
 
 

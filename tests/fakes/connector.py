@@ -176,7 +176,8 @@ class FakeConnector:
         self._server = ThreadedServer(self._app, name="fake-connector")
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._token_ttl = token_ttl
+        # Lifetime of the tokens it issues from now on (a test may shorten or lengthen it).
+        self.token_ttl = token_ttl
         self._received: dict[str, list[Received]] = defaultdict(list)
         self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
         self._tenant_scripts: dict[str, deque[Reply]] = defaultdict(deque)
@@ -317,11 +318,11 @@ class FakeConnector:
         form = await request.post()
         now = int(time.time())
         claims = {"aud": str(form.get("scope", "")), "appid": str(form.get("client_id", ""))}
-        claims |= {"iat": now, "exp": now + self._token_ttl, "jti": str(next(self._ids))}
+        claims |= {"iat": now, "exp": now + self.token_ttl, "jti": str(next(self._ids))}
         token = jwt.encode(claims, "fake-connector-token-key-000000000000", algorithm="HS256")
         with self._lock:
             self._tokens.append(token)
-        body = {"token_type": "Bearer", "expires_in": self._token_ttl, "access_token": token}
+        body = {"token_type": "Bearer", "expires_in": self.token_ttl, "access_token": token}
         return web.json_response(body)
 
     async def _create(self, request: web.Request) -> web.Response:
