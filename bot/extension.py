@@ -20,7 +20,6 @@ from typing import Any, Final
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import Activity
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import cards
@@ -30,13 +29,13 @@ from bot.gateway import TeamsGateway
 from bot.identity import locale_of, tenant_of
 from bot.source_message import SourceMessage, parse_source
 from cards import InvalidAction, Verb, parse_action
-from db import repo
+from db import accounts
 from db import teams as teams_repo
 from db.models import Origin
 from i18n import Locale, t
-from tickets.forms import FormInvalid, validate_ticket_form
-from tickets.hub import OUTBOX_CHANNEL
-from tickets.service import HelpdeskRejected, HelpdeskUnavailable, TicketService
+from tickets.deliveries import TicketCard, queue
+from tickets.errors import FormInvalid, HelpdeskRejected, HelpdeskUnavailable
+from tickets.service import TicketService
 from tickets.settings import Settings
 from tickets.users import find_or_create_entra_user
 
@@ -46,8 +45,6 @@ COMMAND_ID: Final = "openTicketFromMessage"
 FETCH_TASK: Final = "composeExtension/fetchTask"
 SUBMIT_ACTION: Final = "composeExtension/submitAction"
 INVOKES: Final = frozenset({FETCH_TASK, SUBMIT_ACTION})
-# Outbox kind: a ticket's card sent as a new message to a 1:1 chat (the worker records where).
-TICKET_CARD: Final = "ticket_card"
 CARD_TYPE: Final = "application/vnd.microsoft.card.adaptive"
 # Teams gives an invoke 5 seconds; the author's e-mail is a nicety that must not eat them.
 ROSTER_TIMEOUT: Final = 1.5
@@ -139,23 +136,22 @@ class MessageActions:
         form_id = (self._form_id(activity, source) if source else None) or action.form_id
         inputs = dict(action.inputs)
         try:
-            form = validate_ticket_form(
-                inputs,
-                complexities=self._settings.TICKET_COMPLEXITIES,
-                sectors=self._settings.TICKET_SECTORS,
-            )
+            # Checked before the user is created: a bad form leaves nothing behind.
+            self._service.validate_ticket_form(inputs)
         except FormInvalid as invalid:
             return self._dialog(form_id, locale, values=inputs, errors=invalid.errors)
         user_id = await self._user(clicker, locale)
         try:
             info = await self._service.open_ticket(
-                user_id, form, origin=Origin.TEAMS, idempotency_key=f"teams-msg:{user_id}:{form_id}"
+                user_id,
+                inputs,
+                origin=Origin.TEAMS,
+                idempotency_key=f"teams-msg:{user_id}:{form_id}",
             )
-        except HelpdeskUnavailable:
-            notice = t("bot.unavailable", locale)
-            return self._dialog(form_id, locale, values=inputs, notice=notice)
-        except HelpdeskRejected as rejected:
-            notice = t("bot.rejected", locale, reason=rejected.message[:200])
+        except FormInvalid as invalid:
+            return self._dialog(form_id, locale, values=inputs, errors=invalid.errors)
+        except (HelpdeskUnavailable, HelpdeskRejected) as failed:
+            notice = views.failure_text(failed, locale)
             return self._dialog(form_id, locale, values=inputs, notice=notice)
         title = " ".join(info.title.split())
         app = self._settings.BOT_NAME
@@ -193,27 +189,19 @@ class MessageActions:
     ) -> bool:
         """Queue the ticket's card for the user's 1:1 chats (opened if need be); False if none."""
         async with self._sessions() as session:
-            targets = [
-                ref.conversation_id for ref in await repo.active_references(session, user_id)
-            ]
-        if not targets:
-            opened = await self._open_personal_chat(user_id, clicker, service_url)
-            targets = [opened] if opened else []
+            known = await teams_repo.active_references(session, user_id)
+        if not known and await self._open_personal_chat(user_id, clicker, service_url) is None:
+            return False
         async with self._sessions.begin() as session:
-            for target in targets:
-                await repo.enqueue(
-                    session,
-                    user_id=user_id,
-                    ticket_id=ticket_id,
-                    target=target,
-                    kind=TICKET_CARD,
-                    payload={"ticket_id": ticket_id},
-                    # A second submit of the same form finds the same ticket: still one card.
-                    dedupe_key=f"{TICKET_CARD}:{ticket_id}:{target}",
-                )
-            if targets:
-                await session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
-        return bool(targets)
+            # A second submit of the same form finds the same ticket: still one card.
+            chats = await queue(
+                session,
+                user_id=user_id,
+                ticket_id=ticket_id,
+                delivery=TicketCard(ticket_id),
+                key=f"ticket_card:{ticket_id}",
+            )
+        return chats > 0
 
     async def _open_personal_chat(
         self, user_id: int, clicker: Clicker, service_url: str
@@ -249,7 +237,7 @@ class MessageActions:
     async def _author_email(self, context: TurnContext, oid: str, tenant: str) -> str | None:
         """Return the author's e-mail if we know them, else as the roster says; None otherwise."""
         async with self._sessions() as session:
-            known = await teams_repo.user_by_aad_object_id(session, oid, tenant)
+            known = await accounts.user_by_entra(session, oid, tenant)
         if known is not None and known.email:
             return str(known.email)
         try:
