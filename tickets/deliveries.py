@@ -1,8 +1,9 @@
 """The ingest → outbox contract: what a queued Teams delivery says, typed on both sides.
 
-Ingest writes one of these per Teams chat of the requester (`to_row`); the bot's outbox worker
-reads it back (`from_row`) and renders it. The row keeps the kind and a JSON payload, so a
-payload written by an older process still reads; an unknown kind reads as None and is skipped.
+Ingest (and the bot's message action) queue one of these per Teams chat of the user (`queue`,
+`to_row`); the bot's outbox worker reads it back (`from_row`) and renders it. The row keeps
+the kind and a JSON payload, so a payload written by an older process still reads; an unknown
+kind reads as None and is skipped.
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import outbox as outbox_repo
+from db import repo
+from db import teams as teams_repo
 
 
 class DeliveryKind(StrEnum):
@@ -113,6 +120,32 @@ def from_row(kind: str, payload: Mapping[str, Any], ticket_id: int | None) -> De
             status=str(payload.get("status") or ""),
         )
     return None
+
+
+async def queue(
+    session: AsyncSession, *, user_id: int, ticket_id: int, delivery: Delivery, key: str
+) -> int:
+    """Queue a delivery for each Teams chat the bot may still write to for the user.
+
+    Each row is keyed on (`key`, chat), so a replay queues nothing twice; the workers are woken
+    when the transaction commits. Returns how many chats the delivery is (or already was) for.
+    """
+    kind, payload = to_row(delivery)
+    references = await teams_repo.active_references(session, user_id)
+    queued = False
+    for reference in references:
+        queued |= await repo.enqueue(
+            session,
+            user_id=user_id,
+            ticket_id=ticket_id,
+            target=reference.conversation_id,
+            kind=kind,
+            payload=payload,
+            dedupe_key=f"{key}:{reference.conversation_id}",
+        )
+    if queued:
+        await outbox_repo.wake_workers(session)
+    return len(references)
 
 
 def _when(raw: Any) -> datetime | None:

@@ -26,11 +26,9 @@ from chatwoot.events import (
     StatusChanged,
 )
 from chatwoot.fields import MessageType
-from db import outbox as outbox_repo
 from db import parked, repo
-from db import teams as teams_repo
 from db.models import Direction, Message, Origin, Ticket, TicketStatus
-from tickets.deliveries import AgentMessage, CardUpdate, Delivery, StatusLine, to_row
+from tickets.deliveries import AgentMessage, CardUpdate, Delivery, StatusLine, queue
 from tickets.hub import TicketChanged, notify_changed
 
 log = logging.getLogger(__name__)
@@ -289,20 +287,9 @@ class Ingestor:
         session: AsyncSession, ticket: Ticket, delivery: Delivery, *, key: str
     ) -> None:
         """Queue one delivery per Teams chat of the requester, keyed on (source id, chat)."""
-        kind, payload = to_row(delivery)
-        queued = False
-        for reference in await teams_repo.active_references(session, ticket.requester_id):
-            queued |= await repo.enqueue(
-                session,
-                user_id=ticket.requester_id,
-                ticket_id=ticket.id,
-                target=reference.conversation_id,
-                kind=kind,
-                payload=payload,
-                dedupe_key=f"{key}:{reference.conversation_id}",
-            )
-        if queued:
-            await outbox_repo.wake_workers(session)
+        await queue(
+            session, user_id=ticket.requester_id, ticket_id=ticket.id, delivery=delivery, key=key
+        )
 
 
 def _older(event: MessageEvent, known: Message) -> bool:
