@@ -107,7 +107,7 @@ async def test_an_event_parked_in_another_process_is_replayed_when_the_ticket_co
     status, body = await post_hook(app_client, payload("conversation_updated.assigned.json"))
     assert status == 200 and body["outcomes"] == ["parked"]
     ticket = await make_ticket(app_client)  # conversation 123, committed by "another process"
-    ingestor = app_client.app[keys.SERVICE].ingestor
+    ingestor = app_client.app[keys.INGESTOR]
     assert await ingestor.replay_all_parked() == 1
     assert (await _ticket(app_client, ticket.id)).assignee_name is not None
     assert await count(app_client, ParkedEvent) == 0

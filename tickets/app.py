@@ -95,6 +95,7 @@ async def _service(app: web.Application) -> AsyncIterator[None]:
     app[keys.SERVICE] = TicketService(
         app[keys.SESSIONMAKER],
         app[keys.CHATWOOT],
+        app[keys.INGESTOR],
         inbox=settings.CHATWOOT_INBOX_IDENTIFIER,
         secret=settings.SECRET_KEY.get_secret_value(),
         complexities=settings.TICKET_COMPLEXITIES,

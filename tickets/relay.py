@@ -196,7 +196,7 @@ class CableRelay:
         """
         self.catch_ups += 1
         # Events parked for a ticket whose creator died before replaying them.
-        await self._service.ingestor.replay_all_parked()
+        await self._ingestor.replay_all_parked()
         since = datetime.now(UTC) - CATCH_UP_WINDOW
         async with self._sessions() as session:
             tickets = await repo.catch_up_targets(session, changed_since=since)

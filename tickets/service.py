@@ -27,6 +27,7 @@ from tickets import reads
 from tickets.errors import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound
 from tickets.forms import TicketForm, validate_message, validate_ticket_form
 from tickets.hub import TicketChanged, notify_changed
+from tickets.ingest import Ingestor
 from tickets.views import TicketInfo, TimelineItem
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class TicketService:
         self,
         sessions: async_sessionmaker[AsyncSession],
         chatwoot: ChatwootClient,
+        ingestor: Ingestor,
         *,
         inbox: str,
         secret: str,
@@ -52,6 +54,8 @@ class TicketService:
         self._complexities = tuple(complexities)
         self._sectors = tuple(sectors)
         self._chatwoot = chatwoot
+        # Replays what Chatwoot did while a ticket was being created (parked events).
+        self._ingestor = ingestor
         self._inbox = inbox
         self._secret = secret.encode()
         # Serializes one user's ticket creations in this process (double clicks, two tabs).
@@ -96,7 +100,7 @@ class TicketService:
         """Tell agents the address is now verified (the contact's attributes), best effort."""
         async with self._sessions() as session:
             link = await repo.get_contact_link(session, user_id, self._inbox)
-            user = await repo.get_user(session, user_id)
+            user = await accounts.get_user(session, user_id)
         if link is None or user is None or not user.email:
             return  # the contact is created later, with the current attributes
         try:
@@ -227,10 +231,10 @@ class TicketService:
         First the events parked meanwhile, then the rest of an adopted conversation (its
         replies may be older than anything still parked).
         """
-        await self.ingestor.replay_parked(conversation.id)
+        await self._ingestor.replay_parked(conversation.id)
         for message in conversation.messages:
             if message.id != first_id:
-                await self.ingestor.ingest(message_event_from_api(message, source_id=source_id))
+                await self._ingestor.ingest(message_event_from_api(message, source_id=source_id))
 
     async def _mark_pending(self, link_id: int) -> bool:
         """Flag a create in flight; return True when an earlier one may have left an orphan."""
