@@ -38,6 +38,24 @@ def conversation_attributes(
     return {key: value[:ATTRIBUTE_MAX] for key, value in attributes.items()}
 
 
+def contact_attributes(
+    email: str | None, *, verified: bool, verified_by_entra: bool
+) -> dict[str, str | bool]:
+    """Describe a contact's address for agents, and whether its owner proved it.
+
+    The address goes in custom attributes, never in ``email``: Chatwoot reuses (merges into) any
+    contact already holding that e-mail, so ``email`` would let whoever typed someone else's
+    address file tickets under that person's contact.
+    """
+    if not email:
+        return {}
+    return {
+        "email": email,
+        "email_verified": verified,
+        "email_verified_by_entra": verified_by_entra,
+    }
+
+
 def sector_label(sector: str) -> str:
     """Name the routing label of a sector (``setor-ti``): Chatwoot labels are slugs."""
     cleaned = "".join(ch if ch.isalnum() else "-" for ch in sector.lower()).strip("-")

@@ -78,6 +78,13 @@ class Conversation:
     messages: tuple[Message, ...]
     contact_id: int | None
 
+    def first_incoming(self) -> Message | None:
+        """Return the contact's first message (the ticket's opening words), if it has one."""
+        for message in self.messages:
+            if message.message_type is MessageType.INCOMING:
+                return message
+        return None
+
 
 def parse_inbox(data: Mapping[str, Any]) -> Inbox:
     """Read an inbox object."""

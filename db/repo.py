@@ -316,3 +316,11 @@ async def set_watermark(session: AsyncSession, ticket_id: int, message_id: int) 
     await session.execute(
         update(Ticket).where(Ticket.id == ticket_id).values(synced_message_id=message_id)
     )
+
+
+async def add_ticket(session: AsyncSession, **values: Any) -> Ticket:
+    """Insert a ticket and return it with its id."""
+    ticket = Ticket(**values)
+    session.add(ticket)
+    await session.flush()
+    return ticket

@@ -71,7 +71,7 @@ async def test_agent_replies_to_an_orphan_are_kept_when_it_is_adopted(
     service = app_client.app[keys.SERVICE]
     user_id = await new_user(app_client)
     await service.ensure_contact(user_id)
-    app_client.app[keys.SERVICE].chatwoot._http.timeout = httpx.Timeout(0.5)
+    app_client.app[keys.CHATWOOT]._http.timeout = httpx.Timeout(0.5)
     await control(sandbox, "faults", {"delay_after_ms": 1500})
     with pytest.raises(HelpdeskUnavailable):
         await service.open_ticket(user_id, form(), origin=Origin.WEB)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
+from typing import TypeVar
+
+from chatwoot.errors import ChatwootRejected, ChatwootUnavailable
+
+T = TypeVar("T")
 
 
 class TicketError(Exception):
@@ -32,3 +37,13 @@ class HelpdeskRejected(TicketError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+async def helpdesk_call(call: Awaitable[T]) -> T:
+    """Await a Chatwoot call, turning its errors into the service's (nothing else leaks out)."""
+    try:
+        return await call
+    except ChatwootUnavailable as exc:
+        raise HelpdeskUnavailable(exc.message) from exc
+    except ChatwootRejected as exc:
+        raise HelpdeskRejected(exc.message) from exc

@@ -37,6 +37,10 @@ class TicketForm:
     beneficiary_name: str | None
     beneficiary_email: str | None
 
+    def first_message(self) -> str:
+        """Return the ticket's opening message: the title, then the description if any."""
+        return f"{self.title}\n\n{self.description}" if self.description else self.title
+
     def as_fields(self) -> dict[str, str]:
         """Return the form as the fields it was posted with (to validate it again)."""
         return {

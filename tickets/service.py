@@ -8,30 +8,32 @@ import hmac
 import logging
 import uuid
 import weakref
-from collections.abc import Awaitable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from chatwoot.attributes import conversation_attributes, priority_for, sector_label
+from chatwoot.attributes import (
+    contact_attributes,
+    conversation_attributes,
+    priority_for,
+    sector_label,
+)
 from chatwoot.client import ChatwootClient
 from chatwoot.errors import ChatwootRejected, ChatwootUnavailable
-from chatwoot.fields import MessageType
 from chatwoot.models import Conversation
-from chatwoot.models import Message as CwMessage
 from chatwoot.parsing import message_event_from_api
 from db import accounts, parked, repo
-from db.models import ChatwootContactLink, Direction, Origin, Ticket, User
+from db.models import ChatwootContactLink, Direction, Origin, User
 from tickets import reads
-from tickets.errors import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound
+from tickets.errors import HelpdeskUnavailable, TicketNotFound, helpdesk_call
 from tickets.forms import TicketForm, validate_message, validate_ticket_form
 from tickets.hub import TicketChanged, notify_changed
 from tickets.ingest import Ingestor
 from tickets.views import TicketInfo, TimelineItem
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 # Deeper pages than this are not a real use; it also keeps the value inside int8.
 MAX_OFFSET = 1_000_000
 
@@ -79,7 +81,7 @@ class TicketService:
             return link
         if user is None:
             raise TicketNotFound("unknown user")
-        contact = await self._call(
+        contact = await helpdesk_call(
             self._chatwoot.create_contact(
                 source_id=self.source_id_for(user_id),
                 name=user.display_name or (user.email or f"user {user_id}"),
@@ -168,20 +170,20 @@ class TicketService:
             raise TicketNotFound("unknown user")
         link = await self.ensure_contact(user_id)
         adopt = await self._mark_pending(link.id)
-        conversation = await self._adoptable(link, self._first_message(form)) if adopt else None
+        conversation = await self._adoptable(link, form.first_message()) if adopt else None
         if conversation is None:
-            conversation = await self._call(
+            conversation = await helpdesk_call(
                 self._chatwoot.create_conversation(
                     link.source_id, custom_attributes=self._attributes(form, user)
                 )
             )
-        first = self._first_incoming(conversation)
+        first = conversation.first_incoming()
         if first is None:
-            first = await self._call(
+            first = await helpdesk_call(
                 self._chatwoot.create_message(
                     link.source_id,
                     conversation.id,
-                    content=self._first_message(form),
+                    content=form.first_message(),
                     echo_id=f"tft-open-{uuid.uuid4().hex}",
                 )
             )
@@ -189,7 +191,8 @@ class TicketService:
             # Events that reached us before this commit were parked under this lock; the ones
             # after it find the ticket (see `Ingestor._ticket`).
             await parked.lock_conversation(session, conversation.id)
-            ticket = Ticket(
+            ticket = await repo.add_ticket(
+                session,
                 requester_id=user_id,
                 contact_link_id=link.id,
                 beneficiary_name=form.beneficiary_name,
@@ -201,19 +204,16 @@ class TicketService:
                 chatwoot_conversation_id=conversation.id,
                 origin=origin,
                 idempotency_key=idempotency_key,
-                # No watermark yet: catch-up reads the whole conversation once, including what
-                # an agent wrote before our first message (an adopted orphan, a quick reply).
+                # No watermark yet: catch-up reads the whole conversation once (an adopted orphan).
                 synced_message_id=None,
             )
-            session.add(ticket)
-            await session.flush()
             await repo.add_message(
                 session,
                 ticket_id=ticket.id,
                 chatwoot_message_id=first.id,
                 direction=Direction.REQUESTER,
                 author=_name_of(user),
-                content=first.content or self._first_message(form),
+                content=first.content or form.first_message(),
                 origin=origin,
             )
             await repo.clear_create_pending(session, link.id)
@@ -243,7 +243,7 @@ class TicketService:
 
     async def _adoptable(self, link: ChatwootContactLink, expected: str) -> Conversation | None:
         """Find a conversation of this contact that Chatwoot has and we do not (a lost create)."""
-        conversations = await self._call(self._chatwoot.list_conversations(link.source_id))
+        conversations = await helpdesk_call(self._chatwoot.list_conversations(link.source_id))
         async with self._sessions() as session:
             known = await repo.conversation_ids_of(session, link.id)
         # Only a conversation this very request could have made: empty, or opened with the
@@ -252,26 +252,13 @@ class TicketService:
             c
             for c in conversations
             if c.id not in known
-            and ((first := self._first_incoming(c)) is None or first.content == expected)
+            and ((first := c.first_incoming()) is None or first.content == expected)
         ]
         if not orphans:
             return None
         orphan = max(orphans, key=lambda conversation: conversation.id)
         log.info("adopting conversation %s left by an interrupted ticket creation", orphan.id)
         return orphan
-
-    @staticmethod
-    def _first_incoming(conversation: Conversation) -> CwMessage | None:
-        for message in conversation.messages:
-            if message.message_type is MessageType.INCOMING:
-                return message
-        return None
-
-    @staticmethod
-    def _first_message(form: TicketForm) -> str:
-        if form.description:
-            return f"{form.title}\n\n{form.description}"
-        return form.title
 
     @staticmethod
     def _attributes(form: TicketForm, user: User) -> dict[str, str]:
@@ -312,7 +299,7 @@ class TicketService:
             raise TicketNotFound(str(ticket_id))
         link = await self.ensure_contact(user_id)
         echo_id = f"tft-{uuid.uuid4().hex}"
-        sent = await self._call(
+        sent = await helpdesk_call(
             self._chatwoot.create_message(
                 link.source_id, ticket.chatwoot_conversation_id, content=text, echo_id=echo_id
             )
@@ -391,30 +378,12 @@ class TicketService:
         async with self._sessions.begin() as session:
             await accounts.set_current_ticket(session, user_id, ticket_id)
 
-    # ---- helpers --------------------------------------------------------------------------
 
-    @staticmethod
-    async def _call(call: Awaitable[T]) -> T:
-        try:
-            return await call
-        except ChatwootUnavailable as exc:
-            raise HelpdeskUnavailable(exc.message) from exc
-        except ChatwootRejected as exc:
-            raise HelpdeskRejected(exc.message) from exc
-
-
-def _contact_attributes(user: User) -> dict[str, Any]:
-    """Describe the user's address for agents, and whether its owner proved it."""
-    # The address goes in custom attributes, never in `email`: Chatwoot reuses (merges into)
-    # any contact already holding that e-mail, so `email` would let whoever typed someone
-    # else's address file tickets under that person's contact.
-    if not user.email:
-        return {}
-    return {
-        "email": user.email,
-        "email_verified": user.email_verified_at is not None or user.email_verified_by_entra,
-        "email_verified_by_entra": user.email_verified_by_entra,
-    }
+def _contact_attributes(user: User) -> dict[str, str | bool]:
+    verified = user.email_verified_at is not None or user.email_verified_by_entra
+    return contact_attributes(
+        user.email, verified=verified, verified_by_entra=user.email_verified_by_entra
+    )
 
 
 def _name_of(user: User) -> str:
