@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import cards
 from bot.gateway import OutgoingMessage
 from db import repo
-from db.models import OutboxItem, OutboxState, Ticket
+from db.models import Message, OutboxItem, OutboxState, Ticket
 from db.outbox import Claim
 from i18n import t
 
@@ -64,6 +64,9 @@ async def render(
             reopened=event == "reopened",
         )
         return Rendered(message=OutgoingMessage(text=line), fallback=f"{line} {link}")
+    if claim.kind == "message_update":
+        async with sessions() as session:
+            return await _message_update(session, claim, ticket_id, locale)
     if claim.kind == "card_update":
         async with sessions() as session:
             return await _card_update(session, claim, ticket_id, locale)
@@ -83,6 +86,30 @@ async def _new_ticket_card(
     line = cards.created_line(ticket.id, ticket.title, locale)
     card = await _ticket_card(session, ticket, locale)
     return Rendered(message=OutgoingMessage(text=line, card=card), fallback=f"{line} {link}")
+
+
+async def _message_update(
+    session: AsyncSession, claim: Claim, ticket_id: int, locale: str
+) -> Rendered:
+    """Put an agent reply's card in place again with its edited text, or the deleted marker."""
+    payload = claim.payload
+    ticket = await session.get(Ticket, ticket_id)
+    message = await session.get(Message, int(payload.get("message_id") or 0))
+    if ticket is None or message is None:
+        return Rendered(skip="message gone")
+    sent = await session.scalar(
+        select(OutboxItem.activity_id).where(
+            OutboxItem.dedupe_key == f"msg:{message.chatwoot_message_id}:{claim.target}",
+            OutboxItem.state == OutboxState.SENT,
+        )
+    )
+    if not sent:
+        return Rendered(skip="the reply was never shown in this conversation")
+    content = t("card.message.deleted", locale) if message.deleted else message.content
+    card = cards.agent_reply_card(
+        ticket_id, ticket.title, message.author, content, locale, sent_at=message.created_at
+    )
+    return Rendered(message=OutgoingMessage(card=card), activity_id=sent)
 
 
 async def _card_update(
@@ -128,6 +155,7 @@ async def _ticket_card(session: AsyncSession, ticket: Ticket, locale: str) -> di
                 author=message.author,
                 content=message.content,
                 created_at=message.created_at,
+                deleted=message.deleted,
             )
             for message in messages
         ],

@@ -40,7 +40,7 @@ def form_view(
 def ticket_view(info: TicketInfo, timeline: Sequence[TimelineItem]) -> TicketView:
     """Build the ticket card's view: details plus the messages (events are left out)."""
     messages = [
-        CardMessage(item.direction, item.author, item.content, item.created_at)
+        CardMessage(item.direction, item.author, item.content, item.created_at, item.deleted)
         for item in timeline
         if item.kind == "message"
     ]

@@ -40,7 +40,7 @@ def ticket_card(view: TicketView, locale: str | None, tz: tzinfo = UTC) -> Json:
         _message(
             message.direction,
             message.author,
-            message.content,
+            t("card.message.deleted", locale) if message.deleted else message.content,
             format_datetime(message.created_at, locale, tz),
             locale,
             MESSAGE_BYTES,

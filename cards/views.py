@@ -27,6 +27,8 @@ class CardMessage:
     author: str
     content: str
     created_at: datetime
+    # Deleted in Chatwoot: the card says so instead of showing the old text.
+    deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -162,6 +162,13 @@ async def test_a_delete_hides_the_text_and_a_replayed_older_update_never_brings_
     user_id = (await _ticket(app_client, ticket_id)).requester_id
     items = await service.timeline(user_id, ticket_id)
     assert all("hunter2" not in (i.content or "") for i in items)
+    [gone] = [i for i in items if i.direction == "agent"]
+    assert gone.to_json()["deleted"] is True and gone.attachments == []
+    from i18n.catalog import client_catalog
+
+    # The page script shows this marker for a deleted item, in the user's language.
+    assert client_catalog("pt-BR")["ticket.deleted"] == "mensagem apagada"
+    assert client_catalog("en")["ticket.deleted"] == "message deleted"
 
 
 async def test_an_edit_shows_the_new_text_and_an_older_copy_does_not_undo_it(

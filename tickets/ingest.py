@@ -205,6 +205,23 @@ class Ingestor:
             # Chatwoot destroyed the files with the message: never offer them again.
             known.deleted = True
             known.attachments = []
+        if known.direction is Direction.AGENT:
+            # The reply's own card and the ticket card show the new text (or the marker).
+            version = event.dedupe_key.rsplit(":", 1)[-1]
+            await self._to_teams(
+                session,
+                ticket,
+                kind="message_update",
+                key=f"edit:{event.message_id}:{version}",
+                payload={"ticket_id": ticket.id, "message_id": known.id},
+            )
+            await self._to_teams(
+                session,
+                ticket,
+                kind="card_update",
+                key=f"card:edit:{event.message_id}:{version}",
+                payload={"ticket_id": ticket.id},
+            )
         await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
         return IngestOutcome.STORED
 

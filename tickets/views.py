@@ -87,6 +87,8 @@ class TimelineItem:
     kind: str = "message"
     data: dict[str, Any] = field(default_factory=dict)
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    # Deleted in Chatwoot: renderers show a localized marker, never the old text or files.
+    deleted: bool = False
 
     @classmethod
     def of_message(cls, message: Message) -> TimelineItem:
@@ -99,6 +101,7 @@ class TimelineItem:
             content=message.content,
             created_at=message.created_at,
             attachments=list(message.attachments),
+            deleted=message.deleted,
         )
 
     @classmethod
@@ -126,5 +129,6 @@ class TimelineItem:
             "kind": self.kind,
             "data": self.data,
             "attachments": self.attachments,
+            "deleted": self.deleted,
             "createdAt": self.created_at.isoformat(),
         }

@@ -57,7 +57,9 @@
       node = el("li", "msg " + (mine ? "mine" : "theirs"));
       var bubble = el("div", "bubble");
       bubble.appendChild(el("p", "who", mine ? S["ticket.you"] : (item.author || S["ticket.agent"])));
-      bubble.appendChild(el("p", "text", item.content));
+      bubble.appendChild(item.deleted
+        ? el("p", "text deleted", S["ticket.deleted"])
+        : el("p", "text", item.content));
       var at = el("p", "at");
       at.appendChild(time(item.createdAt));
       bubble.appendChild(at);
