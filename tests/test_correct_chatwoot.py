@@ -254,3 +254,43 @@ async def test_a_resolve_seen_in_a_later_open_snapshot_changes_nothing(app_clien
     assert status == 200 and body["outcomes"] == ["duplicate"]
     stored, _messages, events = await state(app_client, ticket.id)
     assert stored.status == "open" and [e.kind for e in events] == []
+
+
+async def test_lock_to_single_conversation_is_refused_clearly_and_logged_once(
+    app_client: Client, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tickets.service import LOCKED_TO_ONE_CONVERSATION, HelpdeskRejected
+
+    await _patch(sandbox, "inbox", {"lock_to_single_conversation": True})
+    service = app_client.app[keys.SERVICE]
+    user_id = await new_user(app_client)
+    first = await service.open_ticket(user_id, form(), origin=Origin.WEB)
+    with pytest.raises(HelpdeskRejected) as refused:
+        await service.open_ticket(user_id, form(title="Outro problema"), origin=Origin.WEB)
+    assert refused.value.message == LOCKED_TO_ONE_CONVERSATION
+    lines = [
+        r.getMessage() for r in caplog.records if "lock_to_single_conversation" in r.getMessage()
+    ]
+    assert len(lines) == 1 and "Chamados" not in lines[0]
+    assert await count(app_client, Ticket) == 1
+    # The first ticket's conversation got no second "first message".
+    conversation = await control(sandbox, f"conversations/{first.chatwoot_conversation_id}")
+    assert len([m for m in conversation["messages"] if m["message_type"] == "incoming"]) == 1
+
+
+async def test_a_known_conversation_of_another_contact_is_refused(
+    app_client: Client, sandbox: SandboxServer
+) -> None:
+    from tickets.service import CONVERSATION_OF_ANOTHER_CONTACT, HelpdeskRejected
+
+    # This database already holds the id the helpdesk will hand out next (it lost its data,
+    # or the database belonged to another Chatwoot).
+    conversations = await control(sandbox, "conversations")
+    existing = conversations if isinstance(conversations, list) else conversations["conversations"]
+    await make_ticket(app_client, conversation_id=1 + max((c["id"] for c in existing), default=0))
+    service = app_client.app[keys.SERVICE]
+    user_id = await new_user(app_client, "bia@example.com")
+    with pytest.raises(HelpdeskRejected) as refused:
+        await service.open_ticket(user_id, form(), origin=Origin.WEB)
+    assert refused.value.message == CONVERSATION_OF_ANOTHER_CONTACT
+    assert await count(app_client, Ticket) == 1
