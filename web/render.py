@@ -16,7 +16,7 @@ from markupsafe import Markup
 import i18n
 from tickets import keys
 from web import keys as web_keys
-from web.sessions import current
+from web.sessions import ANON_CSRF, current
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -87,7 +87,8 @@ def render(
         "locale": locale,
         "locales": i18n.LOCALES,
         "user": session.user if session is not None else None,
-        "csrf_token": session.csrf_token if session is not None else "",
+        # Anonymous pages get a token only when their handler asked for one (a form).
+        "csrf_token": session.csrf_token if session is not None else request.get(ANON_CSRF, ""),
         "ms_enabled": settings.microsoft_login_enabled,
         "static": lambda name: f"/static/{name}?v={version}",
         "path": request.path_qs,
