@@ -294,3 +294,22 @@ async def test_a_known_conversation_of_another_contact_is_refused(
         await service.open_ticket(user_id, form(), origin=Origin.WEB)
     assert refused.value.message == CONVERSATION_OF_ANOTHER_CONTACT
     assert await count(app_client, Ticket) == 1
+
+
+async def test_labels_are_merged_with_what_an_automation_set() -> None:
+    from chatwoot.client import ChatwootClient
+    from sandbox import SandboxConfig
+
+    async with SandboxServer(SandboxConfig(api_access_token="app-token")) as sb:
+        async with ChatwootClient(
+            sb.url, sb.config.inbox_identifier, api_access_token="app-token", account_id=1
+        ) as chatwoot:
+            contact = await chatwoot.create_contact(source_id="tft-labels", name="Ana")
+            conversation = await chatwoot.create_conversation(contact.source_id)
+            cid = conversation.id
+            # An automation rule labelled the conversation at creation.
+            await control(sb, f"conversations/{cid}/labels", {"labels": ["vip"]})
+            assert await chatwoot.set_labels_and_priority(cid, ["setor-ti"], "high")
+        record = await control(sb, f"conversations/{cid}")
+    assert sorted(record["labels"]) == ["setor-ti", "vip"]
+    assert record["priority"] == "high"
