@@ -123,7 +123,9 @@ class CardActions:
         """Return the card of one of the caller's tickets."""
         info = await self._service.get_ticket(caller.user_id, ticket_id)
         timeline = await self._service.recent(caller.user_id, ticket_id)
-        return cards.ticket_card(views.ticket_view(info, timeline), caller.locale)
+        return cards.ticket_card(
+            views.ticket_view(info, timeline, views.choice_labels(self._settings)), caller.locale
+        )
 
     async def _history(self, caller: Caller, page: int) -> Card:
         _, total = await self._service.list_tickets(caller.user_id, limit=1)

@@ -28,6 +28,7 @@ import asyncpg
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import cards
 from bot.gateway import Delivery, Outcome, OutgoingMessage, TeamsGateway
 from bot.limits import RateLimiter, record_throttle
 from bot.outbox_render import Rendered, render
@@ -80,6 +81,7 @@ class OutboxWorker:
         dsn: str,
         base_url: str,
         default_locale: str,
+        labels: cards.ChoiceLabels | None = None,
         limiter: RateLimiter | None = None,
         batch: int = 16,
         concurrency: int = 16,
@@ -93,6 +95,7 @@ class OutboxWorker:
         self._dsn = dsn
         self._base_url = base_url.rstrip("/")
         self._default_locale = default_locale
+        self._labels = labels or {}
         self.limiter = limiter or RateLimiter(sessions)
         self._batch = batch
         self._concurrency = concurrency
@@ -257,7 +260,11 @@ class OutboxWorker:
 
     async def _attempt(self, claim: store.Claim) -> None:
         rendered = await render(
-            self._sessions, claim, default_locale=self._default_locale, base_url=self._base_url
+            self._sessions,
+            claim,
+            default_locale=self._default_locale,
+            base_url=self._base_url,
+            labels=self._labels,
         )
         if rendered.skip is not None:
             async with self._sessions.begin() as session:

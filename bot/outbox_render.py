@@ -34,6 +34,7 @@ async def render(
     *,
     default_locale: str,
     base_url: str,
+    labels: cards.ChoiceLabels | None = None,
 ) -> Rendered:
     """Render a claimed row in its user's locale (reads the ticket for card updates)."""
     locale = claim.locale or default_locale
@@ -69,22 +70,22 @@ async def render(
             return await _message_update(session, claim, ticket_id, locale)
     if claim.kind == "card_update":
         async with sessions() as session:
-            return await _card_update(session, claim, ticket_id, locale)
+            return await _card_update(session, claim, ticket_id, locale, labels or {})
     if claim.kind == "ticket_card":
         async with sessions() as session:
-            return await _new_ticket_card(session, ticket_id, locale, link)
+            return await _new_ticket_card(session, ticket_id, locale, link, labels or {})
     return Rendered(skip=f"unknown outbox kind {claim.kind!r}")
 
 
 async def _new_ticket_card(
-    session: AsyncSession, ticket_id: int, locale: str, link: str
+    session: AsyncSession, ticket_id: int, locale: str, link: str, labels: cards.ChoiceLabels
 ) -> Rendered:
     """Render a ticket's card as a new message (a ticket opened outside this chat)."""
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None:
         return Rendered(skip="ticket deleted")
     line = cards.created_line(ticket.id, ticket.title, locale)
-    card = await _ticket_card(session, ticket, locale)
+    card = await _ticket_card(session, ticket, locale, labels)
     return Rendered(message=OutgoingMessage(text=line, card=card), fallback=f"{line} {link}")
 
 
@@ -113,7 +114,7 @@ async def _message_update(
 
 
 async def _card_update(
-    session: AsyncSession, claim: Claim, ticket_id: int, locale: str
+    session: AsyncSession, claim: Claim, ticket_id: int, locale: str, labels: cards.ChoiceLabels
 ) -> Rendered:
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None:
@@ -134,11 +135,13 @@ async def _card_update(
     if newer:
         # The later update renders the same current state: one PUT is enough.
         return Rendered(skip="superseded by a later card update")
-    card = await _ticket_card(session, ticket, locale)
+    card = await _ticket_card(session, ticket, locale, labels)
     return Rendered(message=OutgoingMessage(card=card), activity_id=ticket.teams_card_activity_id)
 
 
-async def _ticket_card(session: AsyncSession, ticket: Ticket, locale: str) -> dict[str, Any]:
+async def _ticket_card(
+    session: AsyncSession, ticket: Ticket, locale: str, labels: cards.ChoiceLabels
+) -> dict[str, Any]:
     messages, _events = await repo.recent_timeline(session, ticket.id, limit=20)
     view = cards.TicketView(
         id=ticket.id,
@@ -160,6 +163,7 @@ async def _ticket_card(session: AsyncSession, ticket: Ticket, locale: str) -> di
             for message in messages
         ],
         beneficiary_name=ticket.beneficiary_name,
+        labels=labels,
     )
     return cards.ticket_card(view, locale)
 

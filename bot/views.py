@@ -6,7 +6,7 @@ import math
 import uuid
 from collections.abc import Mapping, Sequence
 
-from cards import CardMessage, FormView, HistoryView, TicketSummary, TicketView
+from cards import CardMessage, ChoiceLabels, FormView, HistoryView, TicketSummary, TicketView
 from tickets.settings import Settings
 from tickets.views import TicketInfo, TimelineItem
 
@@ -16,6 +16,14 @@ PAGE_SIZE = 10
 def new_form_id() -> str:
     """Return a fresh form id (echoed back on submit; the idempotency key derives from it)."""
     return uuid.uuid4().hex
+
+
+def choice_labels(settings: Settings) -> ChoiceLabels:
+    """Return the configured labels of the form's choices, for the cards."""
+    return {
+        "complexity": settings.TICKET_COMPLEXITIES.by_value(),
+        "sector": settings.TICKET_SECTORS.by_value(),
+    }
 
 
 def form_view(
@@ -34,10 +42,13 @@ def form_view(
         values=dict(values or {}),
         errors=dict(errors or {}),
         notice=notice,
+        labels=choice_labels(settings),
     )
 
 
-def ticket_view(info: TicketInfo, timeline: Sequence[TimelineItem]) -> TicketView:
+def ticket_view(
+    info: TicketInfo, timeline: Sequence[TimelineItem], labels: ChoiceLabels | None = None
+) -> TicketView:
     """Build the ticket card's view: details plus the messages (events are left out)."""
     messages = [
         CardMessage(item.direction, item.author, item.content, item.created_at, item.deleted)
@@ -55,6 +66,7 @@ def ticket_view(info: TicketInfo, timeline: Sequence[TimelineItem]) -> TicketVie
         updated_at=info.updated_at,
         messages=messages,
         beneficiary_name=info.beneficiary_name,
+        labels=labels or {},
     )
 
 

@@ -84,6 +84,8 @@ def render(
         "when": when,
         "status_label": lambda status: i18n.status_label(status, locale),
         "event_line": lambda kind, data: i18n.event_line(kind, data, locale),
+        "sector_label": lambda value: settings.TICKET_SECTORS.label(value, locale),
+        "complexity_label": lambda value: settings.TICKET_COMPLEXITIES.label(value, locale),
         "locale": locale,
         "locales": i18n.LOCALES,
         "user": session.user if session is not None else None,
