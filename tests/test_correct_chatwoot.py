@@ -313,3 +313,41 @@ async def test_labels_are_merged_with_what_an_automation_set() -> None:
         record = await control(sb, f"conversations/{cid}")
     assert sorted(record["labels"]) == ["setor-ti", "vip"]
     assert record["priority"] == "high"
+
+
+async def test_a_bot_question_keeps_its_options(app_client: Client, sandbox: SandboxServer) -> None:
+    service = app_client.app[keys.SERVICE]
+    user_id = await new_user(app_client)
+    info = await service.open_ticket(user_id, form(), origin=Origin.WEB)
+    items = [{"title": "Sim", "value": "sim"}, {"title": "Não", "value": "nao"}]
+    await control(
+        sandbox,
+        f"conversations/{info.chatwoot_conversation_id}/messages",
+        {
+            "content": "Resolveu?",
+            "message_type": "template",
+            "content_type": "input_select",
+            "content_attributes": {"items": items},
+        },
+    )
+
+    async def question() -> list[Any]:
+        return [i for i in await service.timeline(user_id, info.id) if i.content == "Resolveu?"]
+
+    async def arrived() -> bool:
+        return bool(await question())
+
+    await eventually(arrived)
+    [asked] = await question()
+    assert asked.to_json()["options"] == ["Sim", "Não"]
+    row = await _stored(app_client, (await _chatwoot_id(app_client, asked.id)))
+    assert row.content_type == "input_select" and row.content_attributes["items"] == items
+
+
+async def _chatwoot_id(app_client: Client, message_id: int) -> int:
+    async with app_client.app[keys.SESSIONMAKER]() as session:
+        found = await session.scalar(
+            select(Message.chatwoot_message_id).where(Message.id == message_id)
+        )
+    assert found is not None
+    return int(found)

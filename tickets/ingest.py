@@ -35,6 +35,7 @@ from chatwoot.fields import MessageType
 from db import parked, repo
 from db.models import Direction, Message, Origin, Ticket, TicketStatus
 from tickets.hub import OUTBOX_CHANNEL, TicketChanged, notify_changed
+from tickets.views import options_of
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ class Ingestor:
                         "ticket_id": ticket.id,
                         "title": ticket.title,
                         "author": stored.author,
-                        "content": stored.content,
+                        "content": _with_options(stored),
                         "message_id": stored.id,
                         "created_at": event.created_at.isoformat(),
                     },
@@ -349,6 +350,12 @@ class Ingestor:
             )
         if queued:
             await session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
+
+
+def _with_options(message: Message) -> str:
+    """Return a reply's text for Teams, a question's options listed under it."""
+    options = options_of(message.content_type, message.content_attributes)
+    return "\n".join([message.content, *(f"• {title}" for title in options)])
 
 
 def _older(event: MessageEvent, known: Message) -> bool:

@@ -89,6 +89,8 @@ class TimelineItem:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     # Deleted in Chatwoot: renderers show a localized marker, never the old text or files.
     deleted: bool = False
+    # The choices of an agent bot's question (`input_select`), shown under its text.
+    options: list[str] = field(default_factory=list)
 
     @classmethod
     def of_message(cls, message: Message) -> TimelineItem:
@@ -102,6 +104,7 @@ class TimelineItem:
             created_at=message.created_at,
             attachments=list(message.attachments),
             deleted=message.deleted,
+            options=options_of(message.content_type, message.content_attributes),
         )
 
     @classmethod
@@ -130,5 +133,15 @@ class TimelineItem:
             "data": self.data,
             "attachments": self.attachments,
             "deleted": self.deleted,
+            "options": self.options,
             "createdAt": self.created_at.isoformat(),
         }
+
+
+def options_of(content_type: str, attributes: dict[str, Any]) -> list[str]:
+    """Return the titles of a question's options (Chatwoot's `input_select` items)."""
+    items = attributes.get("items") if content_type == "input_select" else None
+    if not isinstance(items, list):
+        return []
+    titles = [item.get("title") for item in items if isinstance(item, dict)]
+    return [title for title in titles if isinstance(title, str) and title]

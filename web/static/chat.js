@@ -60,6 +60,11 @@
       bubble.appendChild(item.deleted
         ? el("p", "text deleted", S["ticket.deleted"])
         : el("p", "text", item.content));
+      if (!item.deleted && item.options && item.options.length) {
+        var choices = el("ul", "options");
+        item.options.forEach(function (title) { choices.appendChild(el("li", null, title)); });
+        bubble.appendChild(choices);
+      }
       var at = el("p", "at");
       at.appendChild(time(item.createdAt));
       bubble.appendChild(at);
