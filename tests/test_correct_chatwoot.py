@@ -351,3 +351,26 @@ async def _chatwoot_id(app_client: Client, message_id: int) -> int:
         )
     assert found is not None
     return int(found)
+
+
+async def test_a_database_refuses_another_chatwoot_or_inbox_at_start(database_url: str) -> None:
+    from tests.conftest import make_settings
+    from tickets.binding import check_helpdesk_binding
+    from tickets.settings import SettingsError
+
+    def configured(base: str, inbox: str) -> Any:
+        return make_settings(
+            DATABASE_URL=database_url, CHATWOOT_BASE_URL=base, CHATWOOT_INBOX_IDENTIFIER=inbox
+        )
+
+    first = configured("https://chat.example.com/", "inboxAAAA")
+    await check_helpdesk_binding(first, sandbox=False)
+    await check_helpdesk_binding(configured("https://chat.example.com", "inboxAAAA"), sandbox=False)
+    for base, inbox in (
+        ("https://other.example.com", "inboxAAAA"),
+        ("https://chat.example.com", "inboxBBBB"),
+    ):
+        with pytest.raises(SettingsError) as refused:
+            await check_helpdesk_binding(configured(base, inbox), sandbox=False)
+        assert "https://chat.example.com inbox inboxAAAA" in str(refused.value)
+        assert f"not {base} inbox {inbox}" in str(refused.value)
