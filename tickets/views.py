@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from db.models import Message, Ticket, TicketEvent
+from tickets.markdown import spans
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,13 @@ class TimelineItem:
     # The choices of an agent bot's question (`input_select`), shown under its text.
     options: list[str] = field(default_factory=list)
 
+    @property
+    def spans(self) -> list[dict[str, Any]]:
+        """Return an agent message's Markdown as styled spans (the employee's stays plain)."""
+        if self.direction != "agent" or self.deleted:
+            return [{"text": self.content}]
+        return spans(self.content)
+
     @classmethod
     def of_message(cls, message: Message) -> TimelineItem:
         """Build from a message row."""
@@ -134,6 +142,7 @@ class TimelineItem:
             "attachments": self.attachments,
             "deleted": self.deleted,
             "options": self.options,
+            "spans": self.spans,
             "createdAt": self.created_at.isoformat(),
         }
 
