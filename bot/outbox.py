@@ -27,6 +27,7 @@ from typing import Final
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import cards
 from bot.gateway import Delivery, Outcome, OutgoingMessage, TeamsGateway
 from bot.limits import RateLimiter, record_throttle
 from bot.outbox_render import Rendered, render
@@ -94,6 +95,7 @@ class OutboxWorker:
         dsn: str,
         base_url: str,
         default_locale: str,
+        labels: cards.ChoiceLabels | None = None,
         limiter: RateLimiter | None = None,
         tuning: OutboxTuning = OutboxTuning(),
     ) -> None:
@@ -102,6 +104,7 @@ class OutboxWorker:
         self._dsn = dsn
         self._base_url = base_url.rstrip("/")
         self._default_locale = default_locale
+        self._labels = labels or {}
         self.limiter = limiter or RateLimiter(sessions)
         self._tuning = tuning
         # Also the LISTEN connection's application_name: while it is connected the worker is
@@ -225,7 +228,11 @@ class OutboxWorker:
 
     async def _attempt(self, claim: store.Claim) -> None:
         rendered = await render(
-            self._sessions, claim, default_locale=self._default_locale, base_url=self._base_url
+            self._sessions,
+            claim,
+            default_locale=self._default_locale,
+            base_url=self._base_url,
+            labels=self._labels,
         )
         if rendered.skip is not None:
             async with self._sessions.begin() as session:

@@ -14,6 +14,7 @@ from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
+from bot import views
 from bot.auth import CachingCredentialsFactory, Unauthorized, authenticate, make_adapter
 from bot.gateway import TeamsGateway
 from bot.handler import TicketsBot
@@ -71,6 +72,7 @@ async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
         dsn=plain_dsn(settings.DATABASE_URL or ""),
         base_url=settings.base_url,
         default_locale=settings.DEFAULT_LOCALE,
+        labels=views.choice_labels(settings),
     )
     app[OUTBOX] = worker
     await worker.start()

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import cards
-from cards import CardMessage, FormView, HistoryView, TicketSummary, TicketView
+from cards import CardMessage, ChoiceLabels, FormView, HistoryView, TicketSummary, TicketView
 from i18n import t
 from tickets.errors import FormInvalid, HelpdeskRejected, TicketError, TicketNotFound
 from tickets.settings import Settings
@@ -20,6 +20,14 @@ PAGE_SIZE = 10
 def new_form_id() -> str:
     """Return a fresh form id (echoed back on submit; the idempotency key derives from it)."""
     return uuid.uuid4().hex
+
+
+def choice_labels(settings: Settings) -> ChoiceLabels:
+    """Return the configured labels of the form's choices, for the cards."""
+    return {
+        "complexity": settings.TICKET_COMPLEXITIES.by_value(),
+        "sector": settings.TICKET_SECTORS.by_value(),
+    }
 
 
 def form_view(
@@ -38,13 +46,16 @@ def form_view(
         values=dict(values or {}),
         errors=dict(errors or {}),
         notice=notice,
+        labels=choice_labels(settings),
     )
 
 
-def ticket_view(info: TicketInfo, timeline: Sequence[TimelineItem]) -> TicketView:
+def ticket_view(
+    info: TicketInfo, timeline: Sequence[TimelineItem], labels: ChoiceLabels | None = None
+) -> TicketView:
     """Build the ticket card's view: details plus the messages (events are left out)."""
     messages = [
-        CardMessage(item.direction, item.author, item.content, item.created_at)
+        CardMessage(item.direction, item.author, item.content, item.created_at, item.deleted)
         for item in timeline
         if item.kind == "message"
     ]
@@ -59,12 +70,18 @@ def ticket_view(info: TicketInfo, timeline: Sequence[TimelineItem]) -> TicketVie
         updated_at=info.updated_at,
         messages=messages,
         beneficiary_name=info.beneficiary_name,
+        labels=labels or {},
     )
 
 
-def ticket_card(info: TicketInfo, timeline: Sequence[TimelineItem], locale: str) -> dict[str, Any]:
+def ticket_card(
+    info: TicketInfo,
+    timeline: Sequence[TimelineItem],
+    locale: str,
+    labels: ChoiceLabels | None = None,
+) -> dict[str, Any]:
     """Build a ticket's card: one path for the card shown on click and the one updated in place."""
-    return cards.ticket_card(ticket_view(info, timeline), locale)
+    return cards.ticket_card(ticket_view(info, timeline, labels), locale)
 
 
 def pages_for(total: int) -> int:

@@ -15,7 +15,14 @@ from cards.history import history_card
 from cards.notices import error_card
 from cards.text import assignment_line, created_line, status_line
 from cards.ticket import agent_reply_card, ticket_card
-from cards.views import CardMessage, FormView, HistoryView, TicketSummary, TicketView
+from cards.views import (
+    CardMessage,
+    ChoiceLabels,
+    FormView,
+    HistoryView,
+    TicketSummary,
+    TicketView,
+)
 from cards.welcome import help_card, welcome_card
 
 __all__ = [
@@ -23,6 +30,7 @@ __all__ = [
     "MAX_CARD_BYTES",
     "ActionData",
     "CardMessage",
+    "ChoiceLabels",
     "FormView",
     "HistoryView",
     "InvalidAction",

@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from cards.actions import ActionData, Verb
 from cards.elements import Json, card, execute, text
-from cards.text import field_error
+from cards.text import choice_label, field_error
 from cards.views import FormView
 from i18n import t
 
@@ -81,8 +81,8 @@ def form_fields(view: FormView, locale: str | None) -> list[Json]:
             "type": "ColumnSet",
             "spacing": "Medium",
             "columns": [
-                _column(_choice("complexity", view.complexities, locale), view, locale),
-                _column(_choice("sector", view.sectors, locale), view, locale),
+                _column(_choice("complexity", view.complexities, view, locale), view, locale),
+                _column(_choice("sector", view.sectors, view, locale), view, locale),
             ],
         }
     )
@@ -170,7 +170,7 @@ def _field(element: dict[str, Any], view: FormView, locale: str | None) -> list[
     return elements
 
 
-def _choice(field: str, options: Sequence[str], locale: str | None) -> Json:
+def _choice(field: str, options: Sequence[str], view: FormView, locale: str | None) -> Json:
     choice: Json = {
         "type": "Input.ChoiceSet",
         "id": field,
@@ -179,7 +179,10 @@ def _choice(field: str, options: Sequence[str], locale: str | None) -> Json:
         "style": "compact",
         "isRequired": True,
         "errorMessage": t(f"card.err.{field}.required", locale),
-        "choices": [{"title": option, "value": option} for option in options],
+        "choices": [
+            {"title": choice_label(view.labels, field, option, locale), "value": option}
+            for option in options
+        ],
     }
     return choice
 

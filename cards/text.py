@@ -9,7 +9,8 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Final
 
-from i18n import has_key, t
+from cards.views import ChoiceLabels
+from i18n import has_key, normalize_locale, t
 
 # Text commands listed on the help card: (command word, catalog key of its description).
 HELP_COMMANDS: Final = MappingProxyType(
@@ -86,3 +87,10 @@ def created_line(ticket_id: int, title: str, locale: str | None) -> str:
 def _one_line(text: str, limit: int) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def choice_label(labels: ChoiceLabels, field: str, value: str, locale: str | None) -> str:
+    """Return the configured label of a choice in ``locale`` (pt-BR, then the value itself)."""
+    by_locale = labels.get(field, {}).get(value, {})
+    wanted = normalize_locale(locale, "pt-BR")
+    return by_locale.get(wanted) or by_locale.get("pt-BR") or value

@@ -7,6 +7,7 @@ from typing import Final
 
 from cards.actions import ActionData, Verb
 from cards.elements import Json, badge, card, clip, execute, one_line, rich, run, text
+from cards.text import choice_label
 from cards.views import TicketView
 from i18n import format_datetime, status_label, t
 
@@ -40,7 +41,7 @@ def ticket_card(view: TicketView, locale: str | None, tz: tzinfo = UTC) -> Json:
         _message(
             message.direction,
             message.author,
-            message.content,
+            t("card.message.deleted", locale) if message.deleted else message.content,
             format_datetime(message.created_at, locale, tz),
             locale,
             MESSAGE_BYTES,
@@ -145,9 +146,19 @@ def _details(view: TicketView, locale: str | None, tz: tzinfo) -> Json:
             (t("card.ticket.beneficiary", locale), run(one_line(view.beneficiary_name, 120)))
         )
     if view.sector:
-        rows.append((t("ticket.sector", locale), run(one_line(view.sector, 80))))
+        rows.append(
+            (
+                t("ticket.sector", locale),
+                run(one_line(choice_label(view.labels, "sector", view.sector, locale), 80)),
+            )
+        )
     if view.complexity:
-        rows.append((t("ticket.complexity", locale), run(one_line(view.complexity, 80))))
+        rows.append(
+            (
+                t("ticket.complexity", locale),
+                run(one_line(choice_label(view.labels, "complexity", view.complexity, locale), 80)),
+            )
+        )
     rows.append(
         (t("card.ticket.created", locale), run(format_datetime(view.created_at, locale, tz)))
     )

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 
+# Labels of configured choices: field ("complexity", "sector") -> value -> locale -> label.
+ChoiceLabels = Mapping[str, Mapping[str, Mapping[str, str]]]
+NO_LABELS: ChoiceLabels = MappingProxyType({})
+
 
 @dataclass(frozen=True, slots=True)
 class TicketSummary:
@@ -27,6 +31,8 @@ class CardMessage:
     author: str
     content: str
     created_at: datetime
+    # Deleted in Chatwoot: the card says so instead of showing the old text.
+    deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,7 @@ class TicketView:
     updated_at: datetime
     messages: Sequence[CardMessage] = ()
     beneficiary_name: str | None = None
+    labels: ChoiceLabels = field(default_factory=lambda: NO_LABELS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +60,8 @@ class FormView:
     ``invalid_choice``, ``invalid_email``); the card translates it. ``notice`` is an already
     translated sentence shown above the form (e.g. "helpdesk unavailable, try again").
     ``form_id`` is a fresh unique id per form card, echoed back as ``formId`` on submit so a
-    double click can be detected.
+    double click can be detected. ``labels`` names the choices in each language; a value without
+    a label shows as is.
     """
 
     complexities: Sequence[str]
@@ -62,6 +70,7 @@ class FormView:
     values: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     errors: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     notice: str | None = None
+    labels: ChoiceLabels = field(default_factory=lambda: NO_LABELS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -367,12 +367,16 @@ class ChatwootClient:
         headers = {"api_access_token": self._api_access_token}
         base = f"{self.base_url}/api/v1/accounts/{self._account_id}/conversations/{conversation_id}"
         if labels:
-            # Overwrites the label list, so a resend is harmless.
+            # POST replaces the whole list: read it first and keep what automations set.
+            current = await self._json("GET", f"{base}/labels", retry=_Retry.SAFE, headers=headers)
+            kept = current.get("payload") if isinstance(current, Mapping) else None
+            merged = [str(x) for x in kept if isinstance(x, str)] if isinstance(kept, list) else []
+            merged += [label for label in labels if label not in merged]
             await self._request(
                 "POST",
                 f"{base}/labels",
                 retry=_Retry.SAFE,
-                json={"labels": list(labels)},
+                json={"labels": merged},
                 headers=headers,
             )
         if priority:

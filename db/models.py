@@ -254,6 +254,17 @@ class Message(Base):
     created_at: Mapped[datetime] = _now()
 
 
+class HelpdeskBinding(Base):
+    """Which Chatwoot and inbox this database belongs to (one row), so a switch is refused."""
+
+    __tablename__ = "helpdesk_binding"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    base_url: Mapped[str] = mapped_column(String(400), nullable=False)
+    inbox_identifier: Mapped[str] = mapped_column(String(100), nullable=False)
+    created_at: Mapped[datetime] = _now()
+
+
 class ParkedEvent(Base):
     """A Chatwoot event for a conversation we do not know yet, kept until its ticket commits.
 

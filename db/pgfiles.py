@@ -28,8 +28,11 @@ log = logging.getLogger(__name__)
 SYSTEM_USER = "tickets-pg"
 # Root-owned and world-traversable; what lives below it belongs to SYSTEM_USER.
 SHARED_ROOT = Path("/var/lib/tickets-for-teams")
-# A relocated cluster whose DATA_DIR link is gone for this long is removed.
-ORPHAN_AGE_SECONDS = 3600.0
+# A relocated cluster whose DATA_DIR link is gone is removed once it is this old (the grace
+# covers the moment between creating a cluster's home and linking it from DATA_DIR).
+ORPHAN_AGE_SECONDS = 120.0
+# At most this many are removed per start, so a backlog never makes one start slow.
+ORPHANS_PER_START = 3
 OWNER_FILE = "owner"
 
 
@@ -102,6 +105,9 @@ def reachable_install(install: Path, user: pwd.struct_passwd | None) -> Path:
 def cluster_dir(data_dir: Path, user: pwd.struct_passwd | None) -> Path:
     """Return where the cluster of `data_dir` lives, relocating it when `user` cannot reach it."""
     link = data_dir / "pg"
+    if user is not None:
+        # Temporary DATA_DIRs (tests, benchmarks) come and go: reclaim what they left behind.
+        _remove_orphans(SHARED_ROOT / "clusters")
     if link.is_symlink():
         return link.resolve()
     if user is None or reachable(data_dir, user):
@@ -128,7 +134,6 @@ def _new_cluster_home(link: Path) -> Path:
     clusters = shared_root() / "clusters"
     clusters.mkdir(exist_ok=True)
     clusters.chmod(0o711)
-    _remove_orphans(clusters)
     home = clusters / secrets.token_hex(8)
     home.mkdir(mode=0o711)
     (home / OWNER_FILE).write_text(str(link), encoding="utf-8")
@@ -137,8 +142,13 @@ def _new_cluster_home(link: Path) -> Path:
 
 def _remove_orphans(clusters: Path) -> None:
     """Remove relocated clusters whose DATA_DIR is gone (deleted temp folders, old clones)."""
+    if not clusters.is_dir():
+        return
     now = time.time()
+    removed = 0
     for home in clusters.iterdir():
+        if removed >= ORPHANS_PER_START:
+            return
         owner = home / OWNER_FILE
         with contextlib.suppress(OSError):
             if now - owner.stat().st_mtime < ORPHAN_AGE_SECONDS:
@@ -148,4 +158,5 @@ def _remove_orphans(clusters: Path) -> None:
                 continue
             if (home / "pg" / "postmaster.pid").exists():
                 continue
+            removed += 1
             shutil.rmtree(home)

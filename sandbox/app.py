@@ -96,6 +96,9 @@ def _persisting(state: SandboxState, store: Store) -> Middleware:
                 raw = request.match_info.get("conversation_id", "")
                 if raw.isdigit() and int(raw) in state.conversations:
                     state.touch("conversation", int(raw))
+                    message = request.match_info.get("message_id", "")
+                    if message.isdigit():
+                        state.touch("message", (int(raw), int(message)))
                 uuid = request.match_info.get("conversation_uuid")
                 for conv in state.conversations.values() if uuid else ():
                     if conv.uuid == uuid:

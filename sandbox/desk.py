@@ -360,6 +360,7 @@ class Desk:
         """Send a message's webhook and (unless private) its cable frame to the contact."""
         conv = msg.conversation
         self.state.touch("conversation", conv.display_id)
+        self.state.touch("message", (conv.display_id, msg.id))
         if msg.message_type == ACTIVITY:
             return
         self.webhooks.enqueue(

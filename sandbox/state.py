@@ -367,6 +367,7 @@ class SandboxState:
         )
         conv.messages.append(msg)
         self.touch("conversation", conv.display_id)
+        self.touch("message", (conv.display_id, msg.id))
         return msg
 
     def attach(

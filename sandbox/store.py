@@ -93,6 +93,9 @@ class Store:
             "contact": set(state.contacts),
             "contact_inbox": {ci.id for ci in state.contact_inboxes},
             "conversation": set(state.conversations),
+            "message": {
+                (c.display_id, m.id) for c in state.conversations.values() for m in c.messages
+            },
         }
         used: set[str] = set()
         lines = [json.dumps(x, separators=(",", ":")) for x in self._lines(state, everything, used)]
@@ -133,7 +136,14 @@ class Store:
         for display_id in sorted(dirty.get("conversation", ())):
             conv = state.conversations.get(display_id)
             if conv is not None:
-                out.append({"k": "conversation", "v": codec.conversation(conv, state.blobs)})
+                out.append({"k": "conversation", "v": codec.conversation(conv)})
+        # One line per changed message: a long conversation costs no more to extend.
+        for display_id, message_id in sorted(dirty.get("message", ())):
+            conv = state.conversations.get(display_id)
+            msg = _find(conv.messages, message_id) if conv is not None else None
+            if msg is not None:
+                value = {"conversation": display_id, **codec.message(msg, state.blobs)}
+                out.append({"k": "message", "v": value})
         return out
 
 
@@ -223,13 +233,12 @@ class _Codec:
         """Reverse ``fields``."""
         return {k: self.restore(v) for k, v in stored.items()}
 
-    def conversation(self, conv: Conversation, blobs: dict[str, bytes]) -> dict[str, Any]:
-        """Return a conversation with its messages (and their files' bytes) as JSON."""
+    def conversation(self, conv: Conversation) -> dict[str, Any]:
+        """Return a conversation's own fields as JSON (its messages have their own lines)."""
         out = self.fields(conv, ("contact_inbox", "assignee", "team", "messages"))
         out["contact_inbox"] = conv.contact_inbox.id
         out["assignee"] = conv.assignee.name if conv.assignee else None
         out["team"] = conv.team.name if conv.team else None
-        out["messages"] = [self.message(m, blobs) for m in conv.messages]
         return out
 
     def message(self, msg: Message, blobs: dict[str, bytes]) -> dict[str, Any]:
@@ -252,6 +261,14 @@ class _Codec:
 _REFS = ("sender", "blobs")
 
 
+def _find(messages: list[Message], message_id: int) -> Message | None:
+    # New and recently changed messages sit at the end.
+    for msg in reversed(messages):
+        if msg.id == message_id:
+            return msg
+    return None
+
+
 def _build(cls: Any, values: dict[str, Any]) -> Any:
     # Fields added since the file was written take their defaults; removed ones are dropped.
     known = {f.name for f in dataclasses.fields(cls)}
@@ -261,6 +278,7 @@ def _build(cls: Any, values: dict[str, Any]) -> Any:
 def _replay(state: SandboxState, text: str, blobs: Path) -> None:
     codec = _Codec(blobs)
     conversations: dict[int, dict[str, Any]] = {}
+    messages: dict[int, dict[int, dict[str, Any]]] = {}
     for raw in text.splitlines():
         try:
             line = json.loads(raw)
@@ -290,9 +308,15 @@ def _replay(state: SandboxState, text: str, blobs: Path) -> None:
             _load_contact_inbox(state, value)
         elif kind == "conversation":
             conversations[value["display_id"]] = value
-    for value in conversations.values():
+            # Journals written before messages had their own lines carry them inside.
+            for stored in value.pop("messages", ()):
+                messages.setdefault(value["display_id"], {})[stored["id"]] = stored
+        elif kind == "message":
+            messages.setdefault(value.pop("conversation"), {})[value["id"]] = value
+    for display_id, value in conversations.items():
+        stored = sorted(messages.get(display_id, {}).values(), key=lambda m: m["id"])
         with contextlib.suppress(KeyError):
-            _load_conversation(state, codec, value)
+            _load_conversation(state, codec, value, stored)
     state.dirty = {}
 
 
@@ -306,19 +330,17 @@ def _load_contact_inbox(state: SandboxState, value: dict[str, Any]) -> None:
     state.contact_inboxes = [c for c in state.contact_inboxes if c.id != ci.id] + [ci]
 
 
-def _load_conversation(state: SandboxState, codec: _Codec, value: dict[str, Any]) -> None:
+def _load_conversation(
+    state: SandboxState, codec: _Codec, value: dict[str, Any], stored_messages: list[dict[str, Any]]
+) -> None:
     ci = next(c for c in state.contact_inboxes if c.id == value["contact_inbox"])
     fields = codec.restore_fields(
-        {
-            k: v
-            for k, v in value.items()
-            if k not in ("contact_inbox", "assignee", "team", "messages")
-        }
+        {k: v for k, v in value.items() if k not in ("contact_inbox", "assignee", "team")}
     )
     conv = _build(Conversation, {**fields, "contact_inbox": ci, "messages": []})
     conv.assignee = state.agents.get(value["assignee"]) if value["assignee"] else None
     conv.team = state.teams.get(value["team"]) if value["team"] else None
-    for stored in value["messages"]:
+    for stored in stored_messages:
         sender_ref = stored.get("sender") or {}
         sender = (
             state.contacts.get(sender_ref["contact"])

@@ -66,7 +66,7 @@ async def test_auto_assignment_inside_the_create_shows_at_once(
 async def test_agent_replies_to_an_orphan_are_kept_when_it_is_adopted(
     app_client: Client, sandbox: SandboxServer
 ) -> None:
-    from tickets.service import HelpdeskUnavailable
+    from tickets.errors import HelpdeskUnavailable
 
     service = app_client.app[keys.SERVICE]
     user_id = await new_user(app_client)
@@ -162,6 +162,13 @@ async def test_a_delete_hides_the_text_and_a_replayed_older_update_never_brings_
     user_id = (await _ticket(app_client, ticket_id)).requester_id
     items = await service.timeline(user_id, ticket_id)
     assert all("hunter2" not in (i.content or "") for i in items)
+    [gone] = [i for i in items if i.direction == "agent"]
+    assert gone.to_json()["deleted"] is True and gone.attachments == []
+    from i18n.catalog import client_catalog
+
+    # The page script shows this marker for a deleted item, in the user's language.
+    assert client_catalog("pt-BR")["ticket.deleted"] == "mensagem apagada"
+    assert client_catalog("en")["ticket.deleted"] == "message deleted"
 
 
 async def test_an_edit_shows_the_new_text_and_an_older_copy_does_not_undo_it(
@@ -247,3 +254,125 @@ async def test_a_resolve_seen_in_a_later_open_snapshot_changes_nothing(app_clien
     assert status == 200 and body["outcomes"] == ["duplicate"]
     stored, _messages, events = await state(app_client, ticket.id)
     assert stored.status == "open" and [e.kind for e in events] == []
+
+
+async def test_lock_to_single_conversation_is_refused_clearly_and_logged_once(
+    app_client: Client, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tickets.errors import HelpdeskRejected
+    from tickets.service import LOCKED_TO_ONE_CONVERSATION
+
+    await _patch(sandbox, "inbox", {"lock_to_single_conversation": True})
+    service = app_client.app[keys.SERVICE]
+    user_id = await new_user(app_client)
+    first = await service.open_ticket(user_id, form(), origin=Origin.WEB)
+    with pytest.raises(HelpdeskRejected) as refused:
+        await service.open_ticket(user_id, form(title="Outro problema"), origin=Origin.WEB)
+    assert refused.value.message == LOCKED_TO_ONE_CONVERSATION
+    lines = [
+        r.getMessage() for r in caplog.records if "lock_to_single_conversation" in r.getMessage()
+    ]
+    assert len(lines) == 1 and sandbox.config.inbox_identifier in lines[0]
+    assert await count(app_client, Ticket) == 1
+    # The first ticket's conversation got no second "first message".
+    conversation = await control(sandbox, f"conversations/{first.chatwoot_conversation_id}")
+    assert len([m for m in conversation["messages"] if m["message_type"] == "incoming"]) == 1
+
+
+async def test_a_known_conversation_of_another_contact_is_refused(
+    app_client: Client, sandbox: SandboxServer
+) -> None:
+    from tickets.errors import HelpdeskRejected
+    from tickets.service import CONVERSATION_OF_ANOTHER_CONTACT
+
+    # This database already holds the id the helpdesk will hand out next (it lost its data,
+    # or the database belonged to another Chatwoot).
+    conversations = await control(sandbox, "conversations")
+    existing = conversations if isinstance(conversations, list) else conversations["conversations"]
+    await make_ticket(app_client, conversation_id=1 + max((c["id"] for c in existing), default=0))
+    service = app_client.app[keys.SERVICE]
+    user_id = await new_user(app_client, "bia@example.com")
+    with pytest.raises(HelpdeskRejected) as refused:
+        await service.open_ticket(user_id, form(), origin=Origin.WEB)
+    assert refused.value.message == CONVERSATION_OF_ANOTHER_CONTACT
+    assert await count(app_client, Ticket) == 1
+
+
+async def test_labels_are_merged_with_what_an_automation_set() -> None:
+    from chatwoot.client import ChatwootClient
+    from sandbox import SandboxConfig
+
+    async with SandboxServer(SandboxConfig(api_access_token="app-token")) as sb:
+        async with ChatwootClient(
+            sb.url, sb.config.inbox_identifier, api_access_token="app-token", account_id=1
+        ) as chatwoot:
+            contact = await chatwoot.create_contact(source_id="tft-labels", name="Ana")
+            conversation = await chatwoot.create_conversation(contact.source_id)
+            cid = conversation.id
+            # An automation rule labelled the conversation at creation.
+            await control(sb, f"conversations/{cid}/labels", {"labels": ["vip"]})
+            assert await chatwoot.set_labels_and_priority(cid, ["setor-ti"], "high")
+        record = await control(sb, f"conversations/{cid}")
+    assert sorted(record["labels"]) == ["setor-ti", "vip"]
+    assert record["priority"] == "high"
+
+
+async def test_a_bot_question_keeps_its_options(app_client: Client, sandbox: SandboxServer) -> None:
+    service = app_client.app[keys.SERVICE]
+    user_id = await new_user(app_client)
+    info = await service.open_ticket(user_id, form(), origin=Origin.WEB)
+    items = [{"title": "Sim", "value": "sim"}, {"title": "Não", "value": "nao"}]
+    await control(
+        sandbox,
+        f"conversations/{info.chatwoot_conversation_id}/messages",
+        {
+            "content": "Resolveu?",
+            "message_type": "template",
+            "content_type": "input_select",
+            "content_attributes": {"items": items},
+        },
+    )
+
+    async def question() -> list[Any]:
+        return [i for i in await service.timeline(user_id, info.id) if i.content == "Resolveu?"]
+
+    async def arrived() -> bool:
+        return bool(await question())
+
+    await eventually(arrived)
+    [asked] = await question()
+    assert asked.to_json()["options"] == ["Sim", "Não"]
+    row = await _stored(app_client, (await _chatwoot_id(app_client, asked.id)))
+    assert row.content_type == "input_select" and row.content_attributes["items"] == items
+
+
+async def _chatwoot_id(app_client: Client, message_id: int) -> int:
+    async with app_client.app[keys.SESSIONMAKER]() as session:
+        found = await session.scalar(
+            select(Message.chatwoot_message_id).where(Message.id == message_id)
+        )
+    assert found is not None
+    return int(found)
+
+
+async def test_a_database_refuses_another_chatwoot_or_inbox_at_start(database_url: str) -> None:
+    from tests.conftest import make_settings
+    from tickets.binding import check_helpdesk_binding
+    from tickets.settings import SettingsError
+
+    def configured(base: str, inbox: str) -> Any:
+        return make_settings(
+            DATABASE_URL=database_url, CHATWOOT_BASE_URL=base, CHATWOOT_INBOX_IDENTIFIER=inbox
+        )
+
+    first = configured("https://chat.example.com/", "inboxAAAA")
+    await check_helpdesk_binding(first, sandbox=False)
+    await check_helpdesk_binding(configured("https://chat.example.com", "inboxAAAA"), sandbox=False)
+    for base, inbox in (
+        ("https://other.example.com", "inboxAAAA"),
+        ("https://chat.example.com", "inboxBBBB"),
+    ):
+        with pytest.raises(SettingsError) as refused:
+            await check_helpdesk_binding(configured(base, inbox), sandbox=False)
+        assert "https://chat.example.com inbox inboxAAAA" in str(refused.value)
+        assert f"not {base} inbox {inbox}" in str(refused.value)

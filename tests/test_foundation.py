@@ -46,6 +46,7 @@ def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"PORT": "70000"}, "PORT"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
         ({"TICKET_SECTORS": " , "}, "TICKET_SECTORS"),
+        ({"TICKET_COMPLEXITIES": "baixa:Baixa|Low|Bas"}, "TICKET_COMPLEXITIES"),
         ({"DEFAULT_LOCALE": "fr"}, "DEFAULT_LOCALE"),
         ({"HOST": "0.0.0.0"}, "MICROSOFT_APP_ID"),
         ({"CHATWOOT_BASE_URL": "https://cw.example.com"}, "CHATWOOT_INBOX_IDENTIFIER"),
@@ -71,6 +72,13 @@ def test_settings_defaults_and_lists() -> None:
     settings = make_settings(TICKET_SECTORS="TI, RH ,Compras", TICKET_COMPLEXITIES="low,high")
     assert settings.TICKET_SECTORS == ["TI", "RH", "Compras"]
     assert settings.TICKET_COMPLEXITIES == ["low", "high"]
+    # Plain values are their own labels; the defaults carry labels in both languages.
+    assert settings.TICKET_SECTORS.label("RH", "en") == "RH"
+    defaults = make_settings()
+    assert list(defaults.TICKET_COMPLEXITIES) == ["baixa", "media", "alta"]
+    assert defaults.TICKET_COMPLEXITIES.options("pt-BR")[1] == ("media", "Média")
+    assert defaults.TICKET_COMPLEXITIES.options("en-US")[2] == ("alta", "High")
+    assert defaults.TICKET_SECTORS.label("Jurídico", "en") == "Legal"
     assert settings.HOST == "127.0.0.1"
     assert settings.PORT == 3978
     assert settings.DEFAULT_LOCALE == "pt-BR"

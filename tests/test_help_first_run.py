@@ -32,6 +32,13 @@ async def test_first_run_suggests_the_sandbox_portals_articles(tmp_path: Path) -
             },
         )
         assert signed.status_code == 303
+        # Sign-up only mails a link; the account signs in with its password right away.
+        page = await http.get("/login")
+        found = META_CSRF.search(page.text)
+        assert found
+        credentials = {"email": "ana@example.com", "password": "correct horse battery"}
+        signed_in = await http.post("/login", data={"csrf_token": found.group(1), **credentials})
+        assert signed_in.status_code == 303
         form = await http.get("/tickets/new")
         assert 'id="help-suggestions"' in form.text and "help.js" in form.text
         answer = await http.get("/api/help/articles", params={"query": "vpn"})

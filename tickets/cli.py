@@ -24,6 +24,7 @@ from db.migrate import upgrade_to_head
 from sandbox.config import SandboxConfig
 from sandbox.store import StoreInUse
 from tickets.banner import banner
+from tickets.binding import check_helpdesk_binding
 from tickets.http_limits import runner_options
 from tickets.logs import configure_logging
 from tickets.ports import PortBusyError, check_ports, port_error
@@ -81,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _manifest(settings, args.out)
     except KeyboardInterrupt:
         return 0
+    except SettingsError as exc:
+        # Found once the database is up (another Chatwoot behind this database).
+        print(f"tickets: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except PortBusyError as exc:
         print(f"tickets: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -263,6 +268,7 @@ async def _serve(settings: Settings) -> None:
         chatwoot(with_mail, local, mailbox) as resolved,
     ):
         await migrate(resolved)
+        await check_helpdesk_binding(resolved, sandbox=settings.sandbox_mode)
         runner = web.AppRunner(create_app(resolved), access_log=None, **runner_options(resolved))
         await runner.setup()
         try:

@@ -27,7 +27,7 @@ from chatwoot.parsing import message_event_from_api
 from db import accounts, parked, repo
 from db.models import ChatwootContactLink, Direction, Origin, User
 from tickets import reads
-from tickets.errors import HelpdeskUnavailable, TicketNotFound, helpdesk_call
+from tickets.errors import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound, helpdesk_call
 from tickets.forms import TicketForm, validate_message, validate_ticket_form
 from tickets.hub import TicketChanged, notify_changed
 from tickets.ingest import Ingestor
@@ -36,6 +36,20 @@ from tickets.views import TicketInfo, TimelineItem
 log = logging.getLogger(__name__)
 # Deeper pages than this are not a real use; it also keeps the value inside int8.
 MAX_OFFSET = 1_000_000
+
+
+# Shown to the employee inside the front doors' "the helpdesk refused" line (both languages:
+# the reason is not translated there).
+LOCKED_TO_ONE_CONVERSATION = (
+    "o suporte aceita só uma conversa por pessoa, então não dá para abrir outro chamado agora; "
+    "a equipe de TI foi avisada / the helpdesk allows one conversation per person, so no new "
+    "ticket can be opened now; IT has been told"
+)
+CONVERSATION_OF_ANOTHER_CONTACT = (
+    "o suporte devolveu a conversa de outra pessoa; nada foi criado e a equipe de TI foi "
+    "avisada / the helpdesk returned someone else's conversation; nothing was created and IT "
+    "has been told"
+)
 
 
 class TicketService:
@@ -177,6 +191,7 @@ class TicketService:
                     link.source_id, custom_attributes=self._attributes(form, user)
                 )
             )
+            await self._refuse_a_known_conversation(conversation.id, link)
         first = conversation.first_incoming()
         if first is None:
             first = await helpdesk_call(
@@ -235,6 +250,32 @@ class TicketService:
         for message in conversation.messages:
             if message.id != first_id:
                 await self._ingestor.ingest(message_event_from_api(message, source_id=source_id))
+
+    async def _refuse_a_known_conversation(
+        self, conversation_id: int, link: ChatwootContactLink
+    ) -> None:
+        """Refuse a "new" conversation that already holds a ticket: never two on one."""
+        async with self._sessions() as session:
+            holder = await repo.ticket_by_conversation(session, conversation_id)
+        if holder is None:
+            return
+        if holder.contact_link_id == link.id:
+            log.error(
+                "Chatwoot inbox %s answered a new conversation with this contact's conversation "
+                "%s: the inbox setting lock_to_single_conversation is on; turn it off "
+                "(Settings → Inboxes → the inbox → Configuration) so each ticket gets its own",
+                self._inbox,
+                conversation_id,
+            )
+            raise HelpdeskRejected(LOCKED_TO_ONE_CONVERSATION)
+        log.error(
+            "Chatwoot answered a new conversation with conversation %s, which is ticket %s of "
+            "another contact: this database was used with another Chatwoot or inbox, or the "
+            "helpdesk lost its data; point CHATWOOT_BASE_URL/CHATWOOT_INBOX_IDENTIFIER back",
+            conversation_id,
+            holder.id,
+        )
+        raise HelpdeskRejected(CONVERSATION_OF_ANOTHER_CONTACT)
 
     async def _mark_pending(self, link_id: int) -> bool:
         """Flag a create in flight; return True when an earlier one may have left an orphan."""

@@ -10,12 +10,17 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from tickets.choices import Choices
 from tickets.entropy import secret_problem
 from tickets.smtp import SmtpConfig
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-000000"  # noqa: S105 (refused on https)
 MULTI_TENANT_AUTHORITIES = frozenset({"organizations", "common", "consumers"})
 DOMAIN_RE = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+DEFAULT_SECTORS = (
+    "TI:TI|IT,RH:RH|HR,Financeiro:Financeiro|Finance,Facilities,Jurídico:Jurídico|Legal"
+)
+DEFAULT_COMPLEXITIES = "baixa:Baixa|Low,media:Média|Medium,alta:Alta|High"
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "changethis", "password"})
 
 
@@ -30,7 +35,11 @@ class Settings(BaseSettings):
     """Every setting of the service; nothing else reads the environment."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=True,
+        arbitrary_types_allowed=True,
     )
 
     HOST: str = Field("127.0.0.1", description="Address `tickets serve` binds to.")
@@ -105,13 +114,15 @@ class Settings(BaseSettings):
     SANDBOX_LOG: bool = Field(
         False, description="Log the local sandbox's requests (identifiers redacted)."
     )
-    TICKET_SECTORS: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["TI", "RH", "Financeiro", "Facilities", "Jurídico"],
-        description="Comma-separated sectors offered on the ticket form.",
+    TICKET_SECTORS: Annotated[Choices, NoDecode] = Field(
+        default_factory=lambda: Choices.parse(DEFAULT_SECTORS),
+        description="Comma-separated sectors on the ticket form, each value or "
+        "value:Label pt-BR|Label en (the value is what is stored).",
     )
-    TICKET_COMPLEXITIES: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["baixa", "media", "alta"],
-        description="Comma-separated complexity levels, simplest first (rank sets the priority).",
+    TICKET_COMPLEXITIES: Annotated[Choices, NoDecode] = Field(
+        default_factory=lambda: Choices.parse(DEFAULT_COMPLEXITIES),
+        description="Comma-separated complexity levels on the ticket form, each value or "
+        "value:Label pt-BR|Label en (the value is what is stored).",
     )
     DEFAULT_LOCALE: Literal["pt-BR", "en"] = Field("pt-BR", description="pt-BR or en.")
     BOT_NAME: str = Field("Chamados", description="Bot display name (manifest, cards).")
@@ -158,12 +169,19 @@ class Settings(BaseSettings):
         "instead of a DATABASE_URL.",
     )
 
-    @field_validator(
-        "TICKET_SECTORS", "TICKET_COMPLEXITIES", "ADMIN_EMAILS", "ALLOWED_TENANTS", mode="before"
-    )
+    @field_validator("ADMIN_EMAILS", "ALLOWED_TENANTS", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("TICKET_SECTORS", "TICKET_COMPLEXITIES", mode="before")
+    @classmethod
+    def _choices(cls, value: object) -> object:
+        if isinstance(value, str):
+            return Choices.parse(value)
+        if isinstance(value, list | tuple):
+            return Choices.parse(",".join(str(item) for item in value))
+        return value
 
     @field_validator("SIGNUP_ALLOWED_DOMAINS", mode="before")
     @classmethod
@@ -201,7 +219,7 @@ class Settings(BaseSettings):
 
     @field_validator("TICKET_SECTORS", "TICKET_COMPLEXITIES")
     @classmethod
-    def _non_empty(cls, value: list[str]) -> list[str]:
+    def _non_empty(cls, value: Choices) -> Choices:
         if not value:
             raise ValueError("needs at least one comma-separated value")
         return value

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from db.models import Message, Ticket, TicketEvent
+from tickets.markdown import spans
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,17 @@ class TimelineItem:
     kind: str = "message"
     data: dict[str, Any] = field(default_factory=dict)
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    # Deleted in Chatwoot: renderers show a localized marker, never the old text or files.
+    deleted: bool = False
+    # The choices of an agent bot's question (`input_select`), shown under its text.
+    options: list[str] = field(default_factory=list)
+
+    @property
+    def spans(self) -> list[dict[str, Any]]:
+        """Return an agent message's Markdown as styled spans (the employee's stays plain)."""
+        if self.direction != "agent" or self.deleted:
+            return [{"text": self.content}]
+        return spans(self.content)
 
     @classmethod
     def of_message(cls, message: Message) -> TimelineItem:
@@ -99,6 +111,8 @@ class TimelineItem:
             content=message.content,
             created_at=message.created_at,
             attachments=list(message.attachments),
+            deleted=message.deleted,
+            options=options_of(message.content_type, message.content_attributes),
         )
 
     @classmethod
@@ -126,5 +140,17 @@ class TimelineItem:
             "kind": self.kind,
             "data": self.data,
             "attachments": self.attachments,
+            "deleted": self.deleted,
+            "options": self.options,
+            "spans": self.spans,
             "createdAt": self.created_at.isoformat(),
         }
+
+
+def options_of(content_type: str, attributes: dict[str, Any]) -> list[str]:
+    """Return the titles of a question's options (Chatwoot's `input_select` items)."""
+    items = attributes.get("items") if content_type == "input_select" else None
+    if not isinstance(items, list):
+        return []
+    titles = [item.get("title") for item in items if isinstance(item, dict)]
+    return [title for title in titles if isinstance(title, str) and title]

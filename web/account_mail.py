@@ -77,7 +77,7 @@ async def verify_resend(request: web.Request) -> web.Response:
 
 async def forgot_page(request: web.Request) -> web.Response:
     """Show the form that asks for a reset link."""
-    await sessions.ensure_session(request)
+    sessions.form_csrf(request)
     return _forgot(request, email="", error=None, sent=False)
 
 
@@ -113,7 +113,7 @@ def _token(request: web.Request, form_token: str = "") -> str:
 
 async def reset_page(request: web.Request) -> web.Response:
     """Show the new-password form for a live reset link."""
-    await sessions.ensure_session(request)
+    sessions.form_csrf(request)
     token = _token(request)
     if not token or not await request.app[keys.ACCOUNT_MAIL].reset_is_live(token):
         return render(request, "account_mail.html", {"view": "reset_invalid"}, status=400)

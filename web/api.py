@@ -71,10 +71,10 @@ def user_json(user: User) -> dict[str, Any]:
 
 async def session_info(request: web.Request) -> web.Response:
     """Return the user (or null) and the CSRF token for scripted clients."""
-    session = await sessions.ensure_session(request)
-    user = session.user
+    session = sessions.current(request)
+    user = session.user if session is not None else None
     return web.json_response(
-        {"user": user_json(user) if user else None, "csrf_token": session.csrf_token},
+        {"user": user_json(user) if user else None, "csrf_token": sessions.form_csrf(request)},
         headers={"Cache-Control": "no-store"},
     )
 

@@ -54,7 +54,7 @@ async def login_page(request: web.Request) -> web.Response:
     """Show the sign-in form (signed-in visitors go straight to their tickets)."""
     if sessions.current_user(request) is not None:
         return redirect(safe_next(request.query.get("next")))
-    await sessions.ensure_session(request)
+    sessions.form_csrf(request)
     return _login(request, email="", error=None)
 
 
@@ -119,7 +119,7 @@ async def signup_page(request: web.Request) -> web.Response:
     """Show the sign-up form."""
     if sessions.current_user(request) is not None:
         return redirect("/")
-    await sessions.ensure_session(request)
+    sessions.form_csrf(request)
     return _signup(request, values={}, errors={})
 
 

@@ -16,7 +16,7 @@ from markupsafe import Markup
 import i18n
 from tickets import keys
 from web import keys as web_keys
-from web.sessions import current
+from web.sessions import ANON_CSRF, current
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -84,10 +84,13 @@ def render(
         "when": when,
         "status_label": lambda status: i18n.status_label(status, locale),
         "event_line": lambda kind, data: i18n.event_line(kind, data, locale),
+        "sector_label": lambda value: settings.TICKET_SECTORS.label(value, locale),
+        "complexity_label": lambda value: settings.TICKET_COMPLEXITIES.label(value, locale),
         "locale": locale,
         "locales": i18n.LOCALES,
         "user": session.user if session is not None else None,
-        "csrf_token": session.csrf_token if session is not None else "",
+        # Anonymous pages get a token only when their handler asked for one (a form).
+        "csrf_token": session.csrf_token if session is not None else request.get(ANON_CSRF, ""),
         "ms_enabled": settings.microsoft_login_enabled,
         "static": lambda name: f"/static/{name}?v={version}",
         "path": request.path_qs,

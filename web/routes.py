@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -19,7 +20,7 @@ from web.microsoft import MicrosoftLogin
 from web.pages import setup_pages
 from web.passwords import Passwords
 from web.render import STATIC, setup_rendering
-from web.sessions import on_prepare, session_middleware
+from web.sessions import on_prepare, purge_forever, session_middleware
 from web.ws import setup_ws
 
 
@@ -51,6 +52,10 @@ async def _accounts(app: web.Application) -> AsyncIterator[None]:
     if app[keys.SETTINGS].microsoft_login_enabled:
         login = MicrosoftLogin(app[keys.SETTINGS])
         app[web_keys.MICROSOFT] = login
+    purger = asyncio.create_task(purge_forever(app))
     yield
+    purger.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await purger
     if login is not None:
         login.close()

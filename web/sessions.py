@@ -1,12 +1,15 @@
 """Server-side browser sessions: cookie handling, sign-in rotation and the CSRF check.
 
 The cookie holds a random token; the database keys the session by the token's SHA-256, so a
-leaked table does not hand out live cookies. Every visitor who sees a form gets a session (the
-form's CSRF token and the Microsoft flow state live in it); signing in rotates it.
+leaked table does not hand out live cookies. A visitor gets a session row only when something
+must be kept for them (signing in, the Microsoft flow, a language choice); the forms an
+anonymous visitor sees carry a CSRF token derived from a random cookie and SECRET_KEY instead,
+so cookie-less traffic writes nothing. Signing in rotates the session.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -32,6 +35,8 @@ ANON_IDLE = timedelta(hours=12)
 # of slack on a seven-day idle window changes nothing.
 TOUCH_EVERY = timedelta(minutes=5)
 PURGE_AFTER = timedelta(days=1)
+# Sign-ins used to be the only purge: a site nobody signs in to kept every anonymous row.
+PURGE_EVERY = 3600.0
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Routes of other front doors that authenticate themselves and carry no browser session.
@@ -62,11 +67,53 @@ class BrowserSession:
 
 
 SESSION = web.RequestKey("browser_session", BrowserSession)
+# An anonymous visitor's form token, and the cookie value to send when it is new.
+ANON_CSRF = web.RequestKey("anon_csrf", str)
+ANON_COOKIE = web.RequestKey("anon_csrf_cookie", str)
 
 
 def cookie_name(request: web.Request) -> str:
     """Name the cookie; `__Host-` pins it to this host and path when it is Secure."""
     return "__Host-tft_session" if request.app[keys.SETTINGS].cookie_secure else "tft_session"
+
+
+def anon_cookie_name(request: web.Request) -> str:
+    """Name the anonymous CSRF cookie (`__Host-` pinned, like the session's, when Secure)."""
+    return "__Host-tft_csrf" if request.app[keys.SETTINGS].cookie_secure else "tft_csrf"
+
+
+def _anon_token(request: web.Request, nonce: str) -> str:
+    key = request.app[keys.SETTINGS].SECRET_KEY.get_secret_value().encode()
+    return hmac.new(key, b"anon-csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def _anon_nonce(request: web.Request) -> str | None:
+    nonce: str | None = request.cookies.get(anon_cookie_name(request))
+    return nonce if nonce and len(nonce) <= 100 else None
+
+
+def form_csrf(request: web.Request) -> str:
+    """Return the CSRF token for the page's forms, without creating a session row."""
+    session = current(request)
+    if session is not None:
+        return session.csrf_token
+    cached: str | None = request.get(ANON_CSRF)
+    if cached is not None:
+        return cached
+    nonce = _anon_nonce(request)
+    if nonce is None:
+        nonce = secrets.token_urlsafe(32)
+        request[ANON_COOKIE] = nonce
+    token = _anon_token(request, nonce)
+    request[ANON_CSRF] = token
+    return token
+
+
+def _anon_matches(request: web.Request, given: str | None) -> bool:
+    nonce = _anon_nonce(request)
+    if nonce is None or not given:
+        return False
+    return hmac.compare_digest(given.encode(), _anon_token(request, nonce).encode())
 
 
 def hash_token(token: str) -> str:
@@ -202,6 +249,17 @@ async def _load(request: web.Request) -> BrowserSession | None:
     )
 
 
+async def purge_forever(app: web.Application, every: float = PURGE_EVERY) -> None:
+    """Delete expired sessions and old failed sign-ins now, then every `every` seconds."""
+    while True:
+        try:
+            async with app[keys.SESSIONMAKER].begin() as db:
+                await accounts.purge_expired(db, datetime.now(UTC), PURGE_AFTER)
+        except Exception:  # the database may be restarting; try again next round
+            log.exception("session purge failed")
+        await asyncio.sleep(every)
+
+
 def csrf_matches(session: BrowserSession | None, given: str | None) -> bool:
     """Compare a submitted CSRF token with the session's, in constant time."""
     if session is None or not given:
@@ -237,34 +295,40 @@ async def _check_csrf(request: web.Request, session: BrowserSession | None) -> N
         form = await request.post()
         value = form.get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
-    if not csrf_matches(session, given):
+    # The form may have been rendered before this visitor had a session: either token is theirs.
+    if not csrf_matches(session, given) and not _anon_matches(request, given):
         raise web.HTTPForbidden(reason="CSRF token missing or wrong")
 
 
 async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
     """Send the session cookie when it was created, rotated or ended during the request."""
+    nonce = request.get(ANON_COOKIE)
+    if nonce is not None:
+        response.headers.add("Set-Cookie", _cookie(request, anon_cookie_name(request), nonce))
     session = current(request)
     if session is None:
         return
-    settings = request.app[keys.SETTINGS]
     name = cookie_name(request)
     # aiohttp has already serialized response.cookies when this signal runs: add the header.
-    jar: SimpleCookie = SimpleCookie()
     if session.cleared:
-        jar[name] = ""
-        jar[name]["max-age"] = "0"
-        jar[name]["expires"] = "Thu, 01 Jan 1970 00:00:00 GMT"
+        response.headers.add("Set-Cookie", _cookie(request, name, "", max_age=0))
     elif session.cookie_token is not None:
-        jar[name] = session.cookie_token
-        if session.user is not None:
-            jar[name]["max-age"] = str(int(USER_MAX.total_seconds()))
+        max_age = int(USER_MAX.total_seconds()) if session.user is not None else None
+        response.headers.add("Set-Cookie", _cookie(request, name, session.cookie_token, max_age))
         session.cookie_token = None
-    else:
-        return
+
+
+def _cookie(request: web.Request, name: str, value: str, max_age: int | None = None) -> str:
+    jar: SimpleCookie = SimpleCookie()
+    jar[name] = value
     morsel = jar[name]
+    if max_age is not None:
+        morsel["max-age"] = str(max_age)
+        if max_age == 0:
+            morsel["expires"] = "Thu, 01 Jan 1970 00:00:00 GMT"
     morsel["path"] = "/"
     morsel["httponly"] = True
     morsel["samesite"] = "Lax"
-    if settings.cookie_secure:
+    if request.app[keys.SETTINGS].cookie_secure:
         morsel["secure"] = True
-    response.headers.add("Set-Cookie", morsel.OutputString())
+    return morsel.OutputString()

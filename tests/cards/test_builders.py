@@ -158,3 +158,28 @@ def test_builders_do_not_share_state() -> None:
     first["actions"][0]["data"] = {"tampered": True}
     assert cards.welcome_card("en")["body"]
     assert "data" not in cards.welcome_card("en")["actions"][0]
+
+
+LABELS = {
+    "complexity": {"media": {"pt-BR": "Média", "en": "Medium"}},
+    "sector": {"RH": {"pt-BR": "RH", "en": "HR"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("locale", "medium", "hr"), [("pt-BR", "Média", "RH"), ("en", "Medium", "HR")]
+)
+def test_choices_show_their_labels_and_keep_their_values(locale: str, medium: str, hr: str) -> None:
+    form = cards.ticket_form_card(
+        FormView(("baixa", "media"), ("TI", "RH"), "f", labels=LABELS), locale
+    )
+    sets = {n["id"]: n["choices"] for n in _walk(form) if n.get("type") == "Input.ChoiceSet"}
+    assert sets["complexity"] == [
+        {"title": "baixa", "value": "baixa"},
+        {"title": medium, "value": "media"},
+    ]
+    assert {"title": hr, "value": "RH"} in sets["sector"]
+    view = TicketView(42, "Printer", "open", None, "RH", "media", T0, T0, labels=LABELS)
+    texts = _texts(cards.ticket_card(view, locale))
+    assert medium in texts and hr in texts
+    assert "media" not in texts

@@ -235,7 +235,11 @@ async def application_api() -> AsyncIterator[tuple[str, list[tuple[str, str, Any
         )
         return web.json_response({"payload": []})
 
+    async def no_labels(_request: web.Request) -> web.Response:
+        return web.json_response({"payload": []})
+
     app = web.Application()
+    app.router.add_get("/api/v1/accounts/{account}/conversations/{cid}/labels", no_labels)
     app.router.add_post("/api/v1/accounts/{account}/conversations/{cid}/labels", record)
     app.router.add_post("/api/v1/accounts/{account}/conversations/{cid}/toggle_priority", record)
     runner = web.AppRunner(app)

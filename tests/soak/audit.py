@@ -92,7 +92,8 @@ async def read_database(
     connection = await asyncpg.connect(url)
     try:
         tickets = await connection.fetch(
-            "SELECT id, title, status::text AS status, chatwoot_conversation_id FROM tickets"
+            "SELECT id, title, status::text AS status, chatwoot_conversation_id, assignee_name"
+            " FROM tickets"
         )
         messages = await connection.fetch(
             "SELECT m.ticket_id, t.chatwoot_conversation_id, m.direction::text AS direction,"
@@ -407,6 +408,7 @@ async def run_audit(
             ours = ticket_row["status"]
             audit.fail(f"conversation {cid}: Chatwoot {statuses[cid]}, ours {ours}, API {shown}")
     rows["final statuses (match)"] = status_row
+    _audit_real_chatwoot(audit, truth, ledger, api_counts, page_counts)
 
     # Bad input: the right status, and never a trace anywhere.
     bad_row = Row(sent=len(ledger.bad))
@@ -432,6 +434,51 @@ async def run_audit(
         f"Teams limit breaches seen by the fake connector: {len(stack.connector.breaches)}",
     ]
     return audit
+
+
+def _audit_real_chatwoot(
+    audit: Audit,
+    truth: Truth,
+    ledger: Any,
+    api_counts: dict[str, Counter[str]],
+    page_counts: dict[str, Counter[str]],
+) -> None:
+    """Assignees as Chatwoot has them, deleted replies shown nowhere, no Markdown artefacts."""
+    assignees = {int(c["id"]): (c.get("assignee") or {}).get("name") for c in truth.conversations}
+    assignee_row = Row()
+    for ticket_row in truth.db_tickets:
+        cid = int(ticket_row["chatwoot_conversation_id"])
+        if cid not in assignees:
+            continue
+        assignee_row.sent += 1
+        if ticket_row["assignee_name"] == assignees[cid]:
+            assignee_row.received += 1
+        else:
+            assignee_row.lost += 1
+            ours = ticket_row["assignee_name"]
+            audit.fail(f"conversation {cid}: assignee {assignees[cid]!r}, ours {ours!r}")
+    audit.rows["assignees (match)"] = assignee_row
+    deleted_row = Row(sent=len(ledger.deleted))
+    shown_anywhere: Counter[str] = Counter()
+    for counts in (*api_counts.values(), *page_counts.values()):
+        shown_anywhere.update(counts)
+    for message in truth.db_messages:
+        shown_anywhere.update(set(tokens_in(message["content"])))
+    for token in sorted(ledger.deleted):
+        if shown_anywhere[token]:
+            deleted_row.leaks += 1
+            audit.fail(f"deleted reply {token} still shown or stored")
+        else:
+            deleted_row.received += 1
+    audit.rows["deleted replies (gone)"] = deleted_row
+    artefacts = [
+        m["chatwoot_message_id"]
+        for m in truth.db_messages
+        if "\\\n" in (m["content"] or "") or (m["content"] or "").endswith("\n")
+    ]
+    for message_id in artefacts:
+        audit.fail(f"message {message_id} stored with a Markdown hard break or trailing newline")
+    audit.rows["Markdown artefacts"] = Row(sent=len(truth.db_messages), leaks=len(artefacts))
 
 
 def render(ctx: Context, audit: Audit, extra: dict[str, Any]) -> str:

@@ -1,7 +1,7 @@
 """Switches that make the soak's sandbox behave like more of real Chatwoot (all off by default).
 
-``SOAK_SANDBOX_BEHAVIOURS`` names some of ``BEHAVIOURS`` (comma-separated, or ``all``); the
-correctness work turns them on for good once the product handles them.
+``SOAK_SANDBOX_BEHAVIOURS`` names some of ``BEHAVIOURS`` (comma-separated, ``all`` or
+``none``); unset, every behaviour but the single-conversation lock is on.
 """
 
 from __future__ import annotations
@@ -40,10 +40,20 @@ _CONTROL_CALLS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
 }
 
 
+# On unless the run names others: what a real Chatwoot does by default or commonly. The lock
+# is left out: with it every employee's second ticket is refused, by design.
+DEFAULT = frozenset(BEHAVIOURS) - {"lock_to_single_conversation"}
+
+
 def from_env() -> frozenset[str]:
-    """Read the switches; an unknown name stops the run at once."""
-    names = {n.strip() for n in os.environ.get("SOAK_SANDBOX_BEHAVIOURS", "").split(",")}
+    """Read the switches (unset: ``DEFAULT``; ``none``: plain); an unknown name stops the run."""
+    raw = os.environ.get("SOAK_SANDBOX_BEHAVIOURS")
+    if raw is None:
+        return DEFAULT
+    names = {n.strip() for n in raw.split(",")}
     names.discard("")
+    if "none" in names:
+        return frozenset()
     if "all" in names:
         return frozenset(BEHAVIOURS)
     unknown = names - set(BEHAVIOURS)
@@ -121,5 +131,8 @@ async def _maybe_change(
         # The edited text keeps the token, so the audit still expects it once per channel.
         await send("PATCH", path, json={"content": f"Resposta {token} (corrigida)."})
     elif "deletes" in on and roll < 0.15:
-        # A deleted reply leaves the record of truth: the audit no longer expects its token.
-        await send("DELETE", path)
+        # A deleted reply leaves the record of truth: the audit no longer expects its token,
+        # and checks it is shown nowhere.
+        status, _ = await send("DELETE", path)
+        if status == 200:
+            ctx.ledger.deleted.add(token)

@@ -165,6 +165,8 @@ class Ledger:
     )
     ws_repeats: Counter[str] = field(default_factory=Counter)
     foreign_ids: list[tuple[str, str, int]] = field(default_factory=list)
+    # Agent reply tokens whose message an agent deleted: never shown again after that.
+    deleted: set[str] = field(default_factory=set)
     counts: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
     # When a send could have landed without its commit: SIGKILLs and dropped connections.

@@ -7,6 +7,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy import select, text
 
 from db.embedded import free_port
@@ -89,6 +90,11 @@ async def test_signup_mails_a_link_that_verifies_the_address_once(
 
     [mail] = await mails_to(sandbox.mailbox, "ana@example.com")
     assert mail.subject == "Confirme seu e-mail"
+    async with httpx.AsyncClient() as http:
+        listed = (await http.get(f"{sandbox.url}/sandbox/api/mail")).json()
+    assert [set(item) for item in listed] == [{"to", "subject", "text", "html", "receivedAt"}]
+    assert (listed[0]["to"], listed[0]["subject"]) == ("ana@example.com", mail.subject)
+    assert listed[0]["receivedAt"].endswith("Z") and listed[0]["text"] == mail.text
     assert "Confirmar e-mail" in mail.html and "<a href=" in mail.html
     link = link_in(mail)
     assert "/verify?token=" in link

@@ -45,6 +45,30 @@
     return node;
   }
 
+  // Agent Markdown arrives as spans: each becomes an element with textContent, never HTML.
+  function richText(item) {
+    var p = el("p", "text");
+    (item.spans || [{ text: item.content }]).forEach(function (span) {
+      var node;
+      if (span.href && /^https?:\/\//.test(span.href)) {
+        node = el("a", null, span.text);
+        node.setAttribute("href", span.href);
+        node.setAttribute("rel", "noopener noreferrer nofollow");
+        node.setAttribute("target", "_blank");
+      } else if (span.bold) {
+        node = el("strong", null, span.text);
+      } else if (span.italic) {
+        node = el("em", null, span.text);
+      } else if (span.code) {
+        node = el("code", null, span.text);
+      } else {
+        node = document.createTextNode(span.text);
+      }
+      p.appendChild(node);
+    });
+    return p;
+  }
+
   function render(item) {
     var node;
     if (item.direction === "system") {
@@ -57,7 +81,14 @@
       node = el("li", "msg " + (mine ? "mine" : "theirs"));
       var bubble = el("div", "bubble");
       bubble.appendChild(el("p", "who", mine ? S["ticket.you"] : (item.author || S["ticket.agent"])));
-      bubble.appendChild(el("p", "text", item.content));
+      bubble.appendChild(item.deleted
+        ? el("p", "text deleted", S["ticket.deleted"])
+        : richText(item));
+      if (!item.deleted && item.options && item.options.length) {
+        var choices = el("ul", "options");
+        item.options.forEach(function (title) { choices.appendChild(el("li", null, title)); });
+        bubble.appendChild(choices);
+      }
       var at = el("p", "at");
       at.appendChild(time(item.createdAt));
       bubble.appendChild(at);
