@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from db.models import Message, Ticket, TicketEvent
+from tickets.attachments import public
 from tickets.markdown import spans
 
 
@@ -139,7 +140,7 @@ class TimelineItem:
             "content": self.content,
             "kind": self.kind,
             "data": self.data,
-            "attachments": self.attachments,
+            "attachments": public(self.ticket_id, self.attachments, deleted=self.deleted),
             "deleted": self.deleted,
             "options": self.options,
             "spans": self.spans,
