@@ -154,3 +154,16 @@ def signed_ok(secret: str, ticket_id: int, attachment_id: int, expires: str, sig
         return False
     expected = signature(secret, ticket_id, attachment_id, int(expires))
     return hmac.compare_digest(expected, sig)
+
+
+def format_size(size: int | None, locale: str | None) -> str:
+    """Say a file's size for people (pt-BR writes a decimal comma): 512 B, 3,4 KB, 12 MB."""
+    if size is None:
+        return ""
+    value, unit = float(size), "B"
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            break
+        value /= 1024
+    text = f"{value:.0f}" if unit == "B" or value >= 10 else f"{value:.1f}"
+    return f"{text.replace('.', ',') if locale == 'pt-BR' else text} {unit}"

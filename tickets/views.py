@@ -130,6 +130,11 @@ class TimelineItem:
             data=dict(event.data),
         )
 
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        """Return the files as the JSON API shows them (none once deleted)."""
+        return public(self.ticket_id, self.attachments, deleted=self.deleted)
+
     def to_json(self) -> dict[str, Any]:
         """Render with the JSON API's names."""
         return {
@@ -140,7 +145,7 @@ class TimelineItem:
             "content": self.content,
             "kind": self.kind,
             "data": self.data,
-            "attachments": public(self.ticket_id, self.attachments, deleted=self.deleted),
+            "attachments": self.files,
             "deleted": self.deleted,
             "options": self.options,
             "spans": self.spans,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import struct
 import time
-import zlib
 from typing import Any
 
 import httpx
@@ -13,44 +11,10 @@ import httpx
 from sandbox import SandboxServer
 from tests.conftest import settings_for
 from tests.web.conftest import Client, MakeWeb, open_ticket, signup
+from tests.web.files import PDF, agent_files, png
 from tickets.attachments import signature
 
 FIELDS = {"id", "name", "contentType", "size", "url", "thumbUrl"}
-
-
-def png(width: int = 2, height: int = 2) -> bytes:
-    """Return a small valid PNG (red pixels)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-async def agent_files(
-    sandbox: SandboxServer, conversation: int, content: str, files: list[tuple[str, bytes, str]]
-) -> dict[str, Any]:
-    """Send an agent message with files through the sandbox's control API (multipart)."""
-    async with httpx.AsyncClient() as http:
-        answer = await http.post(
-            f"{sandbox.url}/sandbox/api/conversations/{conversation}/messages",
-            data={"content": content, "agent": "Rita"},
-            files=[("attachments", file) for file in files],
-        )
-        answer.raise_for_status()
-        body: dict[str, Any] = answer.json()
-        return body
 
 
 async def agent_item(client: Client, ticket_id: int, count: int = 1) -> list[dict[str, Any]]:
