@@ -35,6 +35,7 @@ from db import outbox as outbox_repo
 from db import parked, repo
 from db import teams as teams_repo
 from db.models import Direction, Message, Origin, Ticket, TicketStatus
+from tickets.attachments import stored_of
 from tickets.hub import TicketChanged, notify_changed
 from tickets.views import options_of
 
@@ -150,7 +151,7 @@ class Ingestor:
                 direction=Direction.REQUESTER if incoming else Direction.AGENT,
                 author=event.sender_name or "",
                 content="" if event.deleted else (event.content or ""),
-                attachments=[] if event.deleted else [_attachment(a) for a in event.attachments],
+                attachments=[] if event.deleted else [stored_of(a) for a in event.attachments],
                 origin=Origin.CHATWOOT,
                 created_at=event.created_at,
                 content_type=event.content_type,
@@ -363,14 +364,3 @@ def _older(event: MessageEvent, known: Message) -> bool:
     """Tell whether an update is older than the stored version (both Chatwoot's clock)."""
     stored = known.chatwoot_updated_at
     return event.updated_at is not None and stored is not None and event.updated_at < stored
-
-
-def _attachment(attachment: Any) -> dict[str, Any]:
-    return {
-        "file_type": attachment.file_type,
-        "content_type": attachment.content_type,
-        "data_url": attachment.data_url,
-        "thumb_url": attachment.thumb_url,
-        "file_size": attachment.file_size,
-        "extension": attachment.extension,
-    }

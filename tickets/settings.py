@@ -126,6 +126,11 @@ class Settings(BaseSettings):
     )
     DEFAULT_LOCALE: Literal["pt-BR", "en"] = Field("pt-BR", description="pt-BR or en.")
     BOT_NAME: str = Field("Chamados", description="Bot display name (manifest, cards).")
+    ATTACHMENT_MAX_BYTES: int = Field(
+        25 * 1024 * 1024,
+        ge=1024,
+        description="Largest file (bytes) sent or shown through the service; larger: refused.",
+    )
     TRUSTED_PROXY_HOPS: int = Field(
         0,
         ge=0,

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from db.models import Message, Ticket, TicketEvent
+from tickets.attachments import public
 from tickets.markdown import spans
 
 
@@ -129,6 +130,11 @@ class TimelineItem:
             data=dict(event.data),
         )
 
+    @property
+    def files(self) -> list[dict[str, Any]]:
+        """Return the files as the JSON API shows them (none once deleted)."""
+        return public(self.ticket_id, self.attachments, deleted=self.deleted)
+
     def to_json(self) -> dict[str, Any]:
         """Render with the JSON API's names."""
         return {
@@ -139,7 +145,7 @@ class TimelineItem:
             "content": self.content,
             "kind": self.kind,
             "data": self.data,
-            "attachments": self.attachments,
+            "attachments": self.files,
             "deleted": self.deleted,
             "options": self.options,
             "spans": self.spans,

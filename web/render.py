@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 import i18n
 from tickets import keys
+from tickets.attachments import format_size
 from web import keys as web_keys
 from web.sessions import ANON_CSRF, current
 
@@ -86,6 +87,7 @@ def render(
         "event_line": lambda kind, data: i18n.event_line(kind, data, locale),
         "sector_label": lambda value: settings.TICKET_SECTORS.label(value, locale),
         "complexity_label": lambda value: settings.TICKET_COMPLEXITIES.label(value, locale),
+        "file_size": lambda size: format_size(size, locale),
         "locale": locale,
         "locales": i18n.LOCALES,
         "user": session.user if session is not None else None,

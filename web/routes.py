@@ -13,6 +13,7 @@ from tickets.http_limits import body_deadline
 from web import keys as web_keys
 from web.account_mail import setup_account_mail
 from web.api import setup_api
+from web.attachments import setup_attachments
 from web.auth import setup_auth
 from web.errors import client_gone_middleware, error_middleware, security_headers
 from web.help import setup_help
@@ -40,6 +41,7 @@ def setup_web(app: web.Application) -> None:
     setup_account_mail(app)
     setup_pages(app)
     setup_api(app)
+    setup_attachments(app)
     setup_help(app)
     setup_ws(app)
     app.router.add_static("/static/", STATIC, name="static", append_version=False)

@@ -69,6 +69,61 @@
     return p;
   }
 
+  function size(bytes) {
+    if (typeof bytes !== "number") { return ""; }
+    var units = ["B", "KB", "MB", "GB"];
+    var value = bytes;
+    var unit = 0;
+    while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit += 1; }
+    var digits = unit === 0 || value >= 10 ? 0 : 1;
+    return value.toLocaleString(data.locale, { maximumFractionDigits: digits }) + " " + units[unit];
+  }
+
+  // Images as thumbnails opening full size, audio playable, other files as download rows.
+  function fileList(files) {
+    var ul = el("ul", "files");
+    ul.setAttribute("aria-label", S["ticket.file.list"]);
+    files.forEach(function (file) {
+      var li;
+      if (file.thumbUrl) {
+        li = el("li", "file-image");
+        var open = el("a");
+        open.href = file.url;
+        open.target = "_blank";
+        open.rel = "noopener";
+        open.title = t("ticket.file.open", { name: file.name });
+        var img = el("img");
+        img.src = file.thumbUrl;
+        img.alt = file.name;
+        img.loading = "lazy";
+        open.appendChild(img);
+        li.appendChild(open);
+      } else {
+        li = el("li", "file-row");
+        if ((file.contentType || "").indexOf("audio/") === 0) {
+          var audio = el("audio");
+          audio.controls = true;
+          audio.preload = "none";
+          audio.src = file.url;
+          li.appendChild(audio);
+        }
+        var link = el("a");
+        link.href = file.url;
+        link.setAttribute("download", file.name);
+        link.title = t("ticket.file.download", { name: file.name });
+        var dot = file.name.lastIndexOf(".");
+        var icon = el("span", "file-icon", (dot > 0 ? file.name.slice(dot + 1) : "file").slice(0, 4).toUpperCase());
+        icon.setAttribute("aria-hidden", "true");
+        link.appendChild(icon);
+        link.appendChild(el("span", "file-name", file.name));
+        link.appendChild(el("span", "file-size", size(file.size)));
+        li.appendChild(link);
+      }
+      ul.appendChild(li);
+    });
+    return ul;
+  }
+
   function render(item) {
     var node;
     if (item.direction === "system") {
@@ -81,9 +136,13 @@
       node = el("li", "msg " + (mine ? "mine" : "theirs"));
       var bubble = el("div", "bubble");
       bubble.appendChild(el("p", "who", mine ? S["ticket.you"] : (item.author || S["ticket.agent"])));
-      bubble.appendChild(item.deleted
-        ? el("p", "text deleted", S["ticket.deleted"])
-        : richText(item));
+      var files = item.deleted ? [] : (item.attachments || []);
+      if (item.deleted) {
+        bubble.appendChild(el("p", "text deleted", S["ticket.deleted"]));
+      } else if (item.content || !files.length) {
+        bubble.appendChild(richText(item));
+      }
+      if (files.length) { bubble.appendChild(fileList(files)); }
       if (!item.deleted && item.options && item.options.length) {
         var choices = el("ul", "options");
         item.options.forEach(function (title) { choices.appendChild(el("li", null, title)); });
