@@ -161,12 +161,16 @@ async def new_page(chromium: Browser) -> AsyncIterator[Callable[..., Awaitable[P
     """Open pages in fresh browser contexts (own cookies), closed after the test."""
     contexts: list[BrowserContext] = []
 
-    async def make(locale: str = "pt-BR", width: int = 1100, height: int = 860) -> Page:
+    async def make(
+        locale: str = "pt-BR", width: int = 1100, height: int = 860, touch: bool = False
+    ) -> Page:
         context = await chromium.new_context(
             locale=locale,
             viewport={"width": width, "height": height},
             device_scale_factor=1,
             ignore_https_errors=True,
+            has_touch=touch,
+            is_mobile=touch,
         )
         contexts.append(context)
         page = await context.new_page()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
+import httpx
 import pytest
 from playwright.async_api import Page, expect
 
@@ -57,3 +58,100 @@ async def test_complexity_and_sector_show_labels_and_store_values(
     await expect(page.locator(".ticket-row .row-meta")).to_contain_text(
         f"#{ticket_id} · {words['it']}"
     )
+
+
+async def _agent_says(sandbox: SandboxServer, conversation: int, content: str) -> None:
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(
+            f"{sandbox.url}/sandbox/api/conversations/{conversation}/messages",
+            json={"content": content, "agent": "Rita"},
+        )
+        answer.raise_for_status()
+
+
+async def _open(page: Page, base: str, title: str) -> tuple[int, int]:
+    await page.goto(f"{base}/tickets/new")
+    await page.locator("#title").fill(title)
+    await page.locator("#description").fill("Desde segunda, no Wi-Fi e no cabo.")
+    await page.locator("#complexity").select_option("alta")
+    await page.locator("#sector").select_option("TI")
+    await page.locator("#ticket-form button[type=submit]").click()
+    await page.wait_for_url(re.compile(r".*/tickets/\d+$"))
+    ticket_id = int(page.url.rsplit("/", 1)[1])
+    answer = await page.evaluate(
+        "(id) => fetch('/api/conversations/' + id).then((r) => r.json())", ticket_id
+    )
+    return ticket_id, int(answer["chatwootConversationId"])
+
+
+# The newest bubble lies inside the timeline's visible box; the composer inside the window.
+NEWEST_IN_VIEW = """() => {
+  const list = document.getElementById('timeline').getBoundingClientRect();
+  const last = [...document.querySelectorAll('#timeline > li')].pop().getBoundingClientRect();
+  return last.bottom <= list.bottom + 1 && last.top >= list.top - 1;
+}"""
+COMPOSER_IN_VIEW = """() => {
+  const box = document.getElementById('composer').getBoundingClientRect();
+  return box.top >= 0 && box.bottom <= window.innerHeight;
+}"""
+PAGE_SCROLLS = "() => document.scrollingElement.scrollHeight > window.innerHeight + 1"
+
+
+@pytest.mark.parametrize("locale", ["pt-BR", "en"])
+async def test_chat_one_scroll_region_composer_in_view_and_new_messages_pill(
+    make_web: MakeWeb, sandbox: SandboxServer, new_page: NewPage, locale: str
+) -> None:
+    client = await make_web()
+    base = str(client.make_url("")).rstrip("/")
+    page = await new_page(locale=locale, width=1280, height=800)
+    await browser_signup(page, base, f"chat.{locale.lower()}@example.com")
+    title = "Impressora do segundo andar não imprime frente e verso desde a atualização"
+    ticket_id, conversation = await _open(page, base, title)
+    for n in range(1, 19):
+        await _agent_says(sandbox, conversation, f"Mensagem {n} do suporte.\nSegunda linha.")
+    await expect(page.locator(".msg.theirs")).to_have_count(18)
+    await page.reload()
+    await expect(page.locator(".msg.theirs")).to_have_count(18)
+    await page.screenshot(path=shot_path(f"chat_desktop.{locale}.png"))
+    assert await page.evaluate(PAGE_SCROLLS) is False
+    assert await page.evaluate(COMPOSER_IN_VIEW) is True
+    assert await page.evaluate(NEWEST_IN_VIEW) is True
+
+    # Reading older messages: an arrival does not pull the reader down, a pill offers it.
+    await page.locator("#timeline").evaluate("(list) => { list.scrollTop = 0; }")
+    await _agent_says(sandbox, conversation, "Mensagem nova enquanto você lia.")
+    pill = page.locator("#new-messages")
+    await expect(pill).to_be_visible()
+    await expect(page.locator(".msg.theirs")).to_have_count(19)
+    assert await page.evaluate(NEWEST_IN_VIEW) is False
+    await page.screenshot(path=shot_path(f"chat_pill.{locale}.png"))
+    await pill.click()
+    await expect(pill).to_be_hidden()
+    assert await page.evaluate(NEWEST_IN_VIEW) is True
+    # At the bottom, the next arrival scrolls into view by itself.
+    await _agent_says(sandbox, conversation, "E mais uma.")
+    await expect(page.locator(".msg.theirs")).to_have_count(20)
+    await expect(pill).to_be_hidden()
+    assert await page.evaluate(NEWEST_IN_VIEW) is True
+
+    phone = await new_page(locale=locale, width=375, height=800, touch=True)
+    await phone.context.add_cookies(await page.context.cookies())
+    await phone.goto(f"{base}/tickets/{ticket_id}")
+    await expect(phone.locator(".msg.theirs")).to_have_count(20)
+    await phone.screenshot(path=shot_path(f"chat_mobile.{locale}.png"))
+    nav = await phone.locator(".top").bounding_box()
+    assert nav is not None and nav["height"] < 60, nav
+    last = await phone.locator(".nav > li").last.bounding_box()
+    assert last is not None and last["x"] + last["width"] <= 375, last
+    assert await phone.evaluate(PAGE_SCROLLS) is False
+    assert await phone.evaluate(COMPOSER_IN_VIEW) is True
+    assert await phone.evaluate(NEWEST_IN_VIEW) is True
+    await expect(phone.locator(".hint-keys")).to_be_hidden()
+    await expect(phone.locator(".hint-touch")).to_be_visible()
+    assert "Shift" not in await phone.locator("#composer-hint").inner_text()
+    # On a phone Enter adds a line; the Send button sends.
+    await phone.locator("#content").fill("Primeira linha")
+    await phone.locator("#content").press("Enter")
+    await expect(phone.locator("#content")).to_have_value("Primeira linha\n")
+    await phone.locator("#composer button[type=submit]").tap()
+    await expect(phone.locator(".msg.mine .text", has_text="Primeira linha")).to_have_count(1)

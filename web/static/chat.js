@@ -9,6 +9,9 @@
   var form = document.getElementById("composer");
   var box = document.getElementById("content");
   var errorLine = document.getElementById("composer-error");
+  var pill = document.getElementById("new-messages");
+  // Phones have no Shift+Enter: there Enter adds a line and the Send button sends.
+  var touch = window.matchMedia("(pointer: coarse)").matches;
   var seen = new Set();
   var lastId = data.lastId;
   var socket = null;
@@ -162,7 +165,7 @@
     if (seen.has(item.id)) { return; }
     seen.add(item.id);
     var node = render(item);
-    var nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    var nearBottom = atBottom();
     var after = null;
     var children = list.children;
     for (var i = children.length - 1; i >= 0; i--) {
@@ -170,8 +173,26 @@
     }
     if (after) { after.after(node); } else { list.prepend(node); }
     if (item.id > lastId) { lastId = item.id; }
-    if (nearBottom || item.direction === "requester") { list.scrollTop = list.scrollHeight; }
+    if (nearBottom || item.direction === "requester") { toBottom(); }
+    else { pill.hidden = false; }
   }
+
+  function atBottom() {
+    return list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  }
+
+  function toBottom() {
+    list.scrollTop = list.scrollHeight;
+    pill.hidden = true;
+  }
+
+  pill.addEventListener("click", function () {
+    toBottom();
+    list.focus();
+  });
+  list.addEventListener("scroll", function () {
+    if (!pill.hidden && atBottom()) { pill.hidden = true; }
+  });
 
   function showTicket(ticket) {
     var badge = document.querySelector("#ticket-status .badge");
@@ -254,12 +275,12 @@
   });
 
   box.addEventListener("keydown", function (event) {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    if (!touch && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       form.requestSubmit();
     }
   });
 
-  list.scrollTop = list.scrollHeight;
+  toBottom();
   connect();
 })();
