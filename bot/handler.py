@@ -99,6 +99,13 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
             return
         await self._text(context, caller, context.activity.text or "")
 
+    def _help_card(self, locale: str) -> dict[str, Any]:
+        return cards.help_card(
+            locale,
+            web_url=self._settings.base_url,
+            microsoft=self._settings.microsoft_login_enabled,
+        )
+
     async def _text(self, context: TurnContext, caller: Caller, text: str) -> None:
         locale = caller.locale
         query = search_query(text)
@@ -111,10 +118,10 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
         elif command is Command.LIST:
             await context.send_activity(card_message(await self.actions.history(caller)))
         elif command is Command.HELP:
-            await context.send_activity(card_message(cards.help_card(locale)))
+            await context.send_activity(card_message(self._help_card(locale)))
         elif caller.current_ticket_id is None or not text.strip():
             await context.send_activity(text_message(t("bot.no_current", locale)))
-            await context.send_activity(card_message(cards.help_card(locale)))
+            await context.send_activity(card_message(self._help_card(locale)))
         else:
             await context.send_activity(
                 text_message(await self._post(caller, caller.current_ticket_id, text))

@@ -25,8 +25,8 @@ def welcome_card(locale: str | None) -> Json:
     return card(body, _entry_actions(locale), locale)
 
 
-def help_card(locale: str | None) -> Json:
-    """Build the card listing the buttons and text commands the bot understands."""
+def help_card(locale: str | None, *, web_url: str = "", microsoft: bool = False) -> Json:
+    """Build the card listing the commands, with the web page's address and how to get in."""
     commands = HELP_COMMANDS[normalize_locale(locale, DEFAULT_LOCALE)]
     body = [
         text(t("card.help.title", locale), size="Large", weight="Bolder"),
@@ -35,6 +35,15 @@ def help_card(locale: str | None) -> Json:
             "type": "FactSet",
             "facts": [{"title": word, "value": t(key, locale)} for word, key in commands],
         },
-        text(t("card.help.footer", locale), isSubtle=True, size="Small"),
     ]
-    return card(body, _entry_actions(locale), locale)
+    actions = _entry_actions(locale)
+    if web_url:
+        way_in = "card.help.web.microsoft" if microsoft else "card.help.web.signup"
+        body.append(text(t("card.help.web", locale, url=web_url), size="Small", spacing="Medium"))
+        body.append(text(t(way_in, locale), isSubtle=True, size="Small", spacing="Small"))
+        actions.append(
+            {"type": "Action.OpenUrl", "title": t("card.help.web.open", locale), "url": web_url}
+        )
+    else:
+        body.append(text(t("card.help.footer", locale), isSubtle=True, size="Small"))
+    return card(body, actions, locale)

@@ -19,6 +19,14 @@ PT: Final[Mapping[str, str]] = MappingProxyType(
         "card.help.cmd.list": "mostra os seus chamados",
         "card.help.cmd.help": "mostra esta ajuda",
         "card.help.footer": "Você também acompanha os chamados pela página web.",
+        "card.help.web": "Você também acompanha os chamados pela página web: {url}",
+        "card.help.web.microsoft": (
+            "Quem usa só o Teams entra lá com a mesma conta Microsoft, sem criar senha."
+        ),
+        "card.help.web.signup": (
+            "Para entrar lá pela primeira vez, use Criar conta com o seu e-mail de trabalho."
+        ),
+        "card.help.web.open": "Abrir a página web",
         "card.help.cmd.search": "procura artigos da central de ajuda sobre o texto",
         "card.suggest.title": "Talvez isto resolva",
         "card.suggest.body": "Antes de abrir o chamado, veja estes artigos da central de ajuda.",
@@ -122,6 +130,14 @@ EN: Final[Mapping[str, str]] = MappingProxyType(
         "card.help.cmd.list": "shows your tickets",
         "card.help.cmd.help": "shows this help",
         "card.help.footer": "You can also follow your tickets on the web page.",
+        "card.help.web": "You can also follow your tickets on the web page: {url}",
+        "card.help.web.microsoft": (
+            "If you only use Teams, sign in there with the same Microsoft account, no password."
+        ),
+        "card.help.web.signup": (
+            "To get in the first time, use Sign up there with your work e-mail."
+        ),
+        "card.help.web.open": "Open the web page",
         "card.help.cmd.search": "searches the Help Center for articles about the text",
         "card.suggest.title": "This might solve it",
         "card.suggest.body": "Before opening the ticket, look at these Help Center articles.",

@@ -183,6 +183,9 @@ def _builders(locale: str) -> dict[str, Callable[[], dict[str, Any]]]:
     return {
         "welcome": lambda: cards.welcome_card(locale),
         "help": lambda: cards.help_card(locale),
+        "help_web": lambda: cards.help_card(
+            locale, web_url="https://chamados.example.com", microsoft=True
+        ),
         "form_empty": lambda: cards.ticket_form_card(_form(), locale),
         "form_errors": lambda: cards.ticket_form_card(_form(errors=True), locale),
         "form_notice": lambda: cards.ticket_form_card(_form(notice=True), locale),

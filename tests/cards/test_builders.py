@@ -183,3 +183,23 @@ def test_choices_show_their_labels_and_keep_their_values(locale: str, medium: st
     texts = _texts(cards.ticket_card(view, locale))
     assert medium in texts and hr in texts
     assert "media" not in texts
+
+
+@pytest.mark.parametrize("microsoft", [True, False])
+def test_help_card_links_the_web_page_and_says_how_to_get_in(microsoft: bool) -> None:
+    card = cards.help_card("pt-BR", web_url="https://chamados.example.com", microsoft=microsoft)
+    texts = " ".join(_texts(card))
+    assert "https://chamados.example.com" in texts
+    assert ("conta Microsoft" in texts) is microsoft
+    assert ("Criar conta" in texts) is not microsoft
+    links = [a for a in card["actions"] if a["type"] == "Action.OpenUrl"]
+    assert links == [
+        {
+            "type": "Action.OpenUrl",
+            "title": "Abrir a página web",
+            "url": "https://chamados.example.com",
+        }
+    ]
+    # Without a known address the card keeps its plain sentence and offers no link.
+    plain_card = cards.help_card("en")
+    assert not [a for a in plain_card["actions"] if a["type"] == "Action.OpenUrl"]
