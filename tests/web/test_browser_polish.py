@@ -155,3 +155,72 @@ async def test_chat_one_scroll_region_composer_in_view_and_new_messages_pill(
     await expect(phone.locator("#content")).to_have_value("Primeira linha\n")
     await phone.locator("#composer button[type=submit]").tap()
     await expect(phone.locator(".msg.mine .text", has_text="Primeira linha")).to_have_count(1)
+
+
+async def test_links_in_messages_are_clickable_and_safe(
+    make_web: MakeWeb, sandbox: SandboxServer, new_page: NewPage
+) -> None:
+    client = await make_web()
+    base = str(client.make_url("")).rstrip("/")
+    page = await new_page(width=1280, height=800)
+    await browser_signup(page, base, "links@example.com")
+    ticket_id, conversation = await _open(page, base, "Link do manual")
+    text = (
+        "Manual: https://wiki.example.com/vpn?a=1&b=2. Não clique em javascript:alert(1) "
+        'nem em <a href="javascript:alert(2)">isto</a>.'
+    )
+    await _agent_says(sandbox, conversation, text)
+    for reload in (False, True):
+        if reload:
+            await page.goto(f"{base}/tickets/{ticket_id}")
+        bubble = page.locator(".msg.theirs .text").last
+        await expect(bubble).to_have_text(text)
+        links = bubble.locator("a")
+        await expect(links).to_have_count(1)
+        await expect(links).to_have_attribute("href", "https://wiki.example.com/vpn?a=1&b=2")
+        await expect(links).to_have_attribute("rel", "noopener noreferrer")
+        await expect(links).to_have_attribute("target", "_blank")
+    await page.screenshot(path=shot_path("chat_links.pt-BR.png"))
+
+
+WORDING = {
+    "pt-BR": {"one": "1 chamado", "none": "Nenhum chamado neste filtro.", "404": "Não encontramos"},
+    "en": {"one": "1 ticket", "none": "No tickets match this filter.", "404": "We could not find"},
+}
+
+
+@pytest.mark.parametrize("locale", ["pt-BR", "en"])
+async def test_wording_plural_filter_empty_login_and_404(
+    make_web: MakeWeb, sandbox: SandboxServer, new_page: NewPage, locale: str
+) -> None:
+    client = await make_web()
+    base = str(client.make_url("")).rstrip("/")
+    words = WORDING[locale]
+    page = await new_page(locale=locale, width=1280, height=800)
+    await page.goto(f"{base}/login")
+    # No Microsoft button configured: the page does not offer a Microsoft account.
+    await expect(page.locator("main")).not_to_contain_text("Microsoft")
+    await page.screenshot(path=shot_path(f"login.{locale}.png"))
+    await browser_signup(page, base, f"words.{locale.lower()}@example.com")
+    await expect(page.locator("#first-empty")).to_be_visible()
+    await _open(page, base, "Cadeira quebrada")
+    await expect(page.locator(".ticket-no")).to_have_text(re.compile(r"(nº |#)1$"))
+    await page.goto(f"{base}/")
+    await expect(page.locator(".count")).to_have_text(words["one"])
+    await page.goto(f"{base}/?status=resolved")
+    await expect(page.locator("#filter-empty")).to_contain_text(words["none"])
+    await expect(page.locator("#first-empty")).to_have_count(0)
+    await page.screenshot(path=shot_path(f"list_filter_empty.{locale}.png"))
+    await page.goto(f"{base}/no/such/page")
+    await expect(page.locator("h1")).to_have_count(1)
+    await expect(page.locator("h1")).to_contain_text(words["404"])
+    await expect(page.locator("main p:not(.err-code)")).to_have_count(0)
+    await page.screenshot(path=shot_path(f"404.{locale}.png"))
+
+
+async def test_login_mentions_microsoft_when_it_is_configured(make_web: MakeWeb) -> None:
+    client = await make_web(MICROSOFT_CLIENT_ID="client-id", MICROSOFT_CLIENT_SECRET="s" * 40)
+    page = await client.get("/login", headers={"Accept-Language": "en"})
+    html = await page.text()
+    assert "Sign in with Microsoft" in html
+    assert "or your Microsoft account" in html
