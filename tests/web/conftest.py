@@ -206,3 +206,28 @@ async def browser_login(page: Page, base: str, email: str, password: str = PASSW
     await page.locator("#password").fill(password)
     await page.locator("form[action='/login'] button[type=submit]").click()
     await page.wait_for_url(f"{base}/")
+
+
+AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+# axe-core's impact levels that fail a page; "moderate" and "minor" are reported by axe only.
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+async def accessibility_problems(page: Page) -> list[str]:
+    """Run axe-core on the page and return its serious and critical violations, described.
+
+    The script goes in through the DevTools protocol (``evaluate``), so the page keeps its
+    strict Content-Security-Policy: no inline script is added to it.
+    """
+    if not await page.evaluate("() => typeof window.axe === 'object'"):
+        await page.evaluate(AXE.read_text(encoding="utf-8"))
+    results = await page.evaluate(
+        "() => axe.run(document, { resultTypes: ['violations'] })"
+        ".then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,"
+        " targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) })))"
+    )
+    return [
+        f"{page.url}: {item['id']} ({item['impact']}) {item['help']} at {item['targets']}"
+        for item in results
+        if item["impact"] in BLOCKING_IMPACTS
+    ]

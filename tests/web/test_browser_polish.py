@@ -10,7 +10,13 @@ import pytest
 from playwright.async_api import Page, expect
 
 from sandbox import SandboxServer
-from tests.web.conftest import MakeWeb, browser_signup, shot_path
+from tests.web.conftest import (
+    PASSWORD,
+    MakeWeb,
+    accessibility_problems,
+    browser_signup,
+    shot_path,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 NewPage = Callable[..., Awaitable[Page]]
@@ -219,8 +225,133 @@ async def test_wording_plural_filter_empty_login_and_404(
 
 
 async def test_login_mentions_microsoft_when_it_is_configured(make_web: MakeWeb) -> None:
-    client = await make_web(MICROSOFT_CLIENT_ID="client-id", MICROSOFT_CLIENT_SECRET="s" * 40)
+    client = await make_web(
+        MICROSOFT_CLIENT_ID="client-id",
+        MICROSOFT_CLIENT_SECRET="s" * 40,
+        MICROSOFT_TENANT_ID="11111111-2222-3333-4444-555555555555",
+    )
     page = await client.get("/login", headers={"Accept-Language": "en"})
     html = await page.text()
     assert "Sign in with Microsoft" in html
     assert "or your Microsoft account" in html
+
+
+PUBLIC_PAGES = ("/login", "/signup", "/password/forgot", "/privacy", "/terms", "/no/such/page")
+
+
+@pytest.mark.parametrize("locale", ["pt-BR", "en"])
+async def test_every_page_passes_axe_without_serious_violations(
+    make_web: MakeWeb, sandbox: SandboxServer, new_page: NewPage, locale: str
+) -> None:
+    client = await make_web()
+    base = str(client.make_url("")).rstrip("/")
+    problems: list[str] = []
+    checked: list[str] = []
+
+    async def check(page: Page) -> None:
+        checked.append(page.url)
+        problems.extend(await accessibility_problems(page))
+
+    page = await new_page(locale=locale, width=1280, height=800)
+    for path in PUBLIC_PAGES:
+        await page.goto(f"{base}{path}")
+        await check(page)
+    await browser_signup(page, base, f"axe.{locale.lower()}@example.com")
+    await check(page)  # the first-time empty list
+    await page.goto(f"{base}/tickets/new")
+    await page.locator("#title").fill("ab")
+    await page.locator("#ticket-form button[type=submit]").click()
+    await expect(page.locator("#title-error")).to_be_visible()
+    await check(page)  # the form showing its errors
+    ticket_id, conversation = await _open(page, base, "Monitor piscando")
+    await _agent_says(sandbox, conversation, "Veja https://wiki.example.com/monitor.")
+    await expect(page.locator(".msg.theirs")).to_have_count(1)
+    await check(page)
+    for path in ("/", "/?status=resolved", "/profile", "/tickets/999999"):
+        await page.goto(f"{base}{path}")
+        await check(page)
+    phone = await new_page(locale=locale, width=375, height=800, touch=True)
+    await phone.context.add_cookies(await page.context.cookies())
+    await phone.goto(f"{base}/tickets/{ticket_id}")
+    await check(phone)
+    assert len(checked) == 14
+    assert problems == []
+
+
+async def test_the_accessibility_check_catches_a_broken_page(new_page: NewPage) -> None:
+    page = await new_page()
+    await page.set_content(
+        '<html lang="en"><head><title>x</title></head><body><main>'
+        '<img src="data:,"><button></button></main></body></html>'
+    )
+    found = " ".join(await accessibility_problems(page))
+    assert "image-alt (critical)" in found
+    assert "button-name (critical)" in found
+
+
+FOCUS_SHOWN = """(selector) => {
+  const node = document.activeElement;
+  if (!node || !node.matches(selector)) return null;
+  const style = getComputedStyle(node);
+  return style.boxShadow !== 'none' || style.outlineStyle !== 'none';
+}"""
+
+
+async def _tab_to(page: Page, selector: str) -> None:
+    """Press Tab until ``selector`` has the focus, and check the focus can be seen there."""
+    for _ in range(40):
+        await page.keyboard.press("Tab")
+        shown = await page.evaluate(FOCUS_SHOWN, selector)
+        if shown is not None:
+            assert shown, f"focus on {selector} is not visible"
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+async def test_keyboard_only_sign_up_ticket_and_reply(
+    make_web: MakeWeb, sandbox: SandboxServer, new_page: NewPage
+) -> None:
+    client = await make_web()
+    base = str(client.make_url("")).rstrip("/")
+    page = await new_page(locale="en", width=1280, height=800)
+    keys = page.keyboard
+    await page.goto(f"{base}/signup")
+    for selector, value in (
+        ("#name", "Kim Keys"),
+        ("#email", "keys@example.com"),
+        ("#password", PASSWORD),
+    ):
+        await _tab_to(page, selector)
+        await keys.type(value)
+    await keys.press("Enter")
+    await page.wait_for_url(f"{base}/signup/sent")
+    await page.goto(f"{base}/login")
+    await _tab_to(page, "#email")
+    await keys.type("keys@example.com")
+    await _tab_to(page, "#password")
+    await keys.type(PASSWORD)
+    await keys.press("Enter")
+    await page.wait_for_url(f"{base}/")
+    await _tab_to(page, "a.nav-new")
+    await keys.press("Enter")
+    await page.wait_for_url(f"{base}/tickets/new")
+    await _tab_to(page, "#title")
+    await keys.type("Keyboard only")
+    await _tab_to(page, "#description")
+    await keys.type("No mouse today.")
+    await _tab_to(page, "#complexity")
+    await keys.type("High")
+    await _tab_to(page, "#sector")
+    await keys.type("IT")
+    await expect(page.locator("#complexity")).to_have_value("alta")
+    await expect(page.locator("#sector")).to_have_value("TI")
+    await _tab_to(page, "#ticket-form button[type=submit]")
+    await keys.press("Enter")
+    await page.wait_for_url(re.compile(r".*/tickets/\d+$"))
+    await _tab_to(page, "#content")
+    await keys.type("Sent with the keyboard.")
+    await keys.press("Enter")
+    await expect(page.locator(".msg.mine .text", has_text="Sent with the keyboard.")).to_have_count(
+        1
+    )
+    await page.screenshot(path=shot_path("keyboard_reply.en.png"))
