@@ -18,6 +18,7 @@ EMAIL_MAX: Final = 254
 # Client-side hints only; the service re-validates everything (REFERENCE §5.5).
 TITLE_REGEX: Final = r"^[\s\S]{3,120}$"
 EMAIL_REGEX: Final = r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$"
+BENEFICIARY_ID: Final = "beneficiary"
 
 
 def ticket_form_card(view: FormView, locale: str | None) -> Json:
@@ -42,11 +43,10 @@ def form_fields(view: FormView, locale: str | None) -> list[Json]:
     """Build the form's notices and inputs (every form card shares them, whatever its buttons)."""
     if not view.complexities or not view.sectors:
         raise ValueError("the ticket form needs at least one complexity and one sector")
-    values, errors = view.values, view.errors
     body: list[Json] = []
     if view.notice:
         body.append(_banner(view.notice, "warning"))
-    if errors:
+    if view.errors:
         body.append(_banner(t("card.form.fix_errors", locale), "attention"))
     body += _field(
         {
@@ -62,81 +62,93 @@ def form_fields(view: FormView, locale: str | None) -> list[Json]:
         view,
         locale,
     )
+    # Optional, as on the web page: the service accepts a ticket without a description.
     body += _field(
         {
             "type": "Input.Text",
             "id": "description",
-            "label": t("form.description.label", locale),
+            "label": f"{t('form.description.label', locale)} ({t('form.optional', locale)})",
             "placeholder": t("form.description.placeholder", locale),
             "isMultiline": True,
-            "isRequired": True,
-            "errorMessage": t("card.err.description.required", locale),
             "maxLength": DESCRIPTION_MAX,
         },
         view,
         locale,
     )
-    body.append(
-        {
-            "type": "ColumnSet",
-            "spacing": "Medium",
-            "columns": [
-                _column(_choice("complexity", view.complexities, view, locale), view, locale),
-                _column(_choice("sector", view.sectors, view, locale), view, locale),
-            ],
-        }
-    )
-    for_other = values.get("for_other", "false") in ("true", "on")
-    body.append(
-        {
-            "type": "Container",
-            "style": "emphasis",
-            "spacing": "Large",
-            "items": [
-                text(t("card.form.for_other.heading", locale), weight="Bolder"),
-                text(
-                    t("card.form.for_other.hint", locale),
-                    size="Small",
-                    isSubtle=True,
-                    spacing="None",
-                ),
-                {
-                    "type": "Input.Toggle",
-                    "id": "for_other",
-                    "title": t("form.for_other.label", locale),
-                    "value": "true" if for_other else "false",
-                    "valueOn": "true",
-                    "valueOff": "false",
-                    "wrap": True,
-                },
-                *_field(
-                    {
-                        "type": "Input.Text",
-                        "id": "beneficiary_name",
-                        "label": t("form.beneficiary_name.label", locale),
-                        "maxLength": NAME_MAX,
-                    },
-                    view,
-                    locale,
-                ),
-                *_field(
-                    {
-                        "type": "Input.Text",
-                        "id": "beneficiary_email",
-                        "label": t("form.beneficiary_email.label", locale),
-                        "placeholder": t("card.form.beneficiary_email.placeholder", locale),
-                        "style": "Email",
-                        "regex": EMAIL_REGEX,
-                        "errorMessage": t("card.err.beneficiary_email.invalid_email", locale),
-                        "maxLength": EMAIL_MAX,
-                    },
-                    view,
-                    locale,
-                ),
-            ],
-        }
-    )
+    # One under the other: side by side, Teams cuts the placeholders ("Choose the complexit").
+    body += _field(_choice("complexity", view.complexities, view, locale), view, locale)
+    body += _field(_choice("sector", view.sectors, view, locale), view, locale)
+    body.append(_for_other(view, locale))
     return body
+
+
+def _for_other(view: FormView, locale: str | None) -> Json:
+    """Build the "for someone else" block: its fields stay folded until the person opens them."""
+    values, errors = view.values, view.errors
+    for_other = values.get("for_other", "false") in ("true", "on")
+    opened = for_other or any(key.startswith("beneficiary_") for key in errors)
+    return {
+        "type": "Container",
+        "style": "emphasis",
+        "spacing": "Large",
+        "items": [
+            text(t("card.form.for_other.heading", locale), weight="Bolder"),
+            text(
+                t("card.form.for_other.hint", locale), size="Small", isSubtle=True, spacing="None"
+            ),
+            {
+                "type": "ActionSet",
+                "spacing": "Small",
+                "actions": [
+                    {
+                        "type": "Action.ToggleVisibility",
+                        "title": t("card.form.for_other.show", locale),
+                        "targetElements": [BENEFICIARY_ID],
+                    }
+                ],
+            },
+            {
+                "type": "Container",
+                "id": BENEFICIARY_ID,
+                "isVisible": opened,
+                "items": [
+                    {
+                        "type": "Input.Toggle",
+                        "id": "for_other",
+                        "title": t("form.for_other.label", locale),
+                        "value": "true" if for_other else "false",
+                        "valueOn": "true",
+                        "valueOff": "false",
+                        "wrap": True,
+                    },
+                    *_field(
+                        {
+                            "type": "Input.Text",
+                            "id": "beneficiary_name",
+                            "label": t("form.beneficiary_name.label", locale),
+                            "maxLength": NAME_MAX,
+                        },
+                        view,
+                        locale,
+                    ),
+                    *_field(
+                        {
+                            "type": "Input.Text",
+                            "id": "beneficiary_email",
+                            "label": t("form.beneficiary_email.label", locale),
+                            "placeholder": t("card.form.beneficiary_email.placeholder", locale),
+                            "style": "Email",
+                            "regex": EMAIL_REGEX,
+                            "errorMessage": t("card.err.beneficiary_email.invalid_email", locale),
+                            "maxLength": EMAIL_MAX,
+                        },
+                        view,
+                        locale,
+                    ),
+                ],
+            },
+        ],
+    }
 
 
 def _banner(message: str, style: str) -> Json:
@@ -185,7 +197,3 @@ def _choice(field: str, options: Sequence[str], view: FormView, locale: str | No
         ],
     }
     return choice
-
-
-def _column(choice: Json, view: FormView, locale: str | None) -> Json:
-    return {"type": "Column", "width": "stretch", "items": _field(choice, view, locale)}

@@ -53,6 +53,7 @@ PT: Final[Mapping[str, str]] = MappingProxyType(
         "card.action.view": "Ver chamado",
         "card.form.title.placeholder": "Ex.: Impressora do 2º andar não imprime",
         "card.form.for_other.heading": "Para outra pessoa",
+        "card.form.for_other.show": "Abrir para outra pessoa",
         "card.form.for_other.hint": (
             "Se marcar, informe o nome e o e-mail de quem vai receber o atendimento."
         ),
@@ -164,6 +165,7 @@ EN: Final[Mapping[str, str]] = MappingProxyType(
         "card.action.view": "View ticket",
         "card.form.title.placeholder": "E.g. 2nd floor printer does not print",
         "card.form.for_other.heading": "For someone else",
+        "card.form.for_other.show": "Open it for someone else",
         "card.form.for_other.hint": (
             "If ticked, enter the name and e-mail of the person to be helped."
         ),

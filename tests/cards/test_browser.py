@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 
 from cards import Verb
 from tests.cards.cases import all_cards
@@ -36,6 +36,9 @@ async def test_form_submit_sends_create_verb_with_inputs(
     await harness.get_by_label("Description").fill("Since Monday, on Wi-Fi and cable.")
     await harness.locator("select").nth(0).select_option("Alta")
     await harness.locator("select").nth(1).select_option("TI")
+    # The "for someone else" fields stay folded until the person opens them.
+    await expect(harness.get_by_label("Their name")).to_be_hidden()
+    await harness.get_by_role("button", name="Open it for someone else").click()
     await harness.get_by_text("This ticket is for someone else").click()
     await harness.get_by_label("Their name").fill("Carla Dias")
     await harness.get_by_label("Their e-mail").fill("carla@example.com")
@@ -43,6 +46,7 @@ async def test_form_submit_sends_create_verb_with_inputs(
 
     executed = await harness.evaluate("window.executed")
     assert executed == [
+        {"type": "Action.ToggleVisibility", "verb": None, "data": None},
         {
             "type": "Action.Execute",
             "verb": Verb.CREATE.value,
@@ -67,6 +71,8 @@ async def test_empty_form_is_stopped_by_client_validation(
     await harness.get_by_role("button", name="Enviar chamado").click()
     assert await harness.evaluate("window.executed") == []
     assert await harness.get_by_text("O título deve ter de 3 a 120 caracteres.").is_visible()
+    # The description is optional here as on the web page: no error under it.
+    assert await harness.get_by_text("Descreva o problema.", exact=True).count() == 0
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await harness.locator("#card").screenshot(path=str(ARTIFACTS / "form_client_errors.pt-BR.png"))
 
