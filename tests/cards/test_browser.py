@@ -60,7 +60,7 @@ async def test_form_submit_sends_create_verb_with_inputs(
                 "beneficiary_name": "Carla Dias",
                 "beneficiary_email": "carla@example.com",
             },
-        }
+        },
     ]
 
 
