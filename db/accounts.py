@@ -260,6 +260,14 @@ async def record_failure(session: AsyncSession, *keys: str) -> None:
     await session.flush()
 
 
-async def clear_failures(session: AsyncSession, key: str) -> None:
-    """Forget an account's failures after a successful sign-in."""
-    await session.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
+async def clear_failures(session: AsyncSession, key: str, *, settled: timedelta) -> None:
+    """Forget an account's failures older than ``settled`` after a successful sign-in.
+
+    Newer ones may belong to guesses still being checked in parallel with the success:
+    forgetting them would free their places for more guesses than the limit allows.
+    """
+    await session.execute(
+        delete(LoginAttempt).where(
+            LoginAttempt.key == key, LoginAttempt.attempted_at < func.now() - settled
+        )
+    )

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
+# Failures older than this finished long ago; younger ones may be guesses racing a success.
+FAILURES_SETTLED = timedelta(seconds=30)
 NAME_MAX = 200
 
 
@@ -108,9 +110,10 @@ async def login_submit(request: web.Request) -> web.Response:
     async with db_sessions.begin() as db:
         if rehash:
             await accounts.set_password_hash(db, user.id, await passwords.hash(password))
-        # A success is not a failure: forget this attempt and the account's earlier ones.
+        # A success is not a failure: forget this attempt and the account's settled failures
+        # (a typo minutes ago), but not guesses that may still be racing this one.
         await accounts.forget_attempts(db, attempt)
-        await accounts.clear_failures(db, account_key)
+        await accounts.clear_failures(db, account_key, settled=FAILURES_SETTLED)
     await sessions.sign_in(request, user)
     return redirect(target)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from db.models import LoginAttempt
 from tests.web.conftest import PASSWORD, Client, MakeWeb, page_csrf, signup
 from tickets import keys
-from web.auth import MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS
+from web.auth import FAILURES_SETTLED, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS
 
 BURST = 40
 
@@ -66,3 +67,20 @@ async def test_a_successful_sign_in_does_not_count_against_the_address(
     async with client.app[keys.SESSIONMAKER]() as db:
         stored = await db.scalar(select(func.count()).select_from(LoginAttempt))
     assert stored == 0
+
+
+async def test_a_success_forgets_settled_failures_but_not_racing_ones(make_web: MakeWeb) -> None:
+    client = await make_web()
+    await signup(client, "distraida@example.com")
+    key = "email:distraida@example.com"
+    async with client.app[keys.SESSIONMAKER].begin() as db:
+        # A typo a minute ago, and a guess claimed a moment ago that may still be checked.
+        db.add(LoginAttempt(key=key, attempted_at=func.now() - timedelta(minutes=1)))
+        db.add(LoginAttempt(key=key))
+    assert (await _burst(client, [("distraida@example.com", PASSWORD)])) == [303]
+    async with client.app[keys.SESSIONMAKER]() as db:
+        left = (
+            await db.scalars(select(LoginAttempt.attempted_at).where(LoginAttempt.key == key))
+        ).all()
+    assert len(left) == 1
+    assert left[0] > datetime.now(UTC) - FAILURES_SETTLED
