@@ -191,7 +191,11 @@ class WebEmployee(Employee):
             self.ctx.ledger.error(f"{self.key} sign-up answered {status}")
             return False
         # Sign-up never signs in (its answer must not reveal a known address): sign in now.
-        _, session = await request(self.http, "GET", self.url("/api/session"))
+        status, session = await request(self.http, "GET", self.url("/api/session"))
+        if status != 200 or not isinstance(session, dict) or "csrf_token" not in session:
+            # A read that failed mid-fault: the next round signs in (the account exists).
+            self.ctx.ledger.error(f"{self.key} session after sign-up answered {status}")
+            return False
         form["csrf_token"] = session["csrf_token"]
         status, _ = await request(
             self.http, "POST", self.url("/login"), data=form, allow_redirects=False
@@ -199,7 +203,7 @@ class WebEmployee(Employee):
         if status != 303:
             return False
         _, session = await request(self.http, "GET", self.url("/api/session"))
-        if not session.get("user"):
+        if not isinstance(session, dict) or not session.get("user"):
             return False
         self.csrf = session["csrf_token"]
         return True
