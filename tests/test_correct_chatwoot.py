@@ -234,15 +234,15 @@ async def test_catch_up_reads_forward_past_a_page(
     await relay.stop()  # no cable
     await control(sandbox, "webhook", {"url": None})  # no webhooks
     cid = info.chatwoot_conversation_id
-    for n in range(130):
+    for n in range(101):
         await control(
             sandbox, f"conversations/{cid}/messages", {"content": f"r{n}", "agent": "Rui"}
         )
     assert await relay.catch_up() is True
     items = await service.timeline(user_id, info.id)
-    assert [i.content for i in items if i.direction == "agent"] == [f"r{n}" for n in range(130)]
+    assert [i.content for i in items if i.direction == "agent"] == [f"r{n}" for n in range(101)]
     ticket = await _ticket(app_client, info.id)
-    assert ticket.synced_message_id is not None and ticket.synced_message_id >= 130
+    assert ticket.synced_message_id is not None and ticket.synced_message_id >= 101
 
 
 async def test_a_resolve_seen_in_a_later_open_snapshot_changes_nothing(app_client: Client) -> None:
@@ -376,3 +376,19 @@ async def test_a_database_refuses_another_chatwoot_or_inbox_at_start(database_ur
             await check_helpdesk_binding(configured(base, inbox), sandbox=False)
         assert "https://chat.example.com inbox inboxAAAA" in str(refused.value)
         assert f"not {base} inbox {inbox}" in str(refused.value)
+
+
+async def test_a_delete_that_overtakes_its_create_keeps_the_message_deleted(
+    app_client: Client,
+) -> None:
+    ticket = await make_ticket(app_client)
+    deleted = payload("message_updated.json")
+    deleted["content"] = "This message was deleted"
+    deleted["content_attributes"] = {"deleted": True}
+    created = payload("message_created.outgoing.json")
+    created["id"] = deleted["id"]
+    created["content"] = "a senha é hunter2"
+    assert (await post_hook(app_client, deleted))[1]["outcomes"] == ["stored"]
+    assert (await post_hook(app_client, created))[1]["outcomes"] == ["duplicate"]
+    _t, messages, _e = await state(app_client, ticket.id)
+    assert [(m.deleted, m.content) for m in messages] == [(True, "")]

@@ -139,7 +139,11 @@ class Ingestor:
             if ticket is None:
                 return IngestOutcome.PARKED
             if event.kind == "updated":
-                return await self._message_updated(session, ticket, event)
+                updated = await self._message_updated(session, ticket, event)
+                if updated is not None:
+                    return updated
+                # Jobs run unordered: an edit or delete can overtake the create. It carries the
+                # whole message, so store it now; the late create is then a duplicate.
             incoming = event.message_type is MessageType.INCOMING
             if incoming and await repo.message_known(session, event.message_id, event.echo_id):
                 return IngestOutcome.ECHO
@@ -184,11 +188,10 @@ class Ingestor:
 
     async def _message_updated(
         self, session: AsyncSession, ticket: Ticket, event: MessageEvent
-    ) -> IngestOutcome:
+    ) -> IngestOutcome | None:
         known = await repo.message_known(session, event.message_id, None)
         if known is None:
-            # An edit of a message we never saw (e.g. before a catch-up): nothing to change.
-            return IngestOutcome.IGNORED
+            return None
         if known.deleted or _older(event, known):
             # A delete is final, and an older copy (a replay, a late job) never wins.
             return IngestOutcome.STALE
