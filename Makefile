@@ -103,7 +103,7 @@ bench: $(DEV_STAMP) $(NODE_STAMP)
 
 ## soak: the 10-minute soak and chaos run (200 employees, faults), ending with its audit table
 soak: $(DEV_STAMP) $(NODE_STAMP)
-	SOAK_SECONDS=600 $(PY) -m pytest tests/soak -m soak -p no:cacheprovider
+	SOAK_SECONDS=600 SOAK_SANDBOX_BEHAVIOURS=$${SOAK_SANDBOX_BEHAVIOURS:-realistic} $(PY) -m pytest tests/soak -m soak -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) tests/js/node_modules .pytest_cache .mypy_cache .ruff_cache

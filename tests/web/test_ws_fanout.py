@@ -134,8 +134,15 @@ async def test_sockets_subscribing_while_replies_arrive_miss_nothing_and_repeat_
     async def subscriber(delay: float) -> list[dict[str, Any]]:
         await asyncio.sleep(delay)
         socket = await _watch(client, ticket["id"])
+        seen: set[str] = set()
+
+        def all_arrived(frame: dict[str, Any]) -> bool:
+            if frame["type"] == "item":
+                seen.add(frame["item"].get("content"))
+            return seen.issuperset(texts)
+
         try:
-            return _items(await _until(socket, _content_is(texts[-1])))
+            return _items(await _until(socket, all_arrived))
         finally:
             await socket.close()
 
@@ -145,7 +152,10 @@ async def test_sockets_subscribing_while_replies_arrive_miss_nothing_and_repeat_
     for items in got:
         ids = [i["id"] for i in items]
         assert ids == sorted(set(ids))
-        assert [i["content"] for i in items[1:]] == texts
+        # Every reply exactly once. Their order is the order they reached us: when one copy of
+        # a reply is lost (a webhook Chatwoot never retries), its cable copy may come after a
+        # later reply's webhook, as with real Chatwoot's unordered delivery.
+        assert sorted(i["content"] for i in items[1:]) == sorted(texts)
 
 
 async def test_dropped_socket_resumes_and_the_others_keep_receiving(
