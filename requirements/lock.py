@@ -84,12 +84,14 @@ def _uv_compile(output: Path, extras: list[str], build_in: Path, constraint: Pat
     subprocess.run(command, check=True, cwd=ROOT)
 
 
-def _stamp(lock: Path, what: str, current: str) -> None:
+def _stamp(lock: Path, what: str, current: str, build_in: Path) -> None:
+    # uv names the temporary build.in it read; a machine path does not belong in the repo.
+    body = lock.read_text(encoding="utf-8").replace(str(build_in), "build-system.requires")
     header = (
         f"# Hashed lock for {what}; regenerate with `make lock` (never edit by hand).\n"
         f"{MARK}{current}\n"
     )
-    lock.write_text(header + lock.read_text(encoding="utf-8"), encoding="utf-8")
+    lock.write_text(header + body, encoding="utf-8")
 
 
 def compile_locks() -> int:
@@ -102,8 +104,8 @@ def compile_locks() -> int:
         build_in.write_text("\n".join(data["build-system"]["requires"]) + "\n", encoding="utf-8")
         _uv_compile(DEV, ["dev"], build_in, None)
         _uv_compile(RUNTIME, [], build_in, DEV)
-    _stamp(DEV, "`make test` (runtime + dev tools)", current)
-    _stamp(RUNTIME, "`make run` (runtime only)", current)
+        _stamp(DEV, "`make test` (runtime + dev tools)", current, build_in)
+        _stamp(RUNTIME, "`make run` (runtime only)", current, build_in)
     print("requirements: runtime.lock and dev.lock regenerated")
     return 0
 
