@@ -33,6 +33,8 @@ def sender(api: Api) -> behaviours.Send:
 
 def test_switches_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SOAK_SANDBOX_BEHAVIOURS", raising=False)
+    assert behaviours.from_env() == frozenset()
+    monkeypatch.setenv("SOAK_SANDBOX_BEHAVIOURS", "realistic")
     assert behaviours.from_env() == set(behaviours.BEHAVIOURS) - {"lock_to_single_conversation"}
     monkeypatch.setenv("SOAK_SANDBOX_BEHAVIOURS", "none")
     assert behaviours.from_env() == frozenset()
