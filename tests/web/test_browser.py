@@ -253,7 +253,12 @@ async def test_chat_page_weight_and_first_render(make_web: MakeWeb, new_page: Ne
     await page.goto(f"{base}/tickets/{ticket_id}")
     await expect(page.locator("#live")).to_have_attribute("data-state", "online")
     figures = await page.evaluate(
-        """() => {
+        """async () => {
+          // Headless Chromium may record the first contentful paint a moment after load.
+          const painted = () => performance.getEntriesByName('first-contentful-paint').length;
+          for (let i = 0; i < 50 && !painted(); i++) {
+            await new Promise((done) => setTimeout(done, 100));
+          }
           const nav = performance.getEntriesByType('navigation')[0];
           const resources = performance.getEntriesByType('resource')
             .filter((r) => /\\.(css|js|svg)/.test(r.name));
