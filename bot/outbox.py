@@ -3,8 +3,9 @@
 One worker task per process. It wakes on the ``outbox`` notification (ingest sends it when it
 queues rows, workers when they release one) and at least every second, leases due
 rows (``db.outbox.claim_due``: the oldest pending row of each conversation, ``SKIP LOCKED``),
-reserves a slot in the shared send log (``bot.limits``), sends through the gateway and records
-the outcome in the transaction that releases the lease.
+and hands each to ``bot.outbox_send.Sender``, which reserves a slot in the shared send log
+(``bot.limits``), sends through the gateway and records the outcome in the transaction that
+releases the lease.
 
 Exactly-once, as the employee sees it: ingest's dedupe keys make every replay the same row; the
 lease means one worker at a time holds a conversation's head row. The one window left is a
@@ -18,57 +19,28 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import secrets
 import socket
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import cards
-from bot.gateway import Delivery, Outcome, OutgoingMessage, TeamsGateway
-from bot.limits import RateLimiter, record_throttle
-from bot.outbox_render import Rendered, render
-from db import accounts, teams
+from bot.gateway import TeamsGateway
+from bot.limits import RateLimiter
+from bot.outbox_send import MAX_ATTEMPTS, OutboxStats, RenderSettings, Sender
 from db import outbox as store
-from db.models import OutboxState, ReferenceState
-from tickets.deliveries import DeliveryKind
 from tickets.tasks import ConnectionLoop, listen_until_lost, stop_gracefully
+
+__all__ = ["OutboxStats", "OutboxTuning", "OutboxWorker"]
 
 log = logging.getLogger(__name__)
 
 CHANNEL: Final = store.CHANNEL
 LEASE: Final = 60.0
-# A limiter wait longer than this puts the row back instead of holding its lease.
-PATIENCE: Final = 5.0
-MAX_ATTEMPTS: Final = 8
-BACKOFF_BASE: Final = 0.5
-BACKOFF_CAP: Final = 60.0
 PRUNE_EVERY: Final = 60.0
-
-
-def transient_backoff(attempts: int) -> float:
-    """Return the jittered exponential delay before retry number `attempts` (1-based)."""
-    ceiling: float = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(attempts - 1, 0))
-    return ceiling * (0.5 + random.random() / 2)
-
-
-@dataclass
-class OutboxStats:
-    """What this process's worker did (read by tests and benches)."""
-
-    # Claim passes run (due rows looked for): a test waits for passes, not for the clock.
-    passes: int = 0
-    claimed: int = 0
-    sent: int = 0
-    throttled: int = 0
-    retried: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    recreated: int = 0
-    lost_leases: int = 0
 
 
 @dataclass(frozen=True)
@@ -100,11 +72,7 @@ class OutboxWorker:
         tuning: OutboxTuning = OutboxTuning(),
     ) -> None:
         self._sessions = sessions
-        self._gateway = gateway
         self._dsn = dsn
-        self._base_url = base_url.rstrip("/")
-        self._default_locale = default_locale
-        self._labels = labels or {}
         self.limiter = limiter or RateLimiter(sessions)
         self._tuning = tuning
         # Also the LISTEN connection's application_name: while it is connected the worker is
@@ -112,6 +80,14 @@ class OutboxWorker:
         host = socket.gethostname()[:30]
         self.worker_id = f"outbox:{host}:{os.getpid()}:{secrets.token_hex(4)}"
         self.stats = OutboxStats()
+        self._sender = Sender(
+            sessions,
+            gateway,
+            self.limiter,
+            RenderSettings(base_url.rstrip("/"), default_locale, labels or {}),
+            stats=self.stats,
+            max_attempts=tuning.max_attempts,
+        )
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
@@ -192,7 +168,7 @@ class OutboxWorker:
             )
         self.stats.claimed += len(claims)
         for claim in claims:
-            task = asyncio.create_task(self._deliver(claim), name=f"outbox-{claim.id}")
+            task = asyncio.create_task(self._sender.deliver(claim), name=f"outbox-{claim.id}")
             self._inflight.add(task)
             task.add_done_callback(self._finished)
         return len(claims) == want
@@ -212,194 +188,3 @@ class OutboxWorker:
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
         self._wake.set()
-
-    # ---- one delivery -----------------------------------------------------------------------
-
-    async def _deliver(self, claim: store.Claim) -> None:
-        try:
-            await self._attempt(claim)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            # Our own failure (database, rendering): retry like a transient fault, bounded.
-            log.exception("outbox: delivering row %d failed", claim.id)
-            with contextlib.suppress(Exception):
-                await self._record(claim, Delivery(Outcome.TRANSIENT, detail=repr(exc)[:300]))
-
-    async def _attempt(self, claim: store.Claim) -> None:
-        rendered = await render(
-            self._sessions,
-            claim,
-            default_locale=self._default_locale,
-            base_url=self._base_url,
-            labels=self._labels,
-        )
-        if rendered.skip is not None:
-            async with self._sessions.begin() as session:
-                await store.finish(
-                    session, claim, OutboxState.CANCELLED, rendered.skip, attempt=False
-                )
-            self.stats.cancelled += 1
-            return
-        delivery = await self._call(claim, rendered)
-        if delivery is None:
-            return
-        if delivery.outcome is Outcome.GONE and rendered.activity_id is None:
-            recreated = await self._recreate(claim)
-            if recreated is None:
-                return
-            claim = recreated
-            delivery = await self._call(claim, rendered)
-            if delivery is None:
-                return
-            if delivery.outcome is Outcome.GONE:
-                delivery = replace(delivery, outcome=Outcome.FAILED, detail="gone after re-create")
-        if delivery.outcome is Outcome.TOO_LARGE and rendered.fallback is not None:
-            small = Rendered(message=OutgoingMessage(text=rendered.fallback))
-            fallback = await self._call(claim, small)
-            if fallback is None:
-                return
-            delivery = fallback
-        if delivery.outcome is Outcome.SENT:
-            await self._record_sent(claim, delivery)
-            return
-        await self._record(claim, delivery)
-
-    async def _record_sent(self, claim: store.Claim, delivery: Delivery) -> None:
-        """Store a send Teams accepted, retrying through a database blip.
-
-        Never downgraded to a retryable outcome: that would post the message a second time.
-        Only if the database stays away past the lease can another worker resend it.
-        """
-        delay = 0.2
-        for _ in range(8):
-            try:
-                await self._record(claim, delivery)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("outbox: storing row %d as sent failed; retrying", claim.id)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-        log.error("outbox: row %d was sent but could not be stored; its lease will lapse", claim.id)
-
-    async def _call(self, claim: store.Claim, rendered: Rendered) -> Delivery | None:
-        """Reserve a slot and make one request; None when the row was put back to wait."""
-        wait = await self.limiter.acquire(claim.tenant_id, claim.target, patience=PATIENCE)
-        if wait > 0:
-            async with self._sessions.begin() as session:
-                await store.reschedule(session, claim, delay=wait, count_attempt=False)
-            return None
-        assert rendered.message is not None
-        if rendered.activity_id is not None:
-            return await self._gateway.update(
-                claim.reference, rendered.activity_id, rendered.message
-            )
-        return await self._gateway.send(claim.reference, rendered.message)
-
-    async def _recreate(self, claim: store.Claim) -> store.Claim | None:
-        """Open a new 1:1 chat for a conversation Teams says is gone; None if that failed."""
-        async with self._sessions() as session:
-            user = await accounts.get_user(session, claim.user_id)
-            oid = user.entra_oid if user is not None else None
-        if not oid:
-            await self._record(claim, Delivery(Outcome.FAILED, detail="gone; no Entra id"))
-            return None
-        wait = await self.limiter.acquire(claim.tenant_id, f"create:{oid}", patience=PATIENCE)
-        if wait > 0:
-            async with self._sessions.begin() as session:
-                await store.reschedule(session, claim, delay=wait, count_attempt=False)
-            return None
-        created, reference = await self._gateway.create_personal_conversation(
-            service_url=claim.service_url, tenant_id=claim.tenant_id, user_aad_id=oid
-        )
-        if not created.ok or reference is None:
-            if created.outcome is Outcome.SENT:
-                created = Delivery(Outcome.FAILED, detail="create returned no reference")
-            await self._record(claim, created)
-            return None
-        conversation = str((reference.get("conversation") or {}).get("id") or "")
-        service_url = str(reference.get("serviceUrl") or claim.service_url)
-        if not conversation:
-            await self._record(claim, Delivery(Outcome.FAILED, detail="created chat has no id"))
-            return None
-        async with self._sessions.begin() as session:
-            await teams.mark_reference(session, claim.target, ReferenceState.GONE)
-            await teams.save_reference(
-                session,
-                user_id=claim.user_id,
-                tenant_id=claim.tenant_id,
-                conversation_id=conversation,
-                service_url=service_url,
-                reference=reference,
-            )
-            await store.retarget_pending(session, claim.target, conversation)
-        self.stats.recreated += 1
-        log.info("outbox: re-created the 1:1 chat of user %d", claim.user_id)
-        return replace(claim, target=conversation, service_url=service_url, reference=reference)
-
-    async def _record(self, claim: store.Claim, delivery: Delivery) -> None:
-        """Release the lease with the outcome, in one transaction; wake the other workers."""
-        outcome = delivery.outcome
-        reason = _reason(delivery)
-        async with self._sessions.begin() as session:
-            if outcome is Outcome.SENT:
-                owned = await store.mark_sent(session, claim, delivery.activity_id)
-                if (
-                    owned
-                    and claim.kind == DeliveryKind.TICKET_CARD
-                    and claim.ticket_id
-                    and delivery.activity_id
-                ):
-                    # Later status changes update this very message in place.
-                    await teams.set_ticket_card(
-                        session,
-                        claim.ticket_id,
-                        requester_id=claim.user_id,
-                        activity_id=delivery.activity_id,
-                        conversation_id=claim.target,
-                    )
-                self.stats.sent += 1
-            elif outcome is Outcome.THROTTLED:
-                delay = await record_throttle(
-                    session, claim.tenant_id, claim.target, delivery.retry_after
-                )
-                owned = await store.reschedule(
-                    session, claim, delay=delay, count_attempt=False, error=reason
-                )
-                self.stats.throttled += 1
-            elif outcome is Outcome.TRANSIENT and claim.attempts + 1 < self._tuning.max_attempts:
-                owned = await store.reschedule(
-                    session,
-                    claim,
-                    delay=transient_backoff(claim.attempts + 1),
-                    count_attempt=True,
-                    error=reason,
-                )
-                self.stats.retried += 1
-            elif outcome in (Outcome.BLOCKED, Outcome.UNINSTALLED):
-                state = ReferenceState(str(outcome))
-                await teams.mark_reference(session, claim.target, state)
-                owned = await store.cancel_pending(session, claim.target, reason) > 0
-                self.stats.cancelled += 1
-            else:
-                if outcome is Outcome.TRANSIENT:
-                    reason = f"gave up after {claim.attempts + 1} attempts: {reason}"
-                owned = await store.finish(session, claim, OutboxState.FAILED, reason)
-                self.stats.failed += 1
-            await store.wake_workers(session)
-        if not owned:
-            self.stats.lost_leases += 1
-            log.warning("outbox: row %d's lease ran out before its outcome was stored", claim.id)
-
-
-def _reason(delivery: Delivery) -> str:
-    parts = [str(delivery.outcome)]
-    if delivery.status is not None:
-        parts.append(str(delivery.status))
-    if delivery.code:
-        parts.append(delivery.code)
-    if delivery.detail:
-        parts.append(delivery.detail)
-    return " ".join(parts)

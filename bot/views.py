@@ -8,7 +8,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import cards
-from cards import CardMessage, ChoiceLabels, FormView, HistoryView, TicketSummary, TicketView
+from cards import (
+    CardMessage,
+    ChoiceLabels,
+    FormView,
+    HistoryView,
+    ReplyView,
+    TicketSummary,
+    TicketView,
+)
 from i18n import t
 from tickets.errors import FormInvalid, HelpdeskRejected, TicketError, TicketNotFound
 from tickets.settings import Settings
@@ -54,11 +62,7 @@ def ticket_view(
     info: TicketInfo, timeline: Sequence[TimelineItem], labels: ChoiceLabels | None = None
 ) -> TicketView:
     """Build the ticket card's view: details plus the messages (events are left out)."""
-    messages = [
-        CardMessage(item.direction, item.author, item.content, item.created_at, item.deleted)
-        for item in timeline
-        if item.kind == "message"
-    ]
+    messages = [card_message(item) for item in timeline if item.kind == "message"]
     return TicketView(
         id=info.id,
         title=info.title,
@@ -82,6 +86,16 @@ def ticket_card(
 ) -> dict[str, Any]:
     """Build a ticket's card: one path for the card shown on click and the one updated in place."""
     return cards.ticket_card(ticket_view(info, timeline, labels), locale)
+
+
+def card_message(item: TimelineItem) -> CardMessage:
+    """Build one message of a card from a timeline item."""
+    return CardMessage(item.direction, item.author, item.content, item.created_at, item.deleted)
+
+
+def reply_card(ticket_id: int, title: str, message: CardMessage, locale: str) -> dict[str, Any]:
+    """Build an agent reply's own card: one path for the card sent and the one edited in place."""
+    return cards.agent_reply_card(ReplyView(ticket_id, title, message), locale)
 
 
 def pages_for(total: int) -> int:

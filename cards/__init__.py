@@ -20,6 +20,7 @@ from cards.views import (
     ChoiceLabels,
     FormView,
     HistoryView,
+    ReplyView,
     TicketSummary,
     TicketView,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "FormView",
     "HistoryView",
     "InvalidAction",
+    "ReplyView",
     "SuggestedArticle",
     "SuggestionsView",
     "TicketSummary",

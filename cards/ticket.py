@@ -1,14 +1,21 @@
-"""The ticket card (status, details, latest messages, reply box) and the agent-reply card."""
+"""The ticket card and the agent-reply card, each assembled from a list of parts.
+
+A part is a pure function ``(view, ctx) -> list of elements``; a card is its parts in order.
+To show something new on a card, write one more part and add it to the card's tuple (or, for
+something inside every message, to ``MESSAGE_PARTS``); the data it needs goes on the view.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Final
 
 from cards.actions import ActionData, Verb
 from cards.elements import Json, badge, card, clip, execute, one_line, rich, run, text
 from cards.text import choice_label
-from cards.views import TicketView
+from cards.views import CardMessage, ReplyView, TicketView
 from i18n import format_datetime, status_label, t
 
 LAST_MESSAGES: Final = 5
@@ -18,121 +25,54 @@ REPLY_MESSAGE_BYTES: Final = 12_000
 REPLY_MAX: Final = 5_000
 
 
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    """What every part needs besides its view: the language, the time zone, a text budget."""
+
+    locale: str | None
+    tz: tzinfo = UTC
+    budget: int = MESSAGE_BYTES
+
+
+TicketPart = Callable[[TicketView, Ctx], list[Json]]
+ReplyPart = Callable[[ReplyView, Ctx], list[Json]]
+MessagePart = Callable[[CardMessage, Ctx], list[Json]]
+
+
 def ticket_card(view: TicketView, locale: str | None, tz: tzinfo = UTC) -> Json:
     """Build the card of one ticket; dates shown in ``tz`` (UTC unless the user's zone is known)."""
-    body: list[Json] = [_header(view, locale), _details(view, locale, tz)]
-    body.append(
-        text(t("card.ticket.messages", locale), weight="Bolder", spacing="Large", separator=True)
-    )
-    messages = list(view.messages)
-    shown = messages[-LAST_MESSAGES:]
-    if len(messages) > len(shown):
-        body.append(
-            text(
-                t("card.ticket.messages.latest", locale, shown=len(shown), total=len(messages)),
-                isSubtle=True,
-                size="Small",
-                spacing="None",
-            )
-        )
-    if not shown:
-        body.append(text(t("card.ticket.no_messages", locale), isSubtle=True, spacing="Small"))
-    body += [
-        _message(
-            message.direction,
-            message.author,
-            t("card.message.deleted", locale) if message.deleted else message.content,
-            format_datetime(message.created_at, locale, tz),
-            locale,
-            MESSAGE_BYTES,
-        )
-        for message in shown
-    ]
-    resolved = view.status == "resolved"
-    if resolved:
-        body.append(
-            {
-                "type": "Container",
-                "style": "good",
-                "spacing": "Medium",
-                "items": [text(t("card.ticket.resolved.hint", locale), size="Small")],
-            }
-        )
-    body.append(_reply_input(locale))
-    actions: list[Json] = [
-        execute(
-            t("card.action.send", locale),
-            ActionData(Verb.REPLY, ticket_id=view.id),
-            style="positive",
-        ),
-    ]
-    if resolved:
-        actions.append(
-            execute(
-                t("card.action.reopen", locale),
-                ActionData(Verb.REOPEN, ticket_id=view.id),
-                inputs=False,
-            )
-        )
-    actions.append(
-        execute(
-            t("card.action.refresh", locale),
-            ActionData(Verb.REFRESH, ticket_id=view.id),
-            inputs=False,
-        )
-    )
-    return card(body, actions, locale)
+    ctx = Ctx(locale, tz)
+    body = [element for part in TICKET_PARTS for element in part(view, ctx)]
+    return card(body, ticket_actions(view, ctx), locale)
 
 
-def agent_reply_card(
-    ticket_id: int,
-    ticket_title: str,
-    agent_name: str,
-    content: str,
-    locale: str | None,
-    *,
-    sent_at: datetime | None = None,
-    tz: tzinfo = UTC,
-) -> Json:
+def agent_reply_card(view: ReplyView, locale: str | None, tz: tzinfo = UTC) -> Json:
     """Build the card announcing an agent's reply, with a box to answer it straight away."""
-    when = format_datetime(sent_at, locale, tz) if sent_at else None
-    body: list[Json] = [
-        text(t("card.reply.title", locale, id=ticket_id), size="Small", isSubtle=True),
-        rich(one_line(ticket_title, 120), spacing="None", size="Medium", weight="Bolder"),
-        _message("agent", agent_name, content, when, locale, REPLY_MESSAGE_BYTES),
-        _reply_input(locale),
-    ]
-    actions = [
-        execute(
-            t("card.action.send", locale),
-            ActionData(Verb.REPLY, ticket_id=ticket_id),
-            style="positive",
-        ),
-        execute(
-            t("card.action.view", locale), ActionData(Verb.OPEN, ticket_id=ticket_id), inputs=False
-        ),
-    ]
-    return card(body, actions, locale)
+    ctx = Ctx(locale, tz, REPLY_MESSAGE_BYTES)
+    body = [element for part in REPLY_PARTS for element in part(view, ctx)]
+    return card(body, reply_actions(view, ctx), locale)
 
 
-def _header(view: TicketView, locale: str | None) -> Json:
-    return {
-        "type": "ColumnSet",
-        "columns": [
-            {
-                "type": "Column",
-                "width": "stretch",
-                "items": [
-                    text(t("card.ticket.number", locale, id=view.id), size="Small", isSubtle=True),
-                    rich(one_line(view.title, 120), spacing="None", size="Large", weight="Bolder"),
-                ],
-            },
-            badge(view.status, status_label(view.status, locale)),
+# ---- ticket card parts ----------------------------------------------------------------------
+
+
+def header(view: TicketView, ctx: Ctx) -> list[Json]:
+    """Show number and title, with the status pill on the right."""
+    column = {
+        "type": "Column",
+        "width": "stretch",
+        "items": [
+            text(t("card.ticket.number", ctx.locale, id=view.id), size="Small", isSubtle=True),
+            rich(one_line(view.title, 120), spacing="None", size="Large", weight="Bolder"),
         ],
     }
+    status = badge(view.status, status_label(view.status, ctx.locale))
+    return [{"type": "ColumnSet", "columns": [column, status]}]
 
 
-def _details(view: TicketView, locale: str | None, tz: tzinfo) -> Json:
+def details(view: TicketView, ctx: Ctx) -> list[Json]:
+    """Show assignee, beneficiary, sector, complexity and dates as label/value rows."""
+    locale = ctx.locale
     rows: list[tuple[str, Json]] = [
         (
             t("ticket.assignee", locale),
@@ -145,126 +85,207 @@ def _details(view: TicketView, locale: str | None, tz: tzinfo) -> Json:
         rows.append(
             (t("card.ticket.beneficiary", locale), run(one_line(view.beneficiary_name, 120)))
         )
-    if view.sector:
-        rows.append(
-            (
-                t("ticket.sector", locale),
-                run(one_line(choice_label(view.labels, "sector", view.sector, locale), 80)),
-            )
-        )
-    if view.complexity:
-        rows.append(
-            (
-                t("ticket.complexity", locale),
-                run(one_line(choice_label(view.labels, "complexity", view.complexity, locale), 80)),
-            )
-        )
+    for field, value in (("sector", view.sector), ("complexity", view.complexity)):
+        if value:
+            label = choice_label(view.labels, field, value, locale)
+            rows.append((t(f"ticket.{field}", locale), run(one_line(label, 80))))
     rows.append(
-        (t("card.ticket.created", locale), run(format_datetime(view.created_at, locale, tz)))
+        (t("card.ticket.created", locale), run(format_datetime(view.created_at, locale, ctx.tz)))
     )
     rows.append(
-        (t("card.ticket.updated", locale), run(format_datetime(view.updated_at, locale, tz)))
+        (t("card.ticket.updated", locale), run(format_datetime(view.updated_at, locale, ctx.tz)))
     )
     # Label/value columns instead of a FactSet: Teams renders markdown in fact values, and these
     # values (assignee, names) come from people.
-    return {
-        "type": "Container",
-        "spacing": "Medium",
-        "items": [
-            {
-                "type": "ColumnSet",
-                "spacing": "Small",
-                "columns": [
-                    {
-                        "type": "Column",
-                        "width": "110px",
-                        "items": [
-                            {
-                                "type": "RichTextBlock",
-                                "inlines": [run(label, isSubtle=True, size="Small")],
-                            }
-                        ],
-                    },
-                    {
-                        "type": "Column",
-                        "width": "stretch",
-                        "items": [
-                            {"type": "RichTextBlock", "inlines": [{**value, "size": "Small"}]}
-                        ],
-                    },
-                ],
-            }
-            for label, value in rows
-        ],
-    }
+    return [{"type": "Container", "spacing": "Medium", "items": [_row(*row) for row in rows]}]
 
 
-def _message(
-    direction: str, author: str, content: str, when: str | None, locale: str | None, budget: int
-) -> Json:
-    content, cut = clip(content.strip(), budget)
-    if direction == "system":
-        return {
-            "type": "Container",
-            "spacing": "Small",
-            "items": [
-                {
-                    "type": "RichTextBlock",
-                    "horizontalAlignment": "Center",
-                    "inlines": [
-                        run(one_line(content, 300), italic=True, isSubtle=True, size="Small"),
-                        *([run(f"  {when}", isSubtle=True, size="Small")] if when else []),
-                    ],
-                }
-            ],
-        }
-    agent = direction == "agent"
-    heading: list[Json] = [
+def messages(view: TicketView, ctx: Ctx) -> list[Json]:
+    """List the latest messages, oldest first, under a heading that says how many are left out."""
+    locale = ctx.locale
+    body = [
+        text(t("card.ticket.messages", locale), weight="Bolder", spacing="Large", separator=True)
+    ]
+    every = list(view.messages)
+    shown = every[-LAST_MESSAGES:]
+    if len(every) > len(shown):
+        latest = t("card.ticket.messages.latest", locale, shown=len(shown), total=len(every))
+        body.append(text(latest, isSubtle=True, size="Small", spacing="None"))
+    if not shown:
+        body.append(text(t("card.ticket.no_messages", locale), isSubtle=True, spacing="Small"))
+    body += [element for message in shown for element in message_block(message, ctx)]
+    return body
+
+
+def resolved_hint(view: TicketView, ctx: Ctx) -> list[Json]:
+    """Say, on a resolved ticket, how to reopen it."""
+    if view.status != "resolved":
+        return []
+    hint = text(t("card.ticket.resolved.hint", ctx.locale), size="Small")
+    return [{"type": "Container", "style": "good", "spacing": "Medium", "items": [hint]}]
+
+
+def reply_box(_view: TicketView | ReplyView, ctx: Ctx) -> list[Json]:
+    """Offer the text box the employee answers in (sent by the card's Send button)."""
+    return [
         {
-            "type": "Column",
-            "width": "stretch",
-            "items": [
-                rich(
-                    one_line(author, 80),
-                    weight="Bolder",
-                    size="Small",
-                    color="Accent" if agent else "Default",
-                )
-            ],
+            "type": "Input.Text",
+            "id": "reply",
+            "label": t("card.ticket.reply.label", ctx.locale),
+            "placeholder": t("card.ticket.reply.placeholder", ctx.locale),
+            "isMultiline": True,
+            "isRequired": True,
+            "errorMessage": t("card.err.reply.required", ctx.locale),
+            "maxLength": REPLY_MAX,
+            "spacing": "Large",
         }
     ]
-    if when:
-        heading.append(
+
+
+TICKET_PARTS: Final[tuple[TicketPart, ...]] = (
+    header,
+    details,
+    messages,
+    resolved_hint,
+    reply_box,
+)
+
+
+def ticket_actions(view: TicketView, ctx: Ctx) -> list[Json]:
+    """Offer Send, Reopen (resolved tickets only) and Refresh."""
+    locale = ctx.locale
+    actions = [
+        execute(
+            t("card.action.send", locale),
+            ActionData(Verb.REPLY, ticket_id=view.id),
+            style="positive",
+        )
+    ]
+    if view.status == "resolved":
+        reopen = ActionData(Verb.REOPEN, ticket_id=view.id)
+        actions.append(execute(t("card.action.reopen", locale), reopen, inputs=False))
+    refresh = ActionData(Verb.REFRESH, ticket_id=view.id)
+    actions.append(execute(t("card.action.refresh", locale), refresh, inputs=False))
+    return actions
+
+
+# ---- agent-reply card parts -----------------------------------------------------------------
+
+
+def reply_header(view: ReplyView, ctx: Ctx) -> list[Json]:
+    """Say which ticket the reply is on."""
+    return [
+        text(t("card.reply.title", ctx.locale, id=view.ticket_id), size="Small", isSubtle=True),
+        rich(one_line(view.title, 120), spacing="None", size="Medium", weight="Bolder"),
+    ]
+
+
+def reply_message(view: ReplyView, ctx: Ctx) -> list[Json]:
+    """Show the reply itself, with the larger budget of a card that shows one message."""
+    return message_block(view.message, ctx)
+
+
+REPLY_PARTS: Final[tuple[ReplyPart, ...]] = (reply_header, reply_message, reply_box)
+
+
+def reply_actions(view: ReplyView, ctx: Ctx) -> list[Json]:
+    """Offer Send, and View for the whole ticket."""
+    return [
+        execute(
+            t("card.action.send", ctx.locale),
+            ActionData(Verb.REPLY, ticket_id=view.ticket_id),
+            style="positive",
+        ),
+        execute(
+            t("card.action.view", ctx.locale),
+            ActionData(Verb.OPEN, ticket_id=view.ticket_id),
+            inputs=False,
+        ),
+    ]
+
+
+# ---- one message ----------------------------------------------------------------------------
+
+
+def message_block(message: CardMessage, ctx: Ctx) -> list[Json]:
+    """Show one message: a centred line for system events, else a tinted bubble of its parts."""
+    if message.direction == "system":
+        return [_system_line(message, ctx)]
+    items = [element for part in MESSAGE_PARTS for element in part(message, ctx)]
+    return [
+        {
+            "type": "Container",
+            # Like Teams chat bubbles: the employee's own words tinted, the agent's in grey.
+            "style": "emphasis" if message.direction == "agent" else "accent",
+            "spacing": "Small",
+            "items": items,
+        }
+    ]
+
+
+def message_heading(message: CardMessage, ctx: Ctx) -> list[Json]:
+    """Show the author (agents in the accent colour) and, on the right, when."""
+    author = rich(
+        one_line(message.author, 80),
+        weight="Bolder",
+        size="Small",
+        color="Accent" if message.direction == "agent" else "Default",
+    )
+    columns: list[Json] = [{"type": "Column", "width": "stretch", "items": [author]}]
+    if message.created_at is not None:
+        when = format_datetime(message.created_at, ctx.locale, ctx.tz)
+        columns.append(
             {
                 "type": "Column",
                 "width": "auto",
                 "items": [text(when, isSubtle=True, size="Small", wrap=False)],
             }
         )
-    items: list[Json] = [
-        {"type": "ColumnSet", "columns": heading},
-        rich(content, spacing="Small"),
-    ]
+    return [{"type": "ColumnSet", "columns": columns}]
+
+
+def message_text(message: CardMessage, ctx: Ctx) -> list[Json]:
+    """Show the words (or the deleted marker), cut to the card's budget with a note when cut."""
+    content, cut = clip(_words(message, ctx).strip(), ctx.budget)
+    body = [rich(content, spacing="Small")]
     if cut:
-        items.append(text(t("card.message.truncated", locale), isSubtle=True, size="Small"))
+        body.append(text(t("card.message.truncated", ctx.locale), isSubtle=True, size="Small"))
+    return body
+
+
+MESSAGE_PARTS: Final[tuple[MessagePart, ...]] = (message_heading, message_text)
+
+
+def _words(message: CardMessage, ctx: Ctx) -> str:
+    return t("card.message.deleted", ctx.locale) if message.deleted else message.content
+
+
+def _system_line(message: CardMessage, ctx: Ctx) -> Json:
+    content, _ = clip(_words(message, ctx).strip(), ctx.budget)
+    inlines = [run(one_line(content, 300), italic=True, isSubtle=True, size="Small")]
+    if message.created_at is not None:
+        when = format_datetime(message.created_at, ctx.locale, ctx.tz)
+        inlines.append(run(f"  {when}", isSubtle=True, size="Small"))
+    block = {"type": "RichTextBlock", "horizontalAlignment": "Center", "inlines": inlines}
+    return {"type": "Container", "spacing": "Small", "items": [block]}
+
+
+def _row(label: str, value: Json) -> Json:
     return {
-        "type": "Container",
-        # Like Teams chat bubbles: the employee's own words tinted, the agent's in grey.
-        "style": "emphasis" if agent else "accent",
+        "type": "ColumnSet",
         "spacing": "Small",
-        "items": items,
-    }
-
-
-def _reply_input(locale: str | None) -> Json:
-    return {
-        "type": "Input.Text",
-        "id": "reply",
-        "label": t("card.ticket.reply.label", locale),
-        "placeholder": t("card.ticket.reply.placeholder", locale),
-        "isMultiline": True,
-        "isRequired": True,
-        "errorMessage": t("card.err.reply.required", locale),
-        "maxLength": REPLY_MAX,
-        "spacing": "Large",
+        "columns": [
+            {
+                "type": "Column",
+                "width": "110px",
+                "items": [
+                    {"type": "RichTextBlock", "inlines": [run(label, isSubtle=True, size="Small")]}
+                ],
+            },
+            {
+                "type": "Column",
+                "width": "stretch",
+                "items": [{"type": "RichTextBlock", "inlines": [{**value, "size": "Small"}]}],
+            },
+        ],
     }

@@ -30,7 +30,7 @@ class CardMessage:
     direction: str
     author: str
     content: str
-    created_at: datetime
+    created_at: datetime | None
     # Deleted in Chatwoot: the card says so instead of showing the old text.
     deleted: bool = False
 
@@ -50,6 +50,15 @@ class TicketView:
     messages: Sequence[CardMessage] = ()
     beneficiary_name: str | None = None
     labels: ChoiceLabels = field(default_factory=lambda: NO_LABELS)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyView:
+    """An agent's reply on a ticket, shown on its own card."""
+
+    ticket_id: int
+    title: str
+    message: CardMessage
 
 
 @dataclass(frozen=True, slots=True)

@@ -279,6 +279,16 @@ async def card_update_superseded(session: AsyncSession, claim: Claim, ticket_id:
     return bool(newer)
 
 
+async def sent_activity(session: AsyncSession, dedupe_key: str) -> str | None:
+    """Return the Teams message id a sent row became (None if it was never sent)."""
+    activity: str | None = await session.scalar(
+        select(OutboxItem.activity_id).where(
+            OutboxItem.dedupe_key == dedupe_key, OutboxItem.state == OutboxState.SENT
+        )
+    )
+    return activity
+
+
 # ---- throttle and send log ----------------------------------------------------------------
 
 

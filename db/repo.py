@@ -263,6 +263,12 @@ async def get_ticket(session: AsyncSession, ticket_id: int) -> Ticket | None:
     return await session.get(Ticket, ticket_id)
 
 
+async def message_of(session: AsyncSession, ticket_id: int, message_id: int) -> Message | None:
+    """Load one message of a ticket (no authorization: for workers, not for requests)."""
+    message = await session.get(Message, message_id)
+    return message if message is not None and message.ticket_id == ticket_id else None
+
+
 async def mark_create_pending(session: AsyncSession, link_id: int) -> bool:
     """Flag a ticket create in flight on a contact link; True when an earlier one was flagged."""
     link = await session.get(ChatwootContactLink, link_id, with_for_update=True)

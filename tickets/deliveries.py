@@ -27,6 +27,8 @@ class DeliveryKind(StrEnum):
     AGENT_MESSAGE = "agent_message"  # an agent's reply, as a card that can be answered
     CARD_UPDATE = "card_update"  # re-render the ticket's card in place
     STATUS_LINE = "status_line"  # one short line: the ticket was resolved or reopened
+    # An agent's reply was edited or deleted: the message that showed it is put in place again.
+    MESSAGE_UPDATE = "message_update"
     # The ticket's card as a new message (a ticket opened from a message action, outside the
     # 1:1 chat); the worker remembers the message so later changes update it in place.
     TICKET_CARD = "ticket_card"
@@ -42,6 +44,14 @@ class AgentMessage:
     content: str
     message_id: int
     created_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageUpdate:
+    """An agent's reply (``message_id``, our row) was edited or deleted in Chatwoot."""
+
+    ticket_id: int
+    message_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +78,7 @@ class StatusLine:
     status: str
 
 
-Delivery = AgentMessage | CardUpdate | StatusLine | TicketCard
+Delivery = AgentMessage | CardUpdate | MessageUpdate | StatusLine | TicketCard
 
 
 def to_row(delivery: Delivery) -> tuple[DeliveryKind, dict[str, Any]]:
@@ -85,6 +95,11 @@ def to_row(delivery: Delivery) -> tuple[DeliveryKind, dict[str, Any]]:
             }
         case CardUpdate():
             return DeliveryKind.CARD_UPDATE, {"ticket_id": delivery.ticket_id}
+        case MessageUpdate():
+            return DeliveryKind.MESSAGE_UPDATE, {
+                "ticket_id": delivery.ticket_id,
+                "message_id": delivery.message_id,
+            }
         case TicketCard():
             return DeliveryKind.TICKET_CARD, {"ticket_id": delivery.ticket_id}
         case StatusLine():
@@ -110,6 +125,8 @@ def from_row(kind: str, payload: Mapping[str, Any], ticket_id: int | None) -> De
         )
     if kind == DeliveryKind.CARD_UPDATE:
         return CardUpdate(ticket_id=ticket)
+    if kind == DeliveryKind.MESSAGE_UPDATE:
+        return MessageUpdate(ticket_id=ticket, message_id=int(payload.get("message_id") or 0))
     if kind == DeliveryKind.TICKET_CARD:
         return TicketCard(ticket_id=ticket)
     if kind == DeliveryKind.STATUS_LINE:

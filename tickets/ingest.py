@@ -4,19 +4,14 @@ Each event is applied in one transaction: timeline rows, the ticket's new state,
 the requester's Teams chats, and a NOTIFY that PostgreSQL sends on commit. Dedupe keys and
 unique constraints make a replay a no-op.
 
-Outbox payloads (read by the bot's outbox worker):
-- ``agent_message``: ``{"ticket_id", "title", "author", "content", "message_id", "created_at"}``
-- ``card_update``: ``{"ticket_id"}`` — re-render the ticket's card in place
-- ``status_line``: ``{"ticket_id", "title", "event", "status"}`` — one short line (resolve/reopen)
-- ``ticket_card``: ``{"ticket_id"}`` — the ticket's card as a new message (queued by the bot
-  for a ticket opened from a message action, outside the 1:1 chat)
+What is queued for Teams is typed in ``tickets.deliveries`` (one dataclass per kind), the
+contract the bot's outbox renderer reads back.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,11 +26,11 @@ from chatwoot.events import (
     StatusChanged,
 )
 from chatwoot.fields import MessageType
-from db import outbox as outbox_repo
 from db import parked, repo
-from db import teams as teams_repo
 from db.models import Direction, Message, Origin, Ticket, TicketStatus
+from tickets import deliveries
 from tickets.attachments import stored_of
+from tickets.deliveries import AgentMessage, CardUpdate, Delivery, MessageUpdate, StatusLine
 from tickets.hub import TicketChanged, notify_changed
 from tickets.views import options_of
 
@@ -169,20 +164,15 @@ class Ingestor:
                 return IngestOutcome.DUPLICATE
             await repo.touch_ticket(session, ticket.id)
             if not incoming:
-                await self._to_teams(
-                    session,
-                    ticket,
-                    kind="agent_message",
-                    key=f"msg:{event.message_id}",
-                    payload={
-                        "ticket_id": ticket.id,
-                        "title": ticket.title,
-                        "author": stored.author,
-                        "content": _with_options(stored),
-                        "message_id": stored.id,
-                        "created_at": event.created_at.isoformat(),
-                    },
+                reply = AgentMessage(
+                    ticket_id=ticket.id,
+                    title=ticket.title,
+                    author=stored.author,
+                    content=_with_options(stored),
+                    message_id=stored.id,
+                    created_at=event.created_at,
                 )
+                await _to_teams(session, ticket, reply, key=f"msg:{event.message_id}")
             await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
             return IngestOutcome.STORED
 
@@ -214,20 +204,10 @@ class Ingestor:
         if known.direction is Direction.AGENT:
             # The reply's own card and the ticket card show the new text (or the marker).
             version = event.dedupe_key.rsplit(":", 1)[-1]
-            await self._to_teams(
-                session,
-                ticket,
-                kind="message_update",
-                key=f"edit:{event.message_id}:{version}",
-                payload={"ticket_id": ticket.id, "message_id": known.id},
-            )
-            await self._to_teams(
-                session,
-                ticket,
-                kind="card_update",
-                key=f"card:edit:{event.message_id}:{version}",
-                payload={"ticket_id": ticket.id},
-            )
+            edit = MessageUpdate(ticket_id=ticket.id, message_id=known.id)
+            await _to_teams(session, ticket, edit, key=f"edit:{event.message_id}:{version}")
+            card = CardUpdate(ticket_id=ticket.id)
+            await _to_teams(session, ticket, card, key=f"card:edit:{event.message_id}:{version}")
         await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
         return IngestOutcome.STORED
 
@@ -264,26 +244,10 @@ class Ingestor:
                 status=new,
                 status_changed_at=event.occurred_at if chatwoot_time else seen,
             )
-            await self._to_teams(
-                session,
-                ticket,
-                kind="card_update",
-                key=f"card:{row.id}",
-                payload={"ticket_id": ticket.id},
-            )
+            await _to_teams(session, ticket, CardUpdate(ticket.id), key=f"card:{row.id}")
             if kind in ("resolved", "reopened"):
-                await self._to_teams(
-                    session,
-                    ticket,
-                    kind="status_line",
-                    key=f"line:{row.id}",
-                    payload={
-                        "ticket_id": ticket.id,
-                        "title": ticket.title,
-                        "event": kind,
-                        "status": str(new),
-                    },
-                )
+                line = StatusLine(ticket.id, ticket.title, event=kind, status=str(new))
+                await _to_teams(session, ticket, line, key=f"line:{row.id}")
             await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
             return IngestOutcome.STORED
 
@@ -306,13 +270,7 @@ class Ingestor:
             if row is None:
                 return IngestOutcome.DUPLICATE
             await repo.touch_ticket(session, ticket.id, assignee_name=event.assignee_name)
-            await self._to_teams(
-                session,
-                ticket,
-                kind="card_update",
-                key=f"card:{row.id}",
-                payload={"ticket_id": ticket.id},
-            )
+            await _to_teams(session, ticket, CardUpdate(ticket.id), key=f"card:{row.id}")
             await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
             return IngestOutcome.STORED
 
@@ -337,24 +295,12 @@ class Ingestor:
             await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
             return IngestOutcome.STORED
 
-    @staticmethod
-    async def _to_teams(
-        session: AsyncSession, ticket: Ticket, *, kind: str, key: str, payload: dict[str, Any]
-    ) -> None:
-        """Queue one delivery per Teams chat of the requester, keyed on (source id, chat)."""
-        queued = False
-        for reference in await teams_repo.active_references(session, ticket.requester_id):
-            queued |= await repo.enqueue(
-                session,
-                user_id=ticket.requester_id,
-                ticket_id=ticket.id,
-                target=reference.conversation_id,
-                kind=kind,
-                payload=payload,
-                dedupe_key=f"{key}:{reference.conversation_id}",
-            )
-        if queued:
-            await outbox_repo.wake_workers(session)
+
+async def _to_teams(session: AsyncSession, ticket: Ticket, delivery: Delivery, *, key: str) -> None:
+    """Queue one delivery per Teams chat of the requester, keyed on (source id, chat)."""
+    await deliveries.queue(
+        session, user_id=ticket.requester_id, ticket_id=ticket.id, delivery=delivery, key=key
+    )
 
 
 def _with_options(message: Message) -> str:

@@ -214,14 +214,22 @@ def _builders(locale: str) -> dict[str, Callable[[], dict[str, Any]]]:
         "ticket_resolved": lambda: cards.ticket_card(_ticket("resolved"), locale),
         "ticket_long": lambda: cards.ticket_card(_ticket("snoozed", long=True), locale),
         "agent_reply": lambda: cards.agent_reply_card(
-            42,
-            "Impressora do 2º andar não imprime",
-            "Ana Souza",
-            "Olá Carla!\nTroquei o fusor da impressora. Pode testar e me dizer se resolveu?",
+            cards.ReplyView(
+                42,
+                "Impressora do 2º andar não imprime",
+                CardMessage(
+                    "agent",
+                    "Ana Souza",
+                    "Olá Carla!\nTroquei o fusor da impressora. "
+                    "Pode testar e me dizer se resolveu?",
+                    T0,
+                ),
+            ),
             locale,
-            sent_at=T0,
         ),
-        "agent_reply_huge": lambda: cards.agent_reply_card(42, HUGE, HUGE, HUGE * 3, locale),
+        "agent_reply_huge": lambda: cards.agent_reply_card(
+            cards.ReplyView(42, HUGE, CardMessage("agent", HUGE, HUGE * 3, None)), locale
+        ),
         "suggestions": lambda: _suggestions(locale),
         "suggestions_search": lambda: cards.suggestions_card(
             cards.SuggestionsView(_articles(locale), query="vpn"), locale

@@ -99,7 +99,8 @@ def test_huge_message_is_truncated_and_card_stays_small() -> None:
     card = cards.ticket_card(view, "pt-BR")
     assert cards.card_size(card) < cards.MAX_CARD_BYTES
     assert _texts(card).count("[mensagem cortada; veja a íntegra na página web]") == 5
-    reply = cards.agent_reply_card(1, HUGE, HUGE, "🙂" * 100_000, "en")
+    huge_reply = CardMessage("agent", HUGE, "🙂" * 100_000, None)
+    reply = cards.agent_reply_card(cards.ReplyView(1, HUGE, huge_reply), "en")
     assert cards.card_size(reply) < cards.MAX_CARD_BYTES
 
 
