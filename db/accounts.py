@@ -125,6 +125,30 @@ async def link_entra(session: AsyncSession, user_id: int, *, oid: str, tid: str)
     return True
 
 
+async def choose_name(session: AsyncSession, user_id: int, name: str) -> None:
+    """Store the name the person typed; the identity provider's no longer replaces it."""
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(display_name=name, name_chosen_at=func.now(), updated_at=func.now())
+    )
+
+
+async def unlink_entra(session: AsyncSession, user_id: int) -> bool:
+    """Detach the Entra identity; False when there is none or it is the only way to sign in."""
+    result = await session.execute(
+        update(User)
+        .where(
+            User.id == user_id,
+            User.entra_oid.is_not(None),
+            User.password_hash.is_not(None),
+            User.email.is_not(None),
+        )
+        .values(entra_oid=None, entra_tid=None, updated_at=func.now())
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 # ---- browser sessions ---------------------------------------------------------------------
 
 

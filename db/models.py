@@ -121,6 +121,9 @@ class User(Base):
     )
     # Set once the owner of the address followed a link mailed to it (verify or reset).
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set once the person typed their own name on the profile page: from then on the identity
+    # provider's name (Microsoft sign-in, Teams) no longer replaces it.
+    name_chosen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     current_ticket_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("tickets.id", ondelete="SET NULL", use_alter=True)
     )

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-from i18n import bot, cards, common, files, mail, pages
+from i18n import bot, cards, common, files, mail, pages, profile
 from i18n.locales import DEFAULT_LOCALE, normalize_locale
 
 
@@ -22,8 +22,8 @@ def _merge(*parts: Mapping[str, str]) -> Mapping[str, str]:
 
 _CATALOGS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
     {
-        "pt-BR": _merge(common.PT, pages.PT, cards.PT, bot.PT, mail.PT, files.PT),
-        "en": _merge(common.EN, pages.EN, cards.EN, bot.EN, mail.EN, files.EN),
+        "pt-BR": _merge(common.PT, pages.PT, cards.PT, bot.PT, mail.PT, files.PT, profile.PT),
+        "en": _merge(common.EN, pages.EN, cards.EN, bot.EN, mail.EN, files.EN, profile.EN),
     }
 )
 _DEFAULT: Final = _CATALOGS[DEFAULT_LOCALE]

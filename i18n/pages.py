@@ -74,9 +74,6 @@ PT: Final[Mapping[str, str]] = MappingProxyType(
         "verify.banner": "Confirme seu e-mail: enviamos um link para {email}.",
         "verify.resend": "Enviar o link de novo",
         "verify.resent": "Se for possível, enviamos um novo link para {email}.",
-        "profile.email": "E-mail",
-        "profile.email_verified": "Confirmado",
-        "profile.email_unverified": "Não confirmado",
         "field.name": "Nome",
         "field.email": "E-mail",
         "field.password": "Senha",
@@ -176,21 +173,6 @@ PT: Final[Mapping[str, str]] = MappingProxyType(
         "event.snoozed": "Chamado adiado",
         "event.updated": "Os detalhes do chamado foram atualizados",
         "event.other": "O chamado foi atualizado",
-        "profile.title": "Perfil",
-        "profile.account": "Sua conta",
-        "profile.language": "Idioma das páginas",
-        "profile.save": "Salvar",
-        "profile.saved": "Preferências salvas.",
-        "profile.microsoft": "Conta Microsoft",
-        "profile.microsoft.linked": "Sua conta está ligada à Microsoft.",
-        "profile.microsoft.not_linked": (
-            "Ligue sua conta Microsoft para entrar com ela e ver aqui os chamados abertos "
-            "pelo Teams."
-        ),
-        "profile.microsoft.link": "Ligar conta Microsoft",
-        "profile.microsoft.done": "Conta Microsoft ligada.",
-        "profile.microsoft.taken": "Esta conta Microsoft já está ligada a outro usuário.",
-        "profile.microsoft.other": "Sua conta já está ligada a outra conta Microsoft.",
         "privacy.title": "Privacidade",
         "privacy.body": (
             "Guardamos apenas o necessário para atender seus chamados: nome, e-mail, as "
@@ -285,9 +267,6 @@ EN: Final[Mapping[str, str]] = MappingProxyType(
         "verify.banner": "Confirm your e-mail: we sent a link to {email}.",
         "verify.resend": "Send the link again",
         "verify.resent": "If possible, we sent a new link to {email}.",
-        "profile.email": "E-mail",
-        "profile.email_verified": "Confirmed",
-        "profile.email_unverified": "Not confirmed",
         "field.name": "Name",
         "field.email": "E-mail",
         "field.password": "Password",
@@ -385,20 +364,6 @@ EN: Final[Mapping[str, str]] = MappingProxyType(
         "event.snoozed": "Ticket snoozed",
         "event.updated": "The ticket details were updated",
         "event.other": "The ticket was updated",
-        "profile.title": "Profile",
-        "profile.account": "Your account",
-        "profile.language": "Page language",
-        "profile.save": "Save",
-        "profile.saved": "Preferences saved.",
-        "profile.microsoft": "Microsoft account",
-        "profile.microsoft.linked": "Your account is linked to Microsoft.",
-        "profile.microsoft.not_linked": (
-            "Link your Microsoft account to sign in with it and see tickets opened from Teams here."
-        ),
-        "profile.microsoft.link": "Link Microsoft account",
-        "profile.microsoft.done": "Microsoft account linked.",
-        "profile.microsoft.taken": "This Microsoft account is already linked to another user.",
-        "profile.microsoft.other": "Your account is already linked to another Microsoft account.",
         "privacy.title": "Privacy",
         "privacy.body": (
             "We keep only what is needed to handle your tickets: name, e-mail, the ticket "

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import i18n
-from i18n import bot, cards, common, mail, pages
+from i18n import bot, cards, common, files, mail, pages, profile
 
 
 def test_dates_follow_locale_and_timezone() -> None:
@@ -65,7 +65,9 @@ def test_lookup_falls_back_to_pt_br_then_to_the_key() -> None:
     assert i18n.t("no.such.key", "en") == "no.such.key"
 
 
-@pytest.mark.parametrize("area", [common, pages, cards, bot, mail], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "area", [common, pages, cards, bot, mail, files, profile], ids=lambda m: m.__name__
+)
 def test_every_string_exists_in_both_locales(area: object) -> None:
     portuguese, english = area.PT, area.EN  # type: ignore[attr-defined]
     assert set(portuguese) == set(english)

@@ -112,19 +112,20 @@ class TicketService:
                 contact_id=contact.id,
             )
 
-    async def refresh_contact_email(self, user_id: int) -> None:
-        """Tell agents the address is now verified (the contact's attributes), best effort."""
+    async def refresh_contact(self, user_id: int) -> None:
+        """Tell agents the user's current name and address state (the contact), best effort."""
         async with self._sessions() as session:
             link = await repo.get_contact_link(session, user_id, self._inbox)
             user = await accounts.get_user(session, user_id)
-        if link is None or user is None or not user.email:
-            return  # the contact is created later, with the current attributes
+        if link is None or user is None:
+            return  # the contact is created later, with the current name and attributes
+        fields: dict[str, Any] = {"name": _name_of(user)}
+        if user.email:
+            fields["custom_attributes"] = _contact_attributes(user)
         try:
-            await self._chatwoot.update_contact(
-                link.source_id, custom_attributes=_contact_attributes(user)
-            )
+            await self._chatwoot.update_contact(link.source_id, **fields)
         except (ChatwootUnavailable, ChatwootRejected) as exc:
-            log.warning("could not mark user %s's address verified in Chatwoot: %s", user_id, exc)
+            log.warning("could not update user %s's contact in Chatwoot: %s", user_id, exc)
 
     # ---- open a ticket --------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ async def find_or_create_entra_user(
     """
     user = await accounts.user_by_entra(session, oid, tid)
     if user is not None:
-        if name and user.display_name != name:
+        if name and user.display_name != name and user.name_chosen_at is None:
             await accounts.rename_user(session, user.id, name)
             user.display_name = name
         return user

@@ -60,7 +60,7 @@ async def verify(request: web.Request) -> web.Response:
     if user is None:
         return render(request, "account_mail.html", {"view": "verify_invalid"}, status=400)
     if user.email_verified_at is not None:
-        await request.app[keys.SERVICE].refresh_contact_email(user.id)
+        await request.app[keys.SERVICE].refresh_contact(user.id)
     return render(request, "account_mail.html", {"view": "verified", "email": user.email or ""})
 
 
@@ -139,7 +139,7 @@ async def reset_submit(request: web.Request) -> web.Response:
     user = await request.app[keys.ACCOUNT_MAIL].reset_password(token, password_hash)
     if user is None:
         return render(request, "account_mail.html", {"view": "reset_invalid"}, status=400)
-    await request.app[keys.SERVICE].refresh_contact_email(user.id)
+    await request.app[keys.SERVICE].refresh_contact(user.id)
     # This browser's own session ended with the others; drop its cookie too.
     await sessions.sign_out(request)
     return redirect("/login?reset=1")

@@ -1,4 +1,4 @@
-"""Accounts: sign-up, sign-in (password, Microsoft), sign-out, profile and language choice."""
+"""Accounts: sign-up, sign-in (password, Microsoft), sign-out and the language choice."""
 
 from __future__ import annotations
 
@@ -43,8 +43,6 @@ def setup_auth(app: web.Application) -> None:
     app.router.add_get("/auth/microsoft", microsoft_start)
     app.router.add_get("/auth/microsoft/callback", microsoft_callback)
     app.router.add_post("/auth/microsoft/callback", microsoft_callback)
-    app.router.add_get("/profile", profile_page)
-    app.router.add_post("/profile", profile_submit)
     app.router.add_post("/profile/microsoft", microsoft_link)
     app.router.add_post("/locale", choose_locale)
 
@@ -283,37 +281,7 @@ async def microsoft_callback(request: web.Request) -> web.Response:
     return redirect(target)
 
 
-# ---- profile and language ------------------------------------------------------------------
-
-
-async def profile_page(request: web.Request) -> web.Response:
-    """Show the account, the language choice and the Microsoft link."""
-    user = sessions.current_user(request)
-    if user is None:
-        raise web.HTTPUnauthorized()
-    notice = request.query.get("microsoft")
-    return render(
-        request,
-        "profile.html",
-        {
-            "microsoft_notice": notice if notice in {"done", "taken", "other"} else None,
-            "saved": request.query.get("saved") == "1",
-            "verify_sent": request.query.get("verify") == "sent",
-            "nav": "profile",
-        },
-    )
-
-
-async def profile_submit(request: web.Request) -> web.Response:
-    """Store the language choice."""
-    user = sessions.current_user(request)
-    if user is None:
-        raise web.HTTPUnauthorized()
-    form = await request.post()
-    locale = i18n.normalize_locale(field(form, "locale", 20))
-    async with request.app[keys.SESSIONMAKER].begin() as db:
-        await accounts.set_locale(db, user.id, locale)
-    return redirect("/profile?saved=1")
+# ---- language -----------------------------------------------------------------------------
 
 
 async def choose_locale(request: web.Request) -> web.Response:

@@ -20,6 +20,7 @@ from web.help import setup_help
 from web.microsoft import MicrosoftLogin
 from web.pages import setup_pages
 from web.passwords import Passwords
+from web.profile import setup_profile
 from web.render import STATIC, setup_rendering
 from web.sessions import on_prepare, purge_forever, session_middleware
 from web.ws import setup_ws
@@ -38,6 +39,7 @@ def setup_web(app: web.Application) -> None:
     app.on_response_prepare.append(security_headers)
     app.cleanup_ctx.append(_accounts)
     setup_auth(app)
+    setup_profile(app)
     setup_account_mail(app)
     setup_pages(app)
     setup_api(app)

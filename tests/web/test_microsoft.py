@@ -217,3 +217,52 @@ async def test_microsoft_login_in_chromium(
     assert session["user"]["name"] == "Marta Lima"
     assert session["user"]["microsoftLinked"] is True
     await page.screenshot(path=shot_path("microsoft_login_done.en.png"))
+
+
+async def test_unlink_microsoft_only_while_another_way_to_sign_in_is_left(
+    make_web: MakeWeb, idp: FakeIdentityProvider
+) -> None:
+    # A Microsoft-only account: unlinking would lock its owner out.
+    only = await _ms_web(make_web, idp)
+    await _microsoft_login(only, idp)
+    only_csrf = (await (await only.get("/api/session")).json())["csrf_token"]
+    page = await (await only.get("/profile")).text()
+    assert "não pode ser desligada" in page and "/profile/microsoft/unlink" not in page
+    assert "esta conta não tem senha para trocar" in page
+    refused = await only.post(
+        "/profile/microsoft/unlink", data={"csrf_token": only_csrf}, allow_redirects=False
+    )
+    assert refused.status == 409
+    assert "a Microsoft é a única forma de entrar" in await refused.text()
+    assert (await (await only.get("/api/session")).json())["user"]["microsoftLinked"] is True
+    # Its own name choice survives the next Microsoft sign-in (which reports "Marta Lima").
+    named = await only.post(
+        "/profile/name", data={"csrf_token": only_csrf, "name": "Marta L."}, allow_redirects=False
+    )
+    assert named.status == 303
+    again = await make_web()
+    await _microsoft_login(again, idp)
+    assert (await (await again.get("/api/session")).json())["user"]["name"] == "Marta L."
+
+    # A password account with Microsoft linked may unlink it (CSRF required).
+    client = await make_web()
+    csrf = await signup(client, "duas@example.com", name="Duas Formas")
+    idp.user = IdpUser(
+        oid="bbbbbbbb-cccc-dddd-eeee-ffffffffffff",
+        tid=TENANT,
+        name="Duas Formas",
+        preferred_username="duas@contoso.com",
+    )
+    start = await client.post(
+        "/profile/microsoft", data={"csrf_token": csrf}, allow_redirects=False
+    )
+    assert (await _through_idp(client, idp, start.headers["Location"])).status == 303
+    assert "/profile/microsoft/unlink" in await (await client.get("/profile")).text()
+    forged = await client.post("/profile/microsoft/unlink", data={}, allow_redirects=False)
+    assert forged.status == 403
+    done = await client.post(
+        "/profile/microsoft/unlink", data={"csrf_token": csrf}, allow_redirects=False
+    )
+    assert done.headers["Location"] == "/profile?saved=unlinked"
+    me = (await (await client.get("/api/session")).json())["user"]
+    assert me["microsoftLinked"] is False and me["email"] == "duas@example.com"
