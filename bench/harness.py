@@ -92,10 +92,17 @@ class Process:
         return 0
 
     def cpu_seconds(self) -> float:
-        """Return user + system CPU time the process has used so far."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = os.sysconf("SC_CLK_TCK")
-        return (int(fields[11]) + int(fields[12])) / ticks
+        """Return user + system CPU time the process and its live children have used so far.
+
+        Children count too: `tickets serve --workers N` serves from N child processes.
+        """
+        stats = _proc_stats()
+        family, grew = {self.pid}, True
+        while grew:
+            children = {pid for pid, (parent, _) in stats.items() if parent in family}
+            grew = not children <= family
+            family |= children
+        return sum(stats[pid][1] for pid in family if pid in stats)
 
     def tail(self, lines: int = 20) -> str:
         """Return the end of the process's output, for error messages."""
@@ -115,6 +122,21 @@ class Process:
                 with contextlib.suppress(ProcessLookupError):
                     self.proc.kill()
                 await self.proc.wait()
+
+
+def _proc_stats() -> dict[int, tuple[int, float]]:
+    """Return every process's parent id and CPU seconds (user + system), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+    return stats
 
 
 async def spawn(name: str, argv: Sequence[str], env: Mapping[str, str], logs: Path) -> Process:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import aiohttp
 
 from bench.context import Context, Figures
+from bench.db_baseline import POOL_SIZE, db_baseline
 from bench.harness import WEBHOOK_SECRET, Process, baseline, service, teams
 from bench.load import Run, Send, fixed_rate, flat_out, ratio
 from bench.payloads import Delivery, agent_message, sign
@@ -20,6 +21,8 @@ CONCURRENCY = 50
 TICKETS = 200
 WARMUP = 40
 WRITTEN = ("messages", "outbox", "webhook_receipts")
+# `tickets serve --workers N` runs, flat out and at each rate; the first is the headline.
+WORKER_COUNTS = (1, 2)
 
 
 def client(limit: int = 1000) -> aiohttp.ClientSession:
@@ -106,28 +109,34 @@ def _cpu_per(seconds: float, run: Run) -> float | None:
 
 
 async def webhook_ingest(ctx: Context) -> dict[str, Figures]:
-    """Run benchmark 1 (ingest vs a bare aiohttp app) and 5 (duplicates) on one service."""
+    """Run benchmark 1 (ingest vs two baselines, 1 and 2 workers) and 5 (duplicates)."""
     database_url = await ctx.pg.fresh_database("ingest")
+    runs: dict[int, list[Figures]] = {}
     try:
-        async with (
-            teams() as connector,
-            service(database_url, ctx.logs, profile=ctx.profile_path("ingest")) as svc,
-        ):
-            seeded = await seed_tickets(
-                database_url,
-                first=0,
-                stop=TICKETS,
-                per_user=1,
-                messages_per_ticket=0,
-                service_url=connector.url,
-                tenants=4,
+        async with teams() as connector:
+            conversations: list[int] = []
+            for workers in WORKER_COUNTS:
+                async with service(
+                    database_url,
+                    ctx.logs,
+                    profile=ctx.profile_path("ingest") if workers == 1 else None,
+                    WORKERS=str(workers),
+                ) as svc:
+                    if not conversations:  # the service migrated the database: seed it once
+                        conversations = await _seed(database_url, connector.url)
+                    messages = Messages(conversations, first_id=workers * 10_000_000)
+                    runs[workers] = await _levels(
+                        ctx, svc.webhook_url, messages, database_url=database_url, process=svc.app
+                    )
+                    if workers == 1:
+                        duplicates = await _duplicates(ctx, svc.webhook_url, messages, database_url)
+        async with db_baseline(ctx.logs, database_url) as (db_url, db_process):
+            stored = await _levels(
+                ctx,
+                f"{db_url}/api/chatwoot/webhook",
+                Messages(conversations),
+                process=db_process,
             )
-            conversations = [seeded.conversation(i) for i in range(TICKETS)]
-            messages = Messages(conversations)
-            ours = await _levels(
-                ctx, svc.webhook_url, messages, database_url=database_url, process=svc.app
-            )
-            duplicates = await _duplicates(ctx, svc.webhook_url, messages, database_url)
         async with baseline(ctx.logs) as (base_url, base_process):
             bare = await _levels(
                 ctx,
@@ -137,40 +146,103 @@ async def webhook_ingest(ctx: Context) -> dict[str, Figures]:
             )
     finally:
         await ctx.pg.drop(database_url)
-    for row, base in zip(ours, bare, strict=True):
-        row["baseline_accepted_per_s"] = base["accepted_per_s"]
-        row["baseline_p50_ms"] = base["p50_ms"]
-        row["baseline_p99_ms"] = base["p99_ms"]
-        row["ratio_accepted"] = ratio(row["accepted_per_s"], base["accepted_per_s"])
-        row["ratio_p50"] = ratio(row["p50_ms"], base["p50_ms"])
+    ours = runs[1]
+    for row, base, floor in zip(ours, bare, stored, strict=True):
+        _compare(row, base, "baseline")
+        _compare(row, floor, "db_baseline")
     ingest: Figures = {
         "what": "signed message_created webhooks, unique ids, over 200 tickets with a Teams chat",
         "baseline": "bare aiohttp app answering the same POST with 200, same client, same run",
+        "db_baseline": "bare aiohttp app that checks the HMAC and does one INSERT … ON CONFLICT "
+        f"DO NOTHING per webhook (asyncpg, pool of {POOL_SIZE}), same PostgreSQL, same run",
         "levels": ours,
-        "headline": [
-            *(
-                headline(
-                    f"accepted/s, {row['level']}",
-                    row["accepted_per_s"],
-                    row["baseline_accepted_per_s"],
-                    "req/s",
-                    lower_is_better=False,
-                )
-                for row in ours
-            ),
-            *(
-                headline(
-                    f"p99, {row['level']}",
-                    row["p99_ms"],
-                    row["baseline_p99_ms"],
-                    "ms",
-                    lower_is_better=True,
-                )
-                for row in ours
-            ),
-        ],
+        "db_baseline_levels": stored,
+        "headline": [*_headlines(ours), *_worker_headlines(runs)],
     }
+    for workers, rows in runs.items():
+        if workers != 1:
+            ingest[f"levels_{workers}_workers"] = rows
     return {"webhook_ingest": ingest, "duplicates": duplicates}
+
+
+async def _seed(database_url: str, connector_url: str) -> list[int]:
+    """Seed the tickets (each owner with a Teams chat); return their conversation ids."""
+    seeded = await seed_tickets(
+        database_url,
+        first=0,
+        stop=TICKETS,
+        per_user=1,
+        messages_per_ticket=0,
+        service_url=connector_url,
+        tenants=4,
+    )
+    return [seeded.conversation(i) for i in range(TICKETS)]
+
+
+def _compare(row: Figures, base: Figures, name: str) -> None:
+    """Copy a baseline's figures next to ours and add the ratios."""
+    row[f"{name}_accepted_per_s"] = base["accepted_per_s"]
+    row[f"{name}_p50_ms"] = base["p50_ms"]
+    row[f"{name}_p99_ms"] = base["p99_ms"]
+    row[f"{name}_cpu_ms_per_request"] = base.get("cpu_ms_per_request")
+    prefix = "ratio" if name == "baseline" else f"ratio_{name}"
+    row[f"{prefix}_accepted"] = ratio(row["accepted_per_s"], base["accepted_per_s"])
+    row[f"{prefix}_p50"] = ratio(row["p50_ms"], base["p50_ms"])
+
+
+def _headlines(ours: list[Figures]) -> list[Figures]:
+    flat = ours[-1]
+    return [
+        *(
+            headline(
+                f"accepted/s, {row['level']}",
+                row["accepted_per_s"],
+                row["baseline_accepted_per_s"],
+                "req/s",
+                lower_is_better=False,
+            )
+            for row in ours
+        ),
+        headline(
+            "accepted/s, flat-out, vs DB-bound baseline",
+            flat["accepted_per_s"],
+            flat["db_baseline_accepted_per_s"],
+            "req/s",
+            lower_is_better=False,
+        ),
+        headline(
+            "CPU per webhook, flat-out, vs DB-bound baseline",
+            flat.get("cpu_ms_per_request"),
+            flat["db_baseline_cpu_ms_per_request"],
+            "ms",
+            lower_is_better=True,
+        ),
+        *(
+            headline(
+                f"p99, {row['level']}",
+                row["p99_ms"],
+                row["baseline_p99_ms"],
+                "ms",
+                lower_is_better=True,
+            )
+            for row in ours
+        ),
+    ]
+
+
+def _worker_headlines(runs: dict[int, list[Figures]]) -> list[Figures]:
+    one = runs[1][-1]
+    return [
+        headline(
+            f"accepted/s, flat-out, {workers} workers vs 1",
+            rows[-1]["accepted_per_s"],
+            one["accepted_per_s"],
+            "req/s",
+            lower_is_better=False,
+        )
+        for workers, rows in runs.items()
+        if workers != 1
+    ]
 
 
 async def _duplicates(ctx: Context, url: str, messages: Messages, database_url: str) -> Figures:
