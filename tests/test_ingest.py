@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from chatwoot.webhooks import sign_webhook
+from db import teams as teams_repo
 from db.models import Message, OutboxItem, Ticket, WebhookReceipt
 from sandbox import SandboxServer
 from tests.helpdesk import (
@@ -26,6 +27,7 @@ from tests.helpdesk import (
 )
 from tests.waiting import eventually
 from tickets import keys
+from tickets.deliveries import AgentMessage, from_row
 
 
 async def test_every_webhook_shape_gives_the_right_ticket_state(app_client: Client) -> None:
@@ -104,6 +106,59 @@ async def test_same_delivery_three_times_and_out_of_order(app_client: Client) ->
     assert [m.chatwoot_message_id for m in messages] == [reply["id"]]
     assert str(current.status) == "open"
     assert [e.kind for e in events] == []  # open -> open is no change; stale resolve dropped
+
+
+async def test_new_message_is_stored_with_its_delivery_and_receipt_in_one_go(
+    app_client: Client,
+) -> None:
+    ticket = await make_ticket(app_client)
+    async with app_client.app[keys.SESSIONMAKER].begin() as session:
+        await teams_repo.save_reference(
+            session,
+            user_id=ticket.requester_id,
+            tenant_id="t1",
+            conversation_id="a:chat-1",
+            service_url="http://127.0.0.1:9/",
+            reference={"conversation": {"id": "a:chat-1"}},
+        )
+    reply = payload("message_created.outgoing.json")
+    reply["content_type"] = "input_select"
+    reply["content_attributes"] = {"items": [{"title": "Sim", "value": "y"}]}
+    outcomes = [(await post_hook(app_client, reply))[1]["outcomes"] for _ in range(2)]
+    assert outcomes == [["stored"], ["duplicate"]]
+    _, messages, _ = await state(app_client, ticket.id)
+    [stored] = messages
+    async with app_client.app[keys.SESSIONMAKER]() as session:
+        [row] = (await session.execute(select(OutboxItem))).scalars().all()
+        receipts = (
+            await session.execute(select(WebhookReceipt).order_by(WebhookReceipt.id))
+        ).scalars()
+        assert [(r.event, r.outcome) for r in receipts] == [
+            ("message_created", "stored"),
+            ("message_created", "duplicate"),
+        ]
+    assert (row.kind, row.target, row.dedupe_key) == (
+        "agent_message",
+        "a:chat-1",
+        f"msg:{reply['id']}:a:chat-1",
+    )
+    assert from_row(row.kind, row.payload, row.ticket_id) == AgentMessage(
+        ticket_id=ticket.id,
+        title="Printer on fire",
+        author=stored.author,
+        content=f"{stored.content}\n• Sim",
+        message_id=stored.id,
+        created_at=stored.created_at,
+    )
+
+
+async def test_a_message_for_no_ticket_is_parked_with_its_receipt(app_client: Client) -> None:
+    status, body = await post_hook(app_client, payload("message_created.outgoing.json"))
+    assert (status, body["outcomes"]) == (200, ["parked"])
+    async with app_client.app[keys.SESSIONMAKER]() as session:
+        outcomes = (await session.execute(select(WebhookReceipt.outcome))).scalars().all()
+        parked = await session.scalar(text("SELECT count(*) FROM parked_events"))
+    assert (list(outcomes), parked) == (["parked"], 1)
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable
 
+import asyncpg
 import httpx
 from aiohttp import web
 
@@ -25,6 +27,8 @@ from tickets.settings import Settings
 from tickets.smtp import SmtpClient
 
 log = logging.getLogger(__name__)
+
+POOL_SIZE = 10  # connections per pool (the ORM's and ingest's), per process
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -51,10 +55,14 @@ def create_app(settings: Settings) -> web.Application:
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     assert settings.DATABASE_URL is not None
-    engine = make_engine(settings.DATABASE_URL)
+    engine = make_engine(settings.DATABASE_URL, pool_size=POOL_SIZE)
     app[keys.ENGINE] = engine
     app[keys.SESSIONMAKER] = make_sessionmaker(engine)
-    yield
+    async with asyncpg.create_pool(
+        plain_dsn(settings.DATABASE_URL), min_size=1, max_size=POOL_SIZE
+    ) as pool:
+        app[keys.POOL] = pool
+        yield
     await engine.dispose()
 
 
@@ -91,7 +99,7 @@ async def _chatwoot(app: web.Application) -> AsyncIterator[None]:
 
 async def _service(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
-    app[keys.INGESTOR] = Ingestor(app[keys.SESSIONMAKER])
+    app[keys.INGESTOR] = Ingestor(app[keys.SESSIONMAKER], app[keys.POOL])
     app[keys.SERVICE] = TicketService(
         app[keys.SESSIONMAKER],
         app[keys.CHATWOOT],
@@ -151,8 +159,8 @@ async def _relay(app: web.Application) -> AsyncIterator[None]:
 
 
 async def healthz(_request: web.Request) -> web.Response:
-    """Answer while the process is up."""
-    return web.json_response({"status": "ok"})
+    """Answer while the process is up, naming it (several workers share the port)."""
+    return web.json_response({"status": "ok", "process": os.getpid()})
 
 
 async def readyz(request: web.Request) -> web.Response:

@@ -111,6 +111,32 @@ def to_row(delivery: Delivery) -> tuple[DeliveryKind, dict[str, Any]]:
             }
 
 
+# What only the statement that stores an agent's reply knows (db.ingest fills these in).
+_STORED_FIELDS = ("ticket_id", "title", "message_id")
+
+
+def agent_message_row(
+    *, author: str, content: str, created_at: datetime | None
+) -> tuple[DeliveryKind, dict[str, Any]]:
+    """Return an agent reply's kind and payload less the ticket id, title and message id.
+
+    Ingest queues the delivery in the same statement that stores the message, which adds them.
+    """
+    kind, payload = to_row(
+        AgentMessage(
+            ticket_id=0,
+            title="",
+            author=author,
+            content=content,
+            message_id=0,
+            created_at=created_at,
+        )
+    )
+    for name in _STORED_FIELDS:
+        del payload[name]
+    return kind, payload
+
+
 def from_row(kind: str, payload: Mapping[str, Any], ticket_id: int | None) -> Delivery | None:
     """Read a delivery back from an outbox row; None for a kind this version does not know."""
     ticket = int(payload.get("ticket_id") or ticket_id or 0)

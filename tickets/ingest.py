@@ -1,18 +1,22 @@
 """One idempotent ingest for every Chatwoot event, whatever carried it (webhook, cable, catch-up).
 
 Each event is applied in one transaction: timeline rows, the ticket's new state, outbox rows for
-the requester's Teams chats, and a NOTIFY that PostgreSQL sends on commit. Dedupe keys and
-unique constraints make a replay a no-op.
+the requester's Teams chats (the typed contract of `tickets.deliveries`), and a NOTIFY that
+PostgreSQL sends on commit. Dedupe keys and unique constraints make a replay a no-op.
 
-What is queued for Teams is typed in ``tickets.deliveries`` (one dataclass per kind), the
-contract the bot's outbox renderer reads back.
+A new message, the bulk of the traffic, is one statement (`db.ingest.store_message`), with the
+webhook's receipt in it; the rarer events (edits, status, assignee, attributes) go through the
+ORM. When the ticket is not visible yet, the event takes the conversation's advisory lock and
+looks again before it is parked (`db.parked`).
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Sequence
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chatwoot.codec import event_from_json, event_to_json
@@ -26,11 +30,21 @@ from chatwoot.events import (
     StatusChanged,
 )
 from chatwoot.fields import MessageType
+from db import ingest as store
 from db import parked, repo
+from db.ingest import NewMessage, QueuedDelivery, Receipt
 from db.models import Direction, Message, Origin, Ticket, TicketStatus
-from tickets import deliveries
 from tickets.attachments import stored_of
-from tickets.deliveries import AgentMessage, CardUpdate, Delivery, MessageUpdate, StatusLine
+from tickets.deliveries import (
+    AgentMessage,
+    CardUpdate,
+    Delivery,
+    MessageUpdate,
+    StatusLine,
+    agent_message_row,
+    queue,
+)
+from tickets.hub import CHANNEL as CHANGED_CHANNEL
 from tickets.hub import TicketChanged, notify_changed
 from tickets.views import options_of
 
@@ -64,24 +78,57 @@ def _status_kind(old: TicketStatus, new: TicketStatus) -> str:
 class Ingestor:
     """Apply Chatwoot events to our database exactly once."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], pool: asyncpg.Pool) -> None:
         self._sessions = sessions
+        # The hot path's own connections: plain asyncpg, no ORM (db.ingest).
+        self._pool = pool
         # What became of every event this process saw (tests prove replays reached us).
         self.counts: dict[IngestOutcome, int] = dict.fromkeys(IngestOutcome, 0)
 
     async def ingest(self, event: ChatwootEvent) -> IngestOutcome:
         """Apply one event; return what happened to it."""
-        outcome = await self._apply(event)
+        outcome, _ = await self._apply(event, None)
         self.counts[outcome] += 1
         return outcome
 
-    async def _apply(self, event: ChatwootEvent) -> IngestOutcome:
+    async def ingest_delivery(
+        self, events: Sequence[ChatwootEvent], receipt: Receipt
+    ) -> list[IngestOutcome]:
+        """Apply a webhook's events and record its receipt; return what happened to each.
+
+        A delivery of one event records the receipt in that event's transaction when it can.
+        """
+        outcomes: list[IngestOutcome] = []
+        recorded = False
+        for event in events:
+            outcome, recorded = await self._apply(event, receipt if len(events) == 1 else None)
+            self.counts[outcome] += 1
+            outcomes.append(outcome)
+        if not recorded:
+            async with self._pool.acquire() as connection:
+                await store.record_receipt(
+                    connection,
+                    delivery_id=receipt.delivery_id,
+                    event=receipt.event,
+                    outcome=",".join(map(str, outcomes)) or "ignored",
+                )
+        return outcomes
+
+    async def _apply(
+        self, event: ChatwootEvent, receipt: Receipt | None
+    ) -> tuple[IngestOutcome, bool]:
+        """Apply one event; also tell whether `receipt` was recorded with it."""
         if isinstance(event, MessageEvent):
             if event.private:
-                return IngestOutcome.PRIVATE
+                return IngestOutcome.PRIVATE, False
             if event.message_type is MessageType.ACTIVITY:
-                return IngestOutcome.ACTIVITY
-            return await self._message(event)
+                return IngestOutcome.ACTIVITY, False
+            if event.kind == "created":
+                return await self._new_message(event, receipt)
+            return await self._message(event), False
+        return await self._conversation_event(event), False
+
+    async def _conversation_event(self, event: ChatwootEvent) -> IngestOutcome:
         if isinstance(event, StatusChanged):
             return await self._status(event)
         if isinstance(event, AssigneeChanged):
@@ -128,6 +175,53 @@ class Ingestor:
             conversations = await parked.claimable(session)
         return sum([await self.replay_parked(cid) for cid in conversations])
 
+    async def _new_message(
+        self, event: MessageEvent, receipt: Receipt | None
+    ) -> tuple[IngestOutcome, bool]:
+        """Store a new message in one statement; without a visible ticket, the locked path."""
+        incoming = event.message_type is MessageType.INCOMING
+        content = "" if event.deleted else (event.content or "")
+        attributes = {k: v for k, v in event.content_attributes.items() if k != "deleted"}
+        delivery = None
+        if not incoming:
+            options = options_of(event.content_type, attributes)
+            kind, payload = agent_message_row(
+                author=event.sender_name or "",
+                content="\n".join([content, *(f"• {title}" for title in options)]),
+                created_at=event.created_at,
+            )
+            delivery = QueuedDelivery(kind, payload, key=f"msg:{event.message_id}")
+        message = NewMessage(
+            conversation_id=event.conversation_id,
+            chatwoot_message_id=event.message_id,
+            echo_id=event.echo_id if incoming else None,
+            direction=Direction.REQUESTER if incoming else Direction.AGENT,
+            author=event.sender_name or "",
+            content=content,
+            attachments=[] if event.deleted else [stored_of(a) for a in event.attachments],
+            created_at=event.created_at,
+            content_type=event.content_type,
+            content_attributes=attributes,
+            deleted=event.deleted,
+            chatwoot_updated_at=event.updated_at,
+        )
+        # A message already held is the requester's own (sent by us: an echo) or a replay.
+        known = IngestOutcome.ECHO if incoming else IngestOutcome.DUPLICATE
+        async with self._pool.acquire() as connection:
+            stored = await store.store_message(
+                connection,
+                message,
+                delivery=delivery,
+                receipt=receipt,
+                known_outcome=str(known),
+                changed_channel=CHANGED_CHANNEL,
+            )
+        if stored.ticket_id is None:
+            # Not committed before the statement began: look again under the advisory lock.
+            return await self._message(event), False
+        outcome = IngestOutcome.STORED if stored.message_id is not None else known
+        return outcome, stored.receipt_recorded
+
     async def _message(self, event: MessageEvent) -> IngestOutcome:
         async with self._sessions.begin() as session:
             ticket = await self._ticket(session, event)
@@ -164,15 +258,19 @@ class Ingestor:
                 return IngestOutcome.DUPLICATE
             await repo.touch_ticket(session, ticket.id)
             if not incoming:
-                reply = AgentMessage(
-                    ticket_id=ticket.id,
-                    title=ticket.title,
-                    author=stored.author,
-                    content=_with_options(stored),
-                    message_id=stored.id,
-                    created_at=event.created_at,
+                await _to_teams(
+                    session,
+                    ticket,
+                    AgentMessage(
+                        ticket_id=ticket.id,
+                        title=ticket.title,
+                        author=stored.author,
+                        content=_with_options(stored),
+                        message_id=stored.id,
+                        created_at=event.created_at,
+                    ),
+                    key=f"msg:{event.message_id}",
                 )
-                await _to_teams(session, ticket, reply, key=f"msg:{event.message_id}")
             await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
             return IngestOutcome.STORED
 
@@ -204,10 +302,18 @@ class Ingestor:
         if known.direction is Direction.AGENT:
             # The reply's own card and the ticket card show the new text (or the marker).
             version = event.dedupe_key.rsplit(":", 1)[-1]
-            edit = MessageUpdate(ticket_id=ticket.id, message_id=known.id)
-            await _to_teams(session, ticket, edit, key=f"edit:{event.message_id}:{version}")
-            card = CardUpdate(ticket_id=ticket.id)
-            await _to_teams(session, ticket, card, key=f"card:edit:{event.message_id}:{version}")
+            await _to_teams(
+                session,
+                ticket,
+                MessageUpdate(ticket_id=ticket.id, message_id=known.id),
+                key=f"edit:{event.message_id}:{version}",
+            )
+            await _to_teams(
+                session,
+                ticket,
+                CardUpdate(ticket_id=ticket.id),
+                key=f"card:edit:{event.message_id}:{version}",
+            )
         await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
         return IngestOutcome.STORED
 
@@ -244,10 +350,16 @@ class Ingestor:
                 status=new,
                 status_changed_at=event.occurred_at if chatwoot_time else seen,
             )
-            await _to_teams(session, ticket, CardUpdate(ticket.id), key=f"card:{row.id}")
+            await _to_teams(session, ticket, CardUpdate(ticket_id=ticket.id), key=f"card:{row.id}")
             if kind in ("resolved", "reopened"):
-                line = StatusLine(ticket.id, ticket.title, event=kind, status=str(new))
-                await _to_teams(session, ticket, line, key=f"line:{row.id}")
+                await _to_teams(
+                    session,
+                    ticket,
+                    StatusLine(
+                        ticket_id=ticket.id, title=ticket.title, event=kind, status=str(new)
+                    ),
+                    key=f"line:{row.id}",
+                )
             await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
             return IngestOutcome.STORED
 
@@ -270,7 +382,7 @@ class Ingestor:
             if row is None:
                 return IngestOutcome.DUPLICATE
             await repo.touch_ticket(session, ticket.id, assignee_name=event.assignee_name)
-            await _to_teams(session, ticket, CardUpdate(ticket.id), key=f"card:{row.id}")
+            await _to_teams(session, ticket, CardUpdate(ticket_id=ticket.id), key=f"card:{row.id}")
             await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
             return IngestOutcome.STORED
 
@@ -297,8 +409,8 @@ class Ingestor:
 
 
 async def _to_teams(session: AsyncSession, ticket: Ticket, delivery: Delivery, *, key: str) -> None:
-    """Queue one delivery per Teams chat of the requester, keyed on (source id, chat)."""
-    await deliveries.queue(
+    """Queue a delivery for each Teams chat of the requester, keyed on (source id, chat)."""
+    await queue(
         session, user_id=ticket.requester_id, ticket_id=ticket.id, delivery=delivery, key=key
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import asyncpg
 import httpx
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
+# Plain asyncpg connections for the hot path of ingest (no ORM there).
+POOL = web.AppKey("pool", asyncpg.Pool)
 SESSIONMAKER: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("sessionmaker")
 HTTP = web.AppKey("http", httpx.AsyncClient)
 CHATWOOT: web.AppKey[ChatwootClient] = web.AppKey("chatwoot")

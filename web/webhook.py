@@ -6,11 +6,10 @@ import hmac
 import logging
 
 from aiohttp import web
-from sqlalchemy.exc import SQLAlchemyError
 
 from chatwoot.errors import WebhookPayloadError, WebhookSignatureError
 from chatwoot.webhooks import WebhookDelivery, read_webhook
-from db import repo
+from db.ingest import STORE_ERRORS, Receipt
 from tickets import keys
 from web.http import read_body
 from web.keys import WEBHOOK_LOAD, WebhookLoad
@@ -79,20 +78,14 @@ def _request_catch_up(app: web.Application, reason: str) -> None:
 async def _ingest(request: web.Request, delivery: WebhookDelivery) -> web.Response:
     ingestor = request.app[keys.INGESTOR]
     kind = delivery.kind
-    outcomes: list[str] = []
     try:
-        for event in delivery.events:
-            outcomes.append(str(await ingestor.ingest(event)))
-        async with request.app[keys.SESSIONMAKER].begin() as session:
-            await repo.record_receipt(
-                session,
-                delivery_id=delivery.delivery_id,
-                event=kind,
-                outcome=",".join(outcomes) or "ignored",
-            )
-    except SQLAlchemyError:
+        done = await ingestor.ingest_delivery(
+            delivery.events, Receipt(delivery_id=delivery.delivery_id, event=kind)
+        )
+    except STORE_ERRORS:
         log.exception("webhook %s could not be stored", kind)
         # Chatwoot never retries a webhook: read the conversation back once the database is up.
         _request_catch_up(request.app, "webhook not stored")
         return _refuse(503, "temporarily unavailable")
+    outcomes = [str(outcome) for outcome in done]
     return web.json_response({"ok": True, "event": kind, "outcomes": outcomes})
