@@ -119,7 +119,7 @@ async def test_timeline_ids_are_one_sequence(engine: AsyncEngine) -> None:
 async def test_healthz(app_client: Client) -> None:
     response = await app_client.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok"}
+    assert await response.json() == {"status": "ok", "process": os.getpid()}
 
 
 async def test_readyz_reports_the_database_and_chatwoot(app_client: Client) -> None:

@@ -35,6 +35,7 @@ from tickets.settings import (
     is_loopback,
     load_settings,
 )
+from tickets.workers import Supervisor, wait_for_signal
 
 if TYPE_CHECKING:
     from sandbox.mail import Mailbox
@@ -109,6 +110,8 @@ def _command_settings(args: argparse.Namespace) -> Settings:
             overrides["HOST"] = args.host
         if args.port is not None:
             overrides["PORT"] = args.port
+        if args.workers is not None:
+            overrides["WORKERS"] = args.workers
     return load_settings(Settings, **overrides)
 
 
@@ -137,6 +140,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="migrate and serve the web area, bot and webhook")
     serve.add_argument("--host", default=None, help="bind address (default: HOST setting)")
     serve.add_argument("--port", type=int, default=None, help="port (default: PORT setting)")
+    serve.add_argument(
+        "--workers",
+        default=None,
+        help="service processes on the port, or auto: one per CPU (default: WORKERS setting)",
+    )
     sub.add_parser("migrate", help="upgrade the database to the newest schema")
     sandbox = sub.add_parser("sandbox", help="run the local Chatwoot stand-in alone")
     sandbox.add_argument("--host", default="127.0.0.1")
@@ -269,6 +277,10 @@ async def _serve(settings: Settings) -> None:
     ):
         await migrate(resolved)
         await check_helpdesk_binding(resolved, sandbox=settings.sandbox_mode)
+        said = banner(resolved, local, sandbox=settings.sandbox_mode, mailbox=mailbox is not None)
+        if resolved.worker_count > 1:
+            await _serve_workers(resolved, said)
+            return
         runner = web.AppRunner(create_app(resolved), access_log=None, **runner_options(resolved))
         await runner.setup()
         try:
@@ -278,21 +290,28 @@ async def _serve(settings: Settings) -> None:
             except OSError as exc:
                 # Taken between the check at start-up and now: same line, clean shutdown.
                 raise port_error(exc, resolved.PORT, "PORT") from None
-            print(
-                banner(resolved, local, sandbox=settings.sandbox_mode, mailbox=mailbox is not None),
-                flush=True,
-            )
-            await _wait_for_signal()
+            print(said, flush=True)
+            await wait_for_signal()
         finally:
             await runner.cleanup()
 
 
-async def _wait_for_signal() -> None:
+async def _serve_workers(settings: Settings, said: str) -> None:
+    """Run WORKERS service processes on the port until a signal; restart any that dies."""
+    supervisor = Supervisor(settings, settings.worker_count)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    supervisor.start()
+    try:
+        await supervisor.ready(f"http://{settings.HOST}:{settings.PORT}/healthz")
+        print(said, flush=True)
+        count, pids = settings.worker_count, supervisor.pids
+        print(f"  processos / workers: {count} (pids {pids})", flush=True)
+        await supervisor.watch(stop)
+    finally:
+        await supervisor.stop()
 
 
 async def _sandbox(settings: Settings, host: str, port: int, smtp_port: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -44,6 +45,11 @@ class Settings(BaseSettings):
 
     HOST: str = Field("127.0.0.1", description="Address `tickets serve` binds to.")
     PORT: int = Field(3978, ge=1, le=65535, description="Port `tickets serve` listens on.")
+    WORKERS: str = Field(
+        "1",
+        pattern=r"^(auto|[1-9][0-9]{0,2})$",
+        description="Service processes `tickets serve` runs on the one port; auto: one per CPU.",
+    )
     DATABASE_URL: str | None = Field(
         None,
         description="PostgreSQL URL (postgresql://user:pass@host/db). Unset: embedded server.",
@@ -283,6 +289,13 @@ class Settings(BaseSettings):
     def bot_without_auth(self) -> bool:
         """Tell whether the bot endpoint takes unauthenticated activities (local development)."""
         return not self.MICROSOFT_APP_ID
+
+    @property
+    def worker_count(self) -> int:
+        """Return how many service processes to run (WORKERS, auto = the CPU count)."""
+        if self.WORKERS == "auto":
+            return max(1, os.cpu_count() or 1)
+        return int(self.WORKERS)
 
     @property
     def sandbox_mode(self) -> bool:
