@@ -110,42 +110,41 @@ def _cpu_per(seconds: float, run: Run) -> float | None:
 
 async def webhook_ingest(ctx: Context) -> dict[str, Figures]:
     """Run benchmark 1 (ingest vs two baselines, 1 and 2 workers) and 5 (duplicates)."""
-    database_url = await ctx.pg.fresh_database("ingest")
     runs: dict[int, list[Figures]] = {}
-    try:
-        async with teams() as connector:
-            conversations: list[int] = []
-            for workers in WORKER_COUNTS:
+    conversations: list[int] = []
+    async with teams() as connector:
+        for workers in WORKER_COUNTS:
+            # A database per run: it is bound to the helpdesk (sandbox) of the service it met.
+            database_url = await ctx.pg.fresh_database(f"ingest{workers}")
+            try:
                 async with service(
                     database_url,
                     ctx.logs,
                     profile=ctx.profile_path("ingest") if workers == 1 else None,
                     WORKERS=str(workers),
                 ) as svc:
-                    if not conversations:  # the service migrated the database: seed it once
-                        conversations = await _seed(database_url, connector.url)
-                    messages = Messages(conversations, first_id=workers * 10_000_000)
+                    # The service migrated the database: now it can be seeded.
+                    conversations = await _seed(database_url, connector.url)
+                    messages = Messages(conversations)
                     runs[workers] = await _levels(
                         ctx, svc.webhook_url, messages, database_url=database_url, process=svc.app
                     )
                     if workers == 1:
                         duplicates = await _duplicates(ctx, svc.webhook_url, messages, database_url)
+            finally:
+                await ctx.pg.drop(database_url)
+    database_url = await ctx.pg.fresh_database("ingest_floor")
+    try:
         async with db_baseline(ctx.logs, database_url) as (db_url, db_process):
             stored = await _levels(
-                ctx,
-                f"{db_url}/api/chatwoot/webhook",
-                Messages(conversations),
-                process=db_process,
-            )
-        async with baseline(ctx.logs) as (base_url, base_process):
-            bare = await _levels(
-                ctx,
-                f"{base_url}/api/chatwoot/webhook",
-                Messages(conversations),
-                process=base_process,
+                ctx, f"{db_url}/api/chatwoot/webhook", Messages(conversations), process=db_process
             )
     finally:
         await ctx.pg.drop(database_url)
+    async with baseline(ctx.logs) as (base_url, base_process):
+        bare = await _levels(
+            ctx, f"{base_url}/api/chatwoot/webhook", Messages(conversations), process=base_process
+        )
     ours = runs[1]
     for row, base, floor in zip(ours, bare, stored, strict=True):
         _compare(row, base, "baseline")

@@ -36,15 +36,23 @@ def run_bench(name: str, out: Path) -> dict[str, Any]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(240)  # two services (1 and 2 workers) and two baselines, one after another
 def test_ingest_and_duplicates(tmp_path: Path) -> None:
     results = run_bench("ingest", tmp_path / "r.json")
-    levels = results["webhook_ingest"]["levels"]
+    ingest = results["webhook_ingest"]
+    levels, two = ingest["levels"], ingest["levels_2_workers"]
     assert [row["level"] for row in levels] == ["100/s", "500/s", "1000/s", "flat-out"]
-    for row in levels:
+    assert [row["level"] for row in two] == ["100/s", "500/s", "1000/s", "flat-out"]
+    for row in [*levels, *two]:
         assert row["ok"] == row["requests"] > 0 and row["errors"] == 0
         # One message, one Teams delivery and one receipt per webhook, nothing else.
         assert row["rows_written"] == 3 * row["ok"]
-        assert row["baseline_accepted_per_s"] > 0 and row["cpu_ms_per_request"] > 0
+        assert row["cpu_ms_per_request"] > 0
+    for row in levels:
+        assert row["baseline_accepted_per_s"] > 0 and row["db_baseline_accepted_per_s"] > 0
+    assert [row["ok"] for row in ingest["db_baseline_levels"]] == [
+        row["requests"] for row in ingest["db_baseline_levels"]
+    ]
     duplicates = results["duplicates"]
     assert duplicates["replayed_3x"]["ok"] == 3 * duplicates["unique_events"]
     assert duplicates["messages_stored"] == duplicates["unique_events"]
