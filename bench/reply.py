@@ -15,10 +15,11 @@ import aiohttp
 import asyncpg
 import httpx
 
+from bench.breakdown import breakdown, read_marks
 from bench.context import Context, Figures
 from bench.harness import INBOX_IDENTIFIER, Service, baseline, service, teams
 from bench.load import fixed_rate, ms, percentile
-from bench.report import headline
+from bench.report import headline, table
 from bench.seed import mint_sessions, plain, seed_tickets
 from tests.fakes.connector import FakeConnector
 
@@ -70,8 +71,10 @@ async def _sandbox_conversations(sandbox_url: str, count: int) -> list[int]:
     return conversations
 
 
-async def _employees(ctx: Context, svc: Service, connector: FakeConnector) -> list[Employee]:
-    count = ctx.n(EMPLOYEES, minimum=4)
+async def employees_with_chats(
+    ctx: Context, svc: Service, connector: FakeConnector, *, count: int, tenants: int
+) -> list[Employee]:
+    """Seed `count` employees with a ticket, its sandbox conversation and a Teams chat each."""
     seeded = await seed_tickets(
         svc.database_url,
         first=0,
@@ -79,7 +82,7 @@ async def _employees(ctx: Context, svc: Service, connector: FakeConnector) -> li
         per_user=1,
         messages_per_ticket=0,
         service_url=connector.url,
-        tenants=TENANTS,
+        tenants=tenants,
     )
     conversations = await _sandbox_conversations(svc.sandbox_url, count)
     tickets = [seeded.ticket(i) for i in range(count)]
@@ -168,7 +171,7 @@ class Replies:
             return response.status == 200
 
 
-def _connector_arrivals(connector: FakeConnector, chats: set[str]) -> dict[str, float]:
+def connector_arrivals(connector: FakeConnector, chats: set[str]) -> dict[str, float]:
     """Find each reply's text in what the connector received; keep the first arrival."""
     found: dict[str, float] = {}
     for chat in chats:
@@ -192,7 +195,7 @@ async def _wait_all(
     while time.monotonic() < deadline:
         missing = {chat for t, (_, chat) in replies.sent.items() if t not in teams_at}
         # Only chats still owed a reply are scanned again; the rest are settled.
-        teams_at.update(_connector_arrivals(connector, missing))
+        teams_at.update(connector_arrivals(connector, missing))
         if all(t in arrivals.at for t in replies.sent) and all(t in teams_at for t in replies.sent):
             break
         await asyncio.sleep(0.1)
@@ -217,8 +220,11 @@ async def _phase(
     connector: FakeConnector,
     *,
     loaded: bool,
-) -> tuple[Figures, Figures]:
-    """Send light (one at a time) or loaded (100/s) replies; return (web, teams) figures."""
+) -> tuple[Figures, Figures, dict[str, float]]:
+    """Send light (one at a time) or loaded (100/s) replies; return (web, teams) figures.
+
+    The third value is when each reply reached the connector (for the breakdown).
+    """
     async with aiohttp.ClientSession() as http:
         if loaded:
             count = ctx.n(int(RATE * LOAD_SECONDS), minimum=10)
@@ -232,23 +238,28 @@ async def _phase(
                 chat = {replies.sent[text][1]}
                 deadline = time.monotonic() + 5.0
                 while time.monotonic() < deadline:
-                    if text in arrivals.at and text in _connector_arrivals(connector, chat):
+                    if text in arrivals.at and text in connector_arrivals(connector, chat):
                         break
                     await asyncio.sleep(0.01)
     teams_at = await _wait_all(replies, arrivals, connector, ctx.seconds(WAIT))
-    return _latencies(replies.sent, arrivals.at), _latencies(replies.sent, teams_at)
+    return _latencies(replies.sent, arrivals.at), _latencies(replies.sent, teams_at), teams_at
 
 
 async def agent_reply(ctx: Context) -> dict[str, Figures]:
     """Measure reply latency to /ws and to the fake connector, light and at 100/s."""
     database_url = await ctx.pg.fresh_database("reply")
     rows: list[Figures] = []
+    steps: Figures = {}
     try:
         async with (
             teams() as connector,
-            service(database_url, ctx.logs, profile=ctx.profile_path("reply")) as svc,
+            service(
+                database_url, ctx.logs, profile=ctx.profile_path("reply"), TRACE_LATENCY="true"
+            ) as svc,
         ):
-            employees = await _employees(ctx, svc, connector)
+            employees = await employees_with_chats(
+                ctx, svc, connector, count=ctx.n(EMPLOYEES, minimum=4), tenants=TENANTS
+            )
             tokens = await mint_sessions(database_url, [e.user_id for e in employees])
             ws_url = svc.url.replace("http://", "ws://", 1) + "/ws"
             ours: list[SocketPlan] = [
@@ -267,14 +278,26 @@ async def agent_reply(ctx: Context) -> dict[str, Figures]:
                 )
                 async with _sockets(ours, arrivals):
                     await asyncio.sleep(0.5)  # let every subscribe be answered
-                    web_figures, teams_figures = await _phase(
+                    web_figures, teams_figures, teams_at = await _phase(
                         ctx, replies, arrivals, connector, loaded=loaded
+                    )
+                if not loaded:
+                    assert svc.app is not None
+                    steps = breakdown(
+                        read_marks(svc.app.log),
+                        [
+                            (posted, arrivals.at.get(text), teams_at.get(text))
+                            for text, (posted, _) in replies.sent.items()
+                        ],
                     )
                 rows.append({"load": label, "path": "web /ws", **web_figures})
                 rows.append({"load": label, "path": "Teams connector", **teams_figures})
             bare = await _baseline(ctx, svc, connector, employees)
     finally:
         await ctx.pg.drop(database_url)
+    for path, group in steps.items():
+        print(f"where a light reply's time goes ({path}):")
+        print(table(group, ("step", "samples", "p50_ms", "p99_ms")))
     for row in rows:
         base = bare[(row["load"], row["path"])]
         row["baseline_p50_ms"], row["baseline_p99_ms"] = base["p50_ms"], base["p99_ms"]
@@ -285,6 +308,7 @@ async def agent_reply(ctx: Context) -> dict[str, Figures]:
         "baseline": "the same sandbox webhooks into a bare aiohttp app that routes each to the "
         "conversation's socket and forwards one POST to the same fake connector",
         "rows": rows,
+        "breakdown_light": steps,
         "headline": [
             headline(
                 f"reply p99, {row['path']}, {row['load']}",
@@ -323,7 +347,7 @@ async def _baseline(
             )
             async with _sockets(sockets, arrivals):
                 await asyncio.sleep(0.2)
-                web_figures, teams_figures = await _phase(
+                web_figures, teams_figures, _ = await _phase(
                     ctx, replies, arrivals, connector, loaded=loaded
                 )
             out[(label, "web /ws")] = web_figures

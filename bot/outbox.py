@@ -32,6 +32,7 @@ from bot.gateway import TeamsGateway
 from bot.limits import RateLimiter
 from bot.outbox_send import MAX_ATTEMPTS, OutboxStats, RenderSettings, Sender
 from db import outbox as store
+from tickets import trace
 from tickets.tasks import ConnectionLoop, listen_until_lost, stop_gracefully
 
 __all__ = ["OutboxStats", "OutboxTuning", "OutboxWorker"]
@@ -168,6 +169,7 @@ class OutboxWorker:
             )
         self.stats.claimed += len(claims)
         for claim in claims:
+            trace.mark("outbox.claimed", claim.id)
             task = asyncio.create_task(self._sender.deliver(claim), name=f"outbox-{claim.id}")
             self._inflight.add(task)
             task.add_done_callback(self._finished)
@@ -187,4 +189,5 @@ class OutboxWorker:
         self._wake.set()  # hints may have been missed while disconnected
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
+        trace.mark("outbox.woken")
         self._wake.set()

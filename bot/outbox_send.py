@@ -23,6 +23,7 @@ from bot.outbox_render import Rendered, render
 from db import accounts, teams
 from db import outbox as store
 from db.models import OutboxState, ReferenceState
+from tickets import trace
 from tickets.deliveries import DeliveryKind
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ class Sender:
             base_url=self._view.base_url,
             labels=self._view.labels,
         )
+        trace.mark("outbox.rendered", claim.id)
         if rendered.skip is not None:
             async with self._sessions.begin() as session:
                 await store.finish(
@@ -132,7 +134,9 @@ class Sender:
                 return
             delivery = fallback
         if delivery.outcome is Outcome.SENT:
+            trace.mark("outbox.sent", claim.id)
             await self._record_sent(claim, delivery)
+            trace.mark("outbox.recorded", claim.id)
             return
         await self._record(claim, delivery)
 
@@ -162,6 +166,7 @@ class Sender:
             async with self._sessions.begin() as session:
                 await store.reschedule(session, claim, delay=wait, count_attempt=False)
             return None
+        trace.mark("outbox.reserved", claim.id)
         assert rendered.message is not None
         if rendered.activity_id is not None:
             return await self._gateway.update(

@@ -23,6 +23,7 @@ from db.engine import make_engine
 from db.migrate import upgrade_to_head
 from sandbox.config import SandboxConfig
 from sandbox.store import StoreInUse
+from tickets import trace
 from tickets.banner import banner
 from tickets.binding import check_helpdesk_binding
 from tickets.http_limits import runner_options
@@ -72,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"tickets: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings.LOG_LEVEL)
+    if settings.TRACE_LATENCY:
+        trace.enable()
     try:
         if command == "serve":
             asyncio.run(_serve(settings))

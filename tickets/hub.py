@@ -13,6 +13,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import repo
+from tickets import trace
 from tickets.tasks import ConnectionLoop, listen_until_lost
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ class Hub:
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         change = TicketChanged.decode(payload)
+        trace.mark("hub.notified", payload)
         if change is not None:
             self.dispatch(change)
 

@@ -174,6 +174,9 @@ class Settings(BaseSettings):
         30.0, gt=0, le=600, description="Seconds a request may take to send its whole body."
     )
     LOG_LEVEL: str = Field("INFO", description="Python log level.")
+    TRACE_LATENCY: bool = Field(
+        False, description="Log a timestamp at each step of a reply's path (benchmarks)."
+    )
     ALLOW_EMBEDDED_DATABASE: bool = Field(
         False,
         description="Let a public (https PUBLIC_URL) deployment use the embedded PostgreSQL "

@@ -20,7 +20,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import repo
-from tickets import reads
+from tickets import reads, trace
 from tickets.hub import Hub, TicketChanged
 from tickets.views import TicketInfo, TimelineItem
 
@@ -190,6 +190,7 @@ class Fanout:
         while True:
             self.reads += 1
             changes = await read_changes(self._sessions, ticket_id, after_id=cursor, limit=BATCH)
+            trace.mark("fanout.read", ticket_id)
             ticket = changes.ticket
             targets = list(self._watchers.get(ticket_id, ()))
             if ticket is None:
@@ -206,6 +207,7 @@ class Fanout:
                     if self._allowed(watch, ticket)
                 )
             )
+            trace.mark("fanout.sent", ticket_id)
             if not all(outcomes):
                 # A socket joined behind this read's cursor: read again from its own cursor.
                 self._dirty.add(ticket_id)

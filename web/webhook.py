@@ -10,7 +10,7 @@ from aiohttp import web
 from chatwoot.errors import WebhookPayloadError, WebhookSignatureError
 from chatwoot.webhooks import WebhookDelivery, read_webhook
 from db.ingest import STORE_ERRORS, Receipt
-from tickets import keys
+from tickets import keys, trace
 from web.http import read_body
 from web.keys import WEBHOOK_LOAD, WebhookLoad
 
@@ -35,6 +35,7 @@ def _refuse(status: int, error: str) -> web.Response:
 
 async def chatwoot_webhook(request: web.Request) -> web.Response:
     """Verify the token and the signature, parse and ingest the events."""
+    trace.mark("webhook.received")
     settings = request.app[keys.SETTINGS]
     expected = settings.CHATWOOT_WEBHOOK_TOKEN.get_secret_value()
     given = request.query.get("token", "")
@@ -87,5 +88,6 @@ async def _ingest(request: web.Request, delivery: WebhookDelivery) -> web.Respon
         # Chatwoot never retries a webhook: read the conversation back once the database is up.
         _request_catch_up(request.app, "webhook not stored")
         return _refuse(503, "temporarily unavailable")
+    trace.mark("webhook.stored")
     outcomes = [str(outcome) for outcome in done]
     return web.json_response({"ok": True, "event": kind, "outcomes": outcomes})
