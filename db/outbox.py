@@ -25,6 +25,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert
@@ -337,33 +338,59 @@ async def lock_key(session: AsyncSession, key: str) -> None:
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
 
 
-async def send_log_check(
-    session: AsyncSession, throttle_keys: Sequence[str], windows: Sequence[tuple[str, int, float]]
-) -> tuple[datetime, datetime | None, list[datetime | None]]:
-    """Read, in one round trip, the clock, the throttle and each window's blocking send.
+@dataclass(frozen=True)
+class WindowState:
+    """One sliding window of one key as the send log holds it now."""
 
-    For each ``(key, limit, seconds)`` the answer holds the `limit`-th most recent send on
-    `key` within the last `seconds` (None when there were fewer): that window has room again
-    `seconds` after it.
+    key: str
+    limit: int
+    seconds: float
+    sends: int  # requests logged within the window
+    oldest: datetime | None  # the oldest of them: the window's next slot frees after it
+    kth: datetime | None  # the `limit`-th most recent (None when fewer): full until it leaves
+    banned: datetime | None  # the key's "throttled until", if any
+
+
+_WINDOW_STATE = text(
     """
-    now = func.statement_timestamp()
-    columns: list[Any] = [
-        now,
-        select(func.max(Throttle.throttled_until))
-        .where(Throttle.key.in_(throttle_keys))
-        .scalar_subquery(),
+    SELECT w.key, w.n, w.span, statement_timestamp() AS now,
+           (SELECT max(t.throttled_until) FROM teams_throttle t WHERE t.key = w.key) AS banned,
+           c.sends, c.oldest, c.kth
+    FROM unnest(CAST(:keys AS text[]), CAST(:limits AS int[]), CAST(:spans AS float8[]))
+         WITH ORDINALITY AS w(key, n, span, i)
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS sends, min(s.sent_at) AS oldest,
+               (array_agg(s.sent_at ORDER BY s.sent_at DESC))[w.n] AS kth
+        FROM teams_sends s
+        WHERE s.key = w.key AND s.sent_at > statement_timestamp() - make_interval(secs => w.span)
+    ) AS c
+    ORDER BY w.i
+    """
+)
+
+
+async def window_states(
+    session: AsyncSession, windows: Sequence[tuple[str, int, float]]
+) -> tuple[datetime, list[WindowState]]:
+    """Read, in one round trip, the clock and each ``(key, limit, seconds)`` window's state."""
+    result = await session.execute(
+        _WINDOW_STATE,
+        {
+            "keys": [key for key, _, _ in windows],
+            "limits": [limit for _, limit, _ in windows],
+            "spans": [seconds for _, _, seconds in windows],
+        },
+    )
+    rows = result.all()
+    if rows:
+        now: datetime = rows[0].now
+    else:
+        now = (await session.execute(select(func.statement_timestamp()))).scalar_one()
+    states = [
+        WindowState(row.key, row.n, row.span, row.sends, row.oldest, row.kth, row.banned)
+        for row in rows
     ]
-    for key, limit, seconds in windows:
-        columns.append(
-            select(TeamsSend.sent_at)
-            .where(TeamsSend.key == key, TeamsSend.sent_at > now - timedelta(seconds=seconds))
-            .order_by(TeamsSend.sent_at.desc())
-            .offset(limit - 1)
-            .limit(1)
-            .scalar_subquery()
-        )
-    row = (await session.execute(select(*columns))).one()
-    return row[0], row[1], list(row[2:])
+    return now, states
 
 
 async def log_sends(session: AsyncSession, keys: Iterable[str], at: datetime) -> None:

@@ -1,0 +1,83 @@
+"""The shared Teams rate limiter: batched reservations stay inside every window, across limiters."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.limits import RateLimiter, Window, plan, record_throttle
+from db.models import TeamsSend
+from db.outbox import WindowState
+
+Sessions = async_sessionmaker[AsyncSession]
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def _state(key: str, limit: int, sends: int, oldest_ago: float | None = None) -> WindowState:
+    oldest = NOW - timedelta(seconds=oldest_ago) if oldest_ago is not None else None
+    kth = oldest if sends >= limit else None
+    return WindowState(key, limit, 1.1, sends, oldest, kth, None)
+
+
+def test_plan_grants_the_tenants_room_in_order_and_times_the_rest() -> None:
+    states = [_state("tenant:t", 5, 3, oldest_ago=0.6)]
+    states += [_state(f"conv:{n}", 7, 0) for n in range(4)]
+    verdicts, granted = plan(NOW, states, "tenant:t", [f"conv:{n}" for n in range(4)])
+    assert granted == ["conv:0", "conv:1"]
+    assert [v.wait for v in verdicts[:2]] == [0.0, 0.0]
+    # The window is full after two grants: a slot frees when its oldest send leaves (0.5 s).
+    assert [v.blocker for v in verdicts[2:]] == ["tenant", "tenant"]
+    assert all(abs(v.wait - 0.505) < 1e-6 for v in verdicts[2:])
+
+
+def test_plan_holds_a_full_conversation_and_a_repeat_without_using_tenant_room() -> None:
+    states = [_state("tenant:t", 50, 0), _state("conv:busy", 7, 7, oldest_ago=0.3)]
+    states += [_state("conv:free", 7, 0)]
+    verdicts, granted = plan(NOW, states, "tenant:t", ["conv:busy", "conv:free", "conv:free"])
+    assert granted == ["conv:free"]
+    assert verdicts[0].blocker == "conversation" and abs(verdicts[0].wait - 0.805) < 1e-6
+    assert verdicts[1].wait == 0.0
+    assert verdicts[2].blocker == "conversation" and verdicts[2].wait > 0
+
+
+def test_plan_honours_a_tenant_throttle() -> None:
+    banned = WindowState("tenant:t", 50, 1.1, 0, None, None, NOW + timedelta(seconds=2))
+    verdicts, granted = plan(NOW, [banned, _state("conv:a", 7, 0)], "tenant:t", ["conv:a"])
+    assert granted == [] and verdicts[0].blocker == "throttle" and verdicts[0].wait > 2
+
+
+async def test_concurrent_reservations_of_two_limiters_never_overfill_a_window(
+    sessionmaker: Sessions,
+) -> None:
+    """Two limiters (two processes' worth), 60 conversations of one tenant, 10 per 0.3 s."""
+    windows = (Window(10, 0.3),)
+    limiters = [
+        RateLimiter(sessionmaker, tenant_windows=windows, tenant_margin=0.0) for _ in range(2)
+    ]
+    waits = await asyncio.gather(
+        *(limiters[n % 2].acquire("t", f"chat-{n}", patience=30) for n in range(60))
+    )
+    assert waits == [0.0] * 60
+    async with sessionmaker() as session:
+        times = sorted(
+            await session.scalars(select(TeamsSend.sent_at).where(TeamsSend.key == "tenant:t"))
+        )
+    assert len(times) == 60
+    for index in range(len(times) - 10):
+        # The 11th send after any send is at least a window later.
+        assert times[index + 10] - times[index] >= timedelta(seconds=0.3)
+    # Batched: far fewer transactions than requests.
+    assert sum(limiter.batches for limiter in limiters) < 60
+
+
+async def test_a_throttled_tenant_waits_and_patience_runs_out(sessionmaker: Sessions) -> None:
+    async with sessionmaker.begin() as session:
+        await record_throttle(session, "t", "chat-1", retry_after=3)
+    limiter = RateLimiter(sessionmaker)
+    left = await limiter.acquire("t", "chat-2", patience=0.5)
+    assert left > 2.0
+    async with sessionmaker() as session:
+        assert list(await session.scalars(select(TeamsSend))) == []
