@@ -25,12 +25,13 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 
 def benchmarks() -> dict[str, Benchmark]:
     """Return every benchmark by name, in the order `make bench` runs them."""
-    from bench import fanout, growth, ingest, reply, turns
+    from bench import fanout, growth, ingest, reply, teams, turns
 
     return {
         "ingest": ingest.webhook_ingest,
         "growth": growth.growth,
         "reply": reply.agent_reply,
+        "teams": teams.teams_sustained,
         "fanout": fanout.fan_out,
         "turns": turns.bot_turns,
     }

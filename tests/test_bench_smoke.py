@@ -100,3 +100,14 @@ def test_bot_turns(tmp_path: Path) -> None:
     ]
     for row in figures["turns"]:
         assert row["failed"] == 0 and row["p50_ms"] > 0, row
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(200)  # a one-tenant pace by design: slower than the others on a busy machine
+def test_teams_sustained(tmp_path: Path) -> None:
+    figures = run_bench("teams", tmp_path / "r.json")["teams_sustained"]
+    ours = figures["ours"]
+    # Every reply reached Teams, and the limiter kept every request inside Teams' limits.
+    assert ours["sent"] == ours["replies"] == ours["offered"] > 0, ours
+    assert ours["breaches"] == 0 and ours["sent_per_s"] > 0, ours
+    assert figures["bare"]["sent"] == figures["bare"]["replies"] > 0
