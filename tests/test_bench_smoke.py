@@ -69,6 +69,7 @@ def test_growth(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(200)  # two services and a baseline one after another: minutes when busy
 def test_agent_reply(tmp_path: Path) -> None:
     rows = run_bench("reply", tmp_path / "r.json")["agent_reply"]["rows"]
     assert {(row["load"], row["path"]) for row in rows} == {
