@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AccountToken, RateHit, User
+from db.models import AccountToken, User
 
 
 async def add_token(
@@ -80,22 +80,5 @@ async def mark_verified(session: AsyncSession, user_id: int, now: datetime) -> b
 
 
 async def purge_tokens(session: AsyncSession, before: datetime) -> None:
-    """Delete tokens and rate hits that expired before a moment."""
+    """Delete tokens that expired before a moment."""
     await session.execute(delete(AccountToken).where(AccountToken.expires_at < before))
-    await session.execute(delete(RateHit).where(RateHit.hit_at < before))
-
-
-async def hit(session: AsyncSession, key: str, since: datetime) -> int:
-    """Count a request under a key and return how many were counted since a moment.
-
-    A transaction-scoped advisory lock on the key serializes the insert and the count, so N
-    parallel requests see N distinct counts and at most the limit get through.
-    """
-    key = key[:400]
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
-    session.add(RateHit(key=key))
-    await session.flush()
-    total = await session.scalar(
-        select(func.count()).select_from(RateHit).where(RateHit.key == key, RateHit.hit_at > since)
-    )
-    return int(total or 0)

@@ -1,11 +1,10 @@
-"""Repository functions for accounts: users (their one home), browser sessions, failed sign-ins.
+"""Repository functions for accounts: users (their one home) and browser sessions.
 
 Every function takes the session and never commits: the caller owns the transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import LoginAttempt, Ticket, User, WebSession
+from db.models import Ticket, User, WebSession
 
 
 async def create_password_user(
@@ -231,67 +230,5 @@ async def revoke_user_sessions(session: AsyncSession, user_id: int, now: datetim
 
 
 async def purge_expired(session: AsyncSession, now: datetime, keep: timedelta) -> None:
-    """Delete sessions and failed sign-ins that no longer matter."""
+    """Delete sessions that no longer matter."""
     await session.execute(delete(WebSession).where(WebSession.expires_at < now - keep))
-    await session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now - keep))
-
-
-# ---- throttling ---------------------------------------------------------------------------
-
-
-async def count_failures(session: AsyncSession, key: str, since: datetime) -> int:
-    """Count failed sign-ins for a key (an account or an address) since a moment."""
-    total = await session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.key == key, LoginAttempt.attempted_at > since)
-    )
-    return int(total or 0)
-
-
-async def claim_attempt(
-    session: AsyncSession, limits: Sequence[tuple[str, int]], since: datetime
-) -> list[int] | None:
-    """Count one sign-in attempt under every key, or none when a key is at its limit.
-
-    Returns the new rows' ids, or None when throttled. Each key is locked for the rest of the
-    transaction first, so parallel attempts are counted one after another: a burst of N
-    guesses gets at most the limit through, never N reads of the same old count.
-    """
-    keys = sorted({key[:400] for key, _limit in limits})
-    for key in keys:
-        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
-    for key, limit in limits:
-        if await count_failures(session, key[:400], since) >= limit:
-            return None
-    result = await session.execute(
-        insert(LoginAttempt)
-        .values([{"key": key[:400]} for key, _limit in limits])
-        .returning(LoginAttempt.id)
-    )
-    return list(result.scalars())
-
-
-async def forget_attempts(session: AsyncSession, ids: Sequence[int]) -> None:
-    """Drop attempts that turned out to be successful sign-ins."""
-    await session.execute(delete(LoginAttempt).where(LoginAttempt.id.in_(list(ids))))
-
-
-async def record_failure(session: AsyncSession, *keys: str) -> None:
-    """Remember a failed sign-in under each key."""
-    for key in keys:
-        session.add(LoginAttempt(key=key[:400]))
-    await session.flush()
-
-
-async def clear_failures(session: AsyncSession, key: str, *, settled: timedelta) -> None:
-    """Forget an account's failures older than ``settled`` after a successful sign-in.
-
-    Newer ones may belong to guesses still being checked in parallel with the success:
-    forgetting them would free their places for more guesses than the limit allows.
-    """
-    await session.execute(
-        delete(LoginAttempt).where(
-            LoginAttempt.key == key, LoginAttempt.attempted_at < func.now() - settled
-        )
-    )

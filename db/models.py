@@ -150,17 +150,6 @@ class WebSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class LoginAttempt(Base):
-    """A failed sign-in, counted per account and per address for throttling."""
-
-    __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_key_at", "key", "attempted_at"),)
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    key: Mapped[str] = mapped_column(String(400), nullable=False)
-    attempted_at: Mapped[datetime] = _now()
-
-
 class ChatwootContactLink(Base):
     """The one Chatwoot contact (ContactInbox) of a user in an inbox."""
 
@@ -475,7 +464,10 @@ class MailItem(Base):
 
 
 class RateHit(Base):
-    """One counted request (a sign-up, a mailed link) per key, for sliding-window limits."""
+    """One counted request per key, for sliding-window limits (the one throttle's rows).
+
+    Sign-in guesses, sign-ups, mailed links and profile changes all land here.
+    """
 
     __tablename__ = "rate_hits"
     __table_args__ = (Index("ix_rate_hits_key_at", "key", "hit_at"),)

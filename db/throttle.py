@@ -21,30 +21,31 @@ KEY_MAX = 400
 
 
 @dataclass(frozen=True)
-class Quota:
-    """At most `limit` counted requests under `key` within `window`."""
+class Limit:
+    """At most `count` counted requests per key within `window`."""
 
-    key: str
-    limit: int
+    count: int
     window: timedelta
 
 
-async def claim(session: AsyncSession, quotas: Sequence[Quota], now: datetime) -> list[int] | None:
-    """Count one request under every quota's key, or none when a key is at its limit.
+async def claim(
+    session: AsyncSession, limits: Sequence[tuple[str, Limit]], now: datetime
+) -> list[int] | None:
+    """Count one request under every key, or none when a key is at its limit.
 
     Returns the new rows' ids (to forget a request that turned out fine), or None when
     throttled: a refused request is not counted, so waiting out the window always helps. Each
     key is locked for the rest of the transaction first, so parallel requests are counted one
     after another: a burst of N gets at most the limit through, never N reads of one count.
     """
-    for key in sorted({quota.key[:KEY_MAX] for quota in quotas}):
+    for key in sorted({key[:KEY_MAX] for key, _limit in limits}):
         await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
-    for quota in quotas:
-        if await _count(session, quota.key[:KEY_MAX], now - quota.window) >= quota.limit:
+    for key, limit in limits:
+        if await _count(session, key[:KEY_MAX], now - limit.window) >= limit.count:
             return None
     result = await session.execute(
         insert(RateHit)
-        .values([{"key": quota.key[:KEY_MAX]} for quota in quotas])
+        .values([{"key": key[:KEY_MAX]} for key, _limit in limits])
         .returning(RateHit.id)
     )
     return list(result.scalars())

@@ -11,28 +11,20 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import account_tokens, accounts
+from db import account_tokens, accounts, throttle
 from db import mail as mail_repo
 from db.models import User
+from db.throttle import Limit
 from tickets.mails import MailKind, MailRenderer
 
 log = logging.getLogger(__name__)
 
 TOKEN_TTL = timedelta(minutes=30)
 VERIFY, RESET = "verify", "reset"
-
-
-@dataclass(frozen=True)
-class Limit:
-    """At most `count` hits per key within `window`."""
-
-    count: int
-    window: timedelta
 
 
 SIGNUP_WINDOW = timedelta(hours=1)
@@ -87,8 +79,7 @@ class AccountMail:
         """
         now = datetime.now(UTC)
         async with self._sessions.begin() as db:
-            limit = self._signups
-            if await account_tokens.hit(db, f"signup:{client}", now - limit.window) > limit.count:
+            if await throttle.claim(db, [(f"signup:{client}", self._signups)], now) is None:
                 return SignUp.THROTTLED
         async with self._sessions.begin() as db:
             user = await accounts.create_password_user(
@@ -170,13 +161,11 @@ class AccountMail:
             return await db.get(User, user_id)
 
     async def _allowed(self, db: AsyncSession, email: str, client: str, now: datetime) -> bool:
-        by_email = await account_tokens.hit(
-            db, f"mail:{email.lower()}", now - MAILS_PER_EMAIL.window
-        )
-        by_address = await account_tokens.hit(
-            db, f"mail-from:{client}", now - MAILS_PER_ADDRESS.window
-        )
-        return by_email <= MAILS_PER_EMAIL.count and by_address <= MAILS_PER_ADDRESS.count
+        limits = [
+            (f"mail:{email.lower()}", MAILS_PER_EMAIL),
+            (f"mail-from:{client}", MAILS_PER_ADDRESS),
+        ]
+        return await throttle.claim(db, limits, now) is not None
 
     async def _mail(
         self,

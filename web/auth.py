@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 import i18n
-from db import accounts
+from db import accounts, throttle
 from db.models import User
 from tickets import keys
 from tickets.accounts import SIGNUP_WINDOW, SignUp
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
+ACCOUNT_GUESSES = throttle.Limit(MAX_FAILURES_PER_ACCOUNT, THROTTLE_WINDOW)
+ADDRESS_GUESSES = throttle.Limit(MAX_FAILURES_PER_ADDRESS, THROTTLE_WINDOW)
 # Failures older than this finished long ago; younger ones may be guesses racing a success.
 FAILURES_SETTLED = timedelta(seconds=30)
 NAME_MAX = 200
@@ -83,14 +85,13 @@ async def login_submit(request: web.Request) -> web.Response:
     target = safe_next(field(form, "next", 600))
     account_key, address_key = f"email:{email}", f"ip:{sessions.client_address(request)}"
     db_sessions = request.app[keys.SESSIONMAKER]
-    since = datetime.now(UTC) - THROTTLE_WINDOW
     # Counted (and committed) before the password is checked: a guess that is still being
     # hashed already uses up its place, so parallel guesses cannot all read an old count.
     async with db_sessions.begin() as db:
-        attempt = await accounts.claim_attempt(
+        attempt = await throttle.claim(
             db,
-            [(account_key, MAX_FAILURES_PER_ACCOUNT), (address_key, MAX_FAILURES_PER_ADDRESS)],
-            since,
+            [(account_key, ACCOUNT_GUESSES), (address_key, ADDRESS_GUESSES)],
+            datetime.now(UTC),
         )
     if attempt is None:
         response = _login(request, email=email, error="login.throttled", status=429)
@@ -110,8 +111,8 @@ async def login_submit(request: web.Request) -> web.Response:
             await accounts.set_password_hash(db, user.id, await passwords.hash(password))
         # A success is not a failure: forget this attempt and the account's settled failures
         # (a typo minutes ago), but not guesses that may still be racing this one.
-        await accounts.forget_attempts(db, attempt)
-        await accounts.clear_failures(db, account_key, settled=FAILURES_SETTLED)
+        await throttle.forget(db, attempt)
+        await throttle.forget_settled(db, account_key, settled=FAILURES_SETTLED)
     await sessions.sign_in(request, user)
     return redirect(target)
 

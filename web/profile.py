@@ -23,6 +23,7 @@ from tickets import keys
 from tickets.accounts import RESET
 from web import keys as web_keys
 from web import sessions
+from web.auth import ACCOUNT_GUESSES
 from web.devices import describe_agent
 from web.http import field, redirect
 from web.passwords import PASSWORD_MAX, password_problem
@@ -31,11 +32,10 @@ from web.render import render
 log = logging.getLogger(__name__)
 
 NAME_MAX = 200
-WINDOW = timedelta(minutes=15)
 # Wrong current passwords per account: the same budget as sign-in guesses.
-PASSWORD_TRIES = 5
+PASSWORD_TRIES = ACCOUNT_GUESSES
 # Every other profile change per account: generous for a person, a wall for a script.
-CHANGES = 30
+CHANGES = throttle.Limit(30, timedelta(minutes=15))
 SOCKET_CLOSE_WAIT = 2.0
 SAVED = frozenset({"name", "password", "everywhere", "session", "unlinked", "locale"})
 MICROSOFT_NOTICES = frozenset({"done", "taken", "other"})
@@ -64,15 +64,16 @@ def _signed_in(request: web.Request) -> User:
     return user
 
 
-async def _claim(request: web.Request, quota: throttle.Quota) -> list[int] | None:
+async def _claim(request: web.Request, key: str, limit: throttle.Limit) -> list[int] | None:
     async with request.app[keys.SESSIONMAKER].begin() as db:
-        return await throttle.claim(db, [quota], datetime.now(UTC))
+        return await throttle.claim(db, [(key, limit)], datetime.now(UTC))
 
 
 async def _count_change(request: web.Request, user: User) -> None:
     """Count a profile change; past the budget the visitor gets the 429 page."""
-    if await _claim(request, throttle.Quota(f"profile:{user.id}", CHANGES, WINDOW)) is None:
-        raise web.HTTPTooManyRequests(headers={"Retry-After": str(int(WINDOW.total_seconds()))})
+    if await _claim(request, f"profile:{user.id}", CHANGES) is None:
+        retry = str(int(CHANGES.window.total_seconds()))
+        raise web.HTTPTooManyRequests(headers={"Retry-After": retry})
 
 
 async def profile_page(request: web.Request) -> web.Response:
@@ -168,11 +169,10 @@ async def change_password(request: web.Request) -> web.Response:
         errors["new_password"] = problem
     if errors:
         return await _profile(request, errors=errors, status=422)
-    quota = throttle.Quota(f"password:{user.id}", PASSWORD_TRIES, WINDOW)
-    attempt = await _claim(request, quota)
+    attempt = await _claim(request, f"password:{user.id}", PASSWORD_TRIES)
     if attempt is None:
         response = await _profile(request, errors={"current_password": "throttled"}, status=429)
-        response.headers["Retry-After"] = str(int(WINDOW.total_seconds()))
+        response.headers["Retry-After"] = str(int(PASSWORD_TRIES.window.total_seconds()))
         return response
     passwords = request.app[web_keys.PASSWORDS]
     matches, _rehash = await passwords.verify(user.password_hash, current)

@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from db import accounts
+from db import accounts, throttle
 from db.models import User
 from tickets import keys
 
@@ -173,6 +173,7 @@ async def sign_in(request: web.Request, user: User) -> BrowserSession:
         async with request.app[keys.SESSIONMAKER].begin() as db:
             await accounts.revoke_session(db, old.key, now)
             await accounts.purge_expired(db, now, PURGE_AFTER)
+            await throttle.purge(db, now - PURGE_AFTER)
     return await _start(request, user=user, data=keep)
 
 
@@ -250,11 +251,13 @@ async def _load(request: web.Request) -> BrowserSession | None:
 
 
 async def purge_forever(app: web.Application, every: float = PURGE_EVERY) -> None:
-    """Delete expired sessions and old failed sign-ins now, then every `every` seconds."""
+    """Delete expired sessions and old counted requests now, then every `every` seconds."""
     while True:
         try:
+            now = datetime.now(UTC)
             async with app[keys.SESSIONMAKER].begin() as db:
-                await accounts.purge_expired(db, datetime.now(UTC), PURGE_AFTER)
+                await accounts.purge_expired(db, now, PURGE_AFTER)
+                await throttle.purge(db, now - PURGE_AFTER)
         except Exception:  # the database may be restarting; try again next round
             log.exception("session purge failed")
         await asyncio.sleep(every)

@@ -8,8 +8,7 @@ from http.cookies import SimpleCookie
 from argon2 import PasswordHasher
 from sqlalchemy import select, text
 
-from db import accounts
-from db.models import User, WebSession
+from db.models import RateHit, User, WebSession
 from tests.bot.harness import APP_ID, APP_PASSWORD, TENANT
 from tests.web.conftest import PASSWORD, Client, MakeWeb, page_csrf, signup
 from tickets import keys
@@ -119,7 +118,7 @@ async def test_login_throttling_per_account_then_per_address(make_web: MakeWeb) 
     # Other accounts from the same address are tried until the address limit (20): earlier
     # failures of this address are stored rows, so seed 14 of them rather than hash 14 times.
     async with client.app[keys.SESSIONMAKER].begin() as db:
-        await accounts.record_failure(db, *["ip:127.0.0.1"] * 14)
+        db.add_all(RateHit(key="ip:127.0.0.1") for _ in range(14))
     status, _ = await _login(client, "x@example.com", "wrong password!")
     assert status == 401
     status, body = await _login(client, "someone@example.com", PASSWORD)
@@ -227,7 +226,7 @@ async def test_locale_from_accept_language_then_user_setting(web_client: Client)
 async def test_behind_a_proxy_throttling_counts_the_forwarded_client(make_web: MakeWeb) -> None:
     client = await make_web(TRUSTED_PROXY_HOPS=1, **BOT_IDENTITY)
     async with client.app[keys.SESSIONMAKER].begin() as db:
-        await accounts.record_failure(db, *["ip:203.0.113.7"] * 20)
+        db.add_all(RateHit(key="ip:203.0.113.7") for _ in range(20))
 
     async def login_from(address: str) -> int:
         token = await page_csrf(client, "/login")

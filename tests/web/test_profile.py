@@ -115,8 +115,10 @@ async def test_wrong_current_passwords_are_throttled_like_sign_ins(make_web: Mak
     client = await make_web()
     csrf = await signup(client, "travada@example.com")
     guess = {"csrf_token": csrf, "current_password": "guess guess", "new_password": NEW_PASSWORD}
-    statuses = [(await _post(client, "/profile/password", guess))[0] for _ in range(PASSWORD_TRIES)]
-    assert statuses == [422] * PASSWORD_TRIES
+    statuses = [
+        (await _post(client, "/profile/password", guess))[0] for _ in range(PASSWORD_TRIES.count)
+    ]
+    assert statuses == [422] * PASSWORD_TRIES.count
     right = {"csrf_token": csrf, "current_password": PASSWORD, "new_password": NEW_PASSWORD}
     response = await client.post("/profile/password", data=right, allow_redirects=False)
     assert response.status == 429

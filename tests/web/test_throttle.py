@@ -8,10 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from db.models import LoginAttempt
+from db.models import RateHit
 from tests.web.conftest import PASSWORD, Client, MakeWeb, page_csrf, signup
 from tickets import keys
-from web.auth import FAILURES_SETTLED, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS
+from web.auth import (
+    ACCOUNT_GUESSES,
+    FAILURES_SETTLED,
+    MAX_FAILURES_PER_ACCOUNT,
+    MAX_FAILURES_PER_ADDRESS,
+)
 
 BURST = 40
 
@@ -67,8 +72,13 @@ async def test_a_successful_sign_in_does_not_count_against_the_address(
     for _ in range(3):
         assert (await _burst(client, [("frequente@example.com", PASSWORD)])) == [303]
     async with client.app[keys.SESSIONMAKER]() as db:
-        stored = await db.scalar(select(func.count()).select_from(LoginAttempt))
-    assert stored == 0
+        stored = await db.scalar(
+            select(func.count()).select_from(RateHit).where(RateHit.key.like("email:%"))
+        )
+        by_address = await db.scalar(
+            select(func.count()).select_from(RateHit).where(RateHit.key.like("ip:%"))
+        )
+    assert stored == 0 and by_address == 0
 
 
 async def test_a_success_forgets_settled_failures_but_not_racing_ones(make_web: MakeWeb) -> None:
@@ -77,12 +87,37 @@ async def test_a_success_forgets_settled_failures_but_not_racing_ones(make_web: 
     key = "email:distraida@example.com"
     async with client.app[keys.SESSIONMAKER].begin() as db:
         # A typo a minute ago, and a guess claimed a moment ago that may still be checked.
-        db.add(LoginAttempt(key=key, attempted_at=func.now() - timedelta(minutes=1)))
-        db.add(LoginAttempt(key=key))
+        db.add(RateHit(key=key, hit_at=func.now() - timedelta(minutes=1)))
+        db.add(RateHit(key=key))
     assert (await _burst(client, [("distraida@example.com", PASSWORD)])) == [303]
     async with client.app[keys.SESSIONMAKER]() as db:
-        left = (
-            await db.scalars(select(LoginAttempt.attempted_at).where(LoginAttempt.key == key))
-        ).all()
+        left = (await db.scalars(select(RateHit.hit_at).where(RateHit.key == key))).all()
     assert len(left) == 1
     assert left[0] > datetime.now(UTC) - FAILURES_SETTLED
+
+
+async def test_parallel_wrong_current_passwords_get_at_most_the_sign_in_budget(
+    make_web: MakeWeb,
+) -> None:
+    # The profile's password change counts in the same throttle as sign-ins, with their budget.
+    client = await make_web()
+    csrf = await signup(client, "perfil@example.com")
+
+    async def change(current: str) -> int:
+        response = await client.post(
+            "/profile/password",
+            data={"csrf_token": csrf, "current_password": current, "new_password": "farol azul 42"},
+            allow_redirects=False,
+        )
+        await response.read()
+        return response.status
+
+    statuses = list(await asyncio.gather(*(change(f"wrong guess {n:02d}") for n in range(20))))
+    assert statuses.count(422) <= ACCOUNT_GUESSES.count, statuses
+    assert statuses.count(429) >= 20 - ACCOUNT_GUESSES.count
+    async with client.app[keys.SESSIONMAKER]() as db:
+        counted = await db.scalar(
+            select(func.count()).select_from(RateHit).where(RateHit.key.like("password:%"))
+        )
+    # Refused guesses are not counted: waiting out the window always lets the owner back in.
+    assert counted == statuses.count(422)
