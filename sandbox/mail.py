@@ -168,30 +168,56 @@ def _linked(text: str) -> str:
     return "".join(parts)
 
 
-def _article(number: int, mail: ReceivedMail) -> str:
+# The mailbox page's words, in the console's two languages (``?lang=en``, else pt-BR).
+WORDS = {
+    "pt-BR": {
+        "title": "Sandbox — caixa de e-mail",
+        "console": "Console do agente",
+        "to": "para",
+        "empty": "Nenhum e-mail ainda.",
+        "html": "Versão HTML",
+    },
+    "en": {
+        "title": "Sandbox — mailbox",
+        "console": "Agent console",
+        "to": "to",
+        "empty": "No mail yet.",
+        "html": "HTML version",
+    },
+}
+
+
+def _article(number: int, mail: ReceivedMail, words: dict[str, str]) -> str:
     html = ""
     if mail.html:
         # A sandboxed frame without scripts: the message's HTML cannot reach this page.
         html = (
-            f'<details open><summary>HTML</summary><iframe sandbox title="HTML {number}" '
-            f'srcdoc="{escape(mail.html, quote=True)}"></iframe></details>'
+            f"<details open><summary>{words['html']}</summary><iframe sandbox "
+            f'title="{words["html"]} {number}" srcdoc="{escape(mail.html, quote=True)}">'
+            "</iframe></details>"
         )
     return (
         f'<article class="mail" id="mail-{number}" data-to="{escape(mail.to)}">'
         f"<h2>{escape(mail.subject)}</h2>"
-        f'<div class="meta">to {escape(mail.to)} · {mail.received_at:%Y-%m-%d %H:%M:%S} UTC</div>'
+        f'<div class="meta">{words["to"]} {escape(mail.to)} · '
+        f"{mail.received_at:%Y-%m-%d %H:%M:%S} UTC</div>"
         f'<pre class="text">{_linked(mail.text)}</pre>{html}</article>'
     )
 
 
 async def mailbox_page(request: web.Request) -> web.Response:
-    """Show the mailbox, newest first."""
+    """Show the mailbox, newest first, in pt-BR (``?lang=en``: English)."""
+    lang = "en" if request.query.get("lang", "").lower().startswith("en") else "pt-BR"
+    words = WORDS[lang]
     messages: list[Any] = list(enumerate(request.app[MAILBOX].messages, start=1))
-    body = "".join(_article(number, mail) for number, mail in reversed(messages))
+    body = "".join(_article(number, mail, words) for number, mail in reversed(messages))
+    empty = f"<p class=empty>{words['empty']}</p>"
     page = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>Sandbox mailbox</title><style>{_STYLE}</style></head><body>"
-        '<header><h1>Sandbox mailbox</h1><a href="/sandbox/">agent console</a></header>'
-        f"<main>{body or '<p class=empty>No mail yet.</p>'}</main></body></html>"
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{words['title']}</title><style>{_STYLE}</style></head><body>"
+        f"<header><h1>{words['title']}</h1>"
+        f'<a href="/sandbox/?lang={lang}">{words["console"]}</a></header>'
+        f"<main>{body or empty}</main></body></html>"
     )
     return web.Response(text=page, content_type="text/html")

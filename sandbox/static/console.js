@@ -1,64 +1,82 @@
 // Chatwoot sandbox agent console: renders the control API, polls it, never reloads the page.
 'use strict';
 
+// Every string in both languages side by side: [pt-BR, en]; a new key cannot miss one.
 const TEXTS = {
-  'pt-BR': {
-    title: 'Sandbox do Chatwoot — console do agente', agent: 'Agente', language: 'Idioma',
-    empty: 'Nenhuma conversa ainda.', live: 'ao vivo', offline: 'sem conexão',
-    open: 'aberta', resolved: 'resolvida', pending: 'pendente', snoozed: 'adiada',
-    unassigned: 'sem responsável', contact: 'contato', agentKind: 'agente',
-    template: 'modelo/bot', privateNote: 'nota privada', deleted: 'apagada',
-    edit: 'Editar', remove: 'Apagar', editPrompt: 'Novo texto da mensagem #{id}:',
-    removeConfirm: 'Apagar a mensagem #{id}?', reply: 'Responder', note: 'Nota privada',
-    assign: 'Atribuir a mim', unassign: 'Remover responsável', resolve: 'Resolver',
-    reopen: 'Reabrir', markPending: 'Pendente', snooze: 'Adiar',
-    placeholder: 'Resposta ou nota privada', files: 'Anexos',
-    dashboard: 'Gravar quebras de linha como o painel (\\ + nova linha)',
-    question: 'Pergunta com opções (input_select)', questionText: 'Pergunta',
-    optionsText: 'Uma opção por linha', sendQuestion: 'Enviar pergunta',
-    options: 'Opções:', answer: 'Resposta:', csat: 'Avaliação (CSAT): {rating}/5',
-    failed: 'Falhou', needText: 'Escreva um texto ou anexe um arquivo.',
-    needOptions: 'Escreva a pergunta e ao menos uma opção.',
-    inbox: 'Caixa de entrada', enable_auto_assignment: 'Atribuição automática',
-    csat_survey_enabled: 'Pesquisa CSAT ao resolver', greeting_enabled: 'Saudação',
-    greeting_message: 'Texto da saudação', lock_to_single_conversation: 'Uma conversa por contato',
-    working_hours_enabled: 'Horário de atendimento', out_of_office_message: 'Texto fora do horário',
-    labels: 'Etiquetas', labelsHint: 'separadas por vírgula', setLabels: 'Trocar etiquetas',
-    priority: 'Prioridade', none: 'nenhuma', low: 'baixa', medium: 'média', high: 'alta',
-    urgent: 'urgente',
-  },
-  en: {
-    title: 'Chatwoot sandbox — agent console', agent: 'Agent', language: 'Language',
-    empty: 'No conversations yet.', live: 'live', offline: 'offline',
-    open: 'open', resolved: 'resolved', pending: 'pending', snoozed: 'snoozed',
-    unassigned: 'unassigned', contact: 'contact', agentKind: 'agent',
-    template: 'template/bot', privateNote: 'private note', deleted: 'deleted',
-    edit: 'Edit', remove: 'Delete', editPrompt: 'New text of message #{id}:',
-    removeConfirm: 'Delete message #{id}?', reply: 'Reply', note: 'Private note',
-    assign: 'Assign to me', unassign: 'Unassign', resolve: 'Resolve',
-    reopen: 'Reopen', markPending: 'Pending', snooze: 'Snooze',
-    placeholder: 'Reply or private note', files: 'Attachments',
-    dashboard: 'Store line breaks as the dashboard does (\\ + newline)',
-    question: 'Question with options (input_select)', questionText: 'Question',
-    optionsText: 'One option per line', sendQuestion: 'Send question',
-    options: 'Options:', answer: 'Answer:', csat: 'Rating (CSAT): {rating}/5',
-    failed: 'Failed', needText: 'Write some text or attach a file.',
-    needOptions: 'Write the question and at least one option.',
-    inbox: 'Inbox', enable_auto_assignment: 'Auto-assignment',
-    csat_survey_enabled: 'CSAT survey on resolve', greeting_enabled: 'Greeting',
-    greeting_message: 'Greeting text', lock_to_single_conversation: 'One conversation per contact',
-    working_hours_enabled: 'Working hours', out_of_office_message: 'Out-of-office text',
-    labels: 'Labels', labelsHint: 'comma-separated', setLabels: 'Replace labels',
-    priority: 'Priority', none: 'none', low: 'low', medium: 'medium', high: 'high',
-    urgent: 'urgent',
-  },
+  title: ['Sandbox do Chatwoot — console do agente', 'Chatwoot sandbox — agent console'],
+  agent: ['Agente', 'Agent'],
+  language: ['Idioma', 'Language'],
+  mailbox: ['Caixa de e-mail', 'Mailbox'],
+  empty: ['Nenhuma conversa ainda.', 'No conversations yet.'],
+  live: ['ao vivo', 'live'],
+  offline: ['sem conexão', 'offline'],
+  open: ['aberta', 'open'],
+  resolved: ['resolvida', 'resolved'],
+  pending: ['pendente', 'pending'],
+  snoozed: ['adiada', 'snoozed'],
+  unassigned: ['sem responsável', 'unassigned'],
+  contact: ['contato', 'contact'],
+  agentKind: ['agente', 'agent'],
+  template: ['modelo/bot', 'template/bot'],
+  privateNote: ['nota privada', 'private note'],
+  deleted: ['apagada', 'deleted'],
+  edit: ['Editar', 'Edit'],
+  remove: ['Apagar', 'Delete'],
+  editPrompt: ['Novo texto da mensagem #{id}:', 'New text of message #{id}:'],
+  removeConfirm: ['Apagar a mensagem #{id}?', 'Delete message #{id}?'],
+  reply: ['Responder', 'Reply'],
+  note: ['Nota privada', 'Private note'],
+  assign: ['Atribuir a mim', 'Assign to me'],
+  unassign: ['Remover responsável', 'Unassign'],
+  resolve: ['Resolver', 'Resolve'],
+  reopen: ['Reabrir', 'Reopen'],
+  markPending: ['Pendente', 'Pending'],
+  snooze: ['Adiar', 'Snooze'],
+  placeholder: ['Resposta ou nota privada', 'Reply or private note'],
+  files: ['Anexos', 'Attachments'],
+  dashboard: [
+    'Gravar quebras de linha como o painel (\\ + nova linha)',
+    'Store line breaks as the dashboard does (\\ + newline)',
+  ],
+  question: ['Pergunta com opções (input_select)', 'Question with options (input_select)'],
+  questionText: ['Pergunta', 'Question'],
+  optionsText: ['Uma opção por linha', 'One option per line'],
+  sendQuestion: ['Enviar pergunta', 'Send question'],
+  options: ['Opções:', 'Options:'],
+  answer: ['Resposta:', 'Answer:'],
+  csat: ['Avaliação (CSAT): {rating}/5', 'Rating (CSAT): {rating}/5'],
+  failed: ['Falhou', 'Failed'],
+  needText: ['Escreva um texto ou anexe um arquivo.', 'Write some text or attach a file.'],
+  needOptions: [
+    'Escreva a pergunta e ao menos uma opção.',
+    'Write the question and at least one option.',
+  ],
+  inbox: ['Caixa de entrada', 'Inbox'],
+  enable_auto_assignment: ['Atribuição automática', 'Auto-assignment'],
+  csat_survey_enabled: ['Pesquisa CSAT ao resolver', 'CSAT survey on resolve'],
+  greeting_enabled: ['Saudação', 'Greeting'],
+  greeting_message: ['Texto da saudação', 'Greeting text'],
+  lock_to_single_conversation: ['Uma conversa por contato', 'One conversation per contact'],
+  working_hours_enabled: ['Horário de atendimento', 'Working hours'],
+  out_of_office_message: ['Texto fora do horário', 'Out-of-office text'],
+  labels: ['Etiquetas', 'Labels'],
+  labelsHint: ['separadas por vírgula', 'comma-separated'],
+  setLabels: ['Trocar etiquetas', 'Replace labels'],
+  priority: ['Prioridade', 'Priority'],
+  none: ['nenhuma', 'none'],
+  low: ['baixa', 'low'],
+  medium: ['média', 'medium'],
+  high: ['alta', 'high'],
+  urgent: ['urgente', 'urgent'],
 };
+const LANGS = ['pt-BR', 'en'];
 
 const asked = new URLSearchParams(location.search).get('lang');
 let lang = (asked && document.documentElement.lang) || localStorage.getItem('sandboxLang') || 'pt-BR';
-if (!TEXTS[lang]) lang = 'pt-BR';
+if (!LANGS.includes(lang)) lang = 'pt-BR';
 const seen = new Map();  // conversation id -> JSON text last rendered
-const t = (key, vars) => (TEXTS[lang][key] || key).replace(/\{(\w+)\}/g, (_, k) => vars[k]);
+const t = (key, vars) => ((TEXTS[key] || [])[LANGS.indexOf(lang)] || key)
+  .replace(/\{(\w+)\}/g, (_, k) => vars[k]);
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -320,6 +338,9 @@ function applyLanguage() {
   document.querySelector('h1').textContent = t('title');
   document.getElementById('agent-label').textContent = t('agent');
   document.getElementById('lang-label').textContent = t('language');
+  const mailLink = document.getElementById('mail-link');
+  mailLink.textContent = t('mailbox');
+  mailLink.href = '/sandbox/mail?lang=' + lang;
   seen.clear();
   document.querySelector('main').replaceChildren();
   refresh();

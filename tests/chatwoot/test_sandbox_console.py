@@ -148,3 +148,33 @@ async def test_console_at_375_px_and_in_english(chromium: Browser, api: Api) -> 
     await expect(card.get_by_role("button", name="Responder")).to_be_visible()
     await expect(card.locator(".badge")).to_have_text("aberta")
     await page.screenshot(path=str(ARTIFACTS / "console-375-pt.png"), full_page=True)
+
+
+async def test_console_and_mailbox_speak_pt_br_first_then_english(
+    chromium: Browser, api: Api
+) -> None:
+    async with api.http.get(f"{api.sb.url}/sandbox/") as response:
+        shell = await response.text()
+    # The first paint is already in the language, before the script runs.
+    assert '<html lang="pt-BR">' in shell
+    assert "<h1>Sandbox do Chatwoot — console do agente</h1>" in shell
+    assert 'href="/sandbox/mail?lang=pt-BR">Caixa de e-mail</a>' in shell
+    async with api.http.get(f"{api.sb.url}/sandbox/?lang=en") as response:
+        assert "<h1>Chatwoot sandbox — agent console</h1>" in await response.text()
+
+    page = await open_console(chromium, api, 1280)
+    link = page.locator("#mail-link")
+    await expect(link).to_have_text("Caixa de e-mail")
+    await page.select_option("#lang", "en")
+    await expect(link).to_have_text("Mailbox")
+    await expect(link).to_have_attribute("href", "/sandbox/mail?lang=en")
+    await link.click()
+    await expect(page.locator("h1")).to_have_text("Sandbox — mailbox")
+    await expect(page.locator("main")).to_have_text("No mail yet.")
+    await page.get_by_role("link", name="Agent console").click()
+    await expect(page.locator("h1")).to_have_text("Chatwoot sandbox — agent console")
+    await page.goto(f"{api.sb.url}/sandbox/mail")
+    await expect(page.locator("h1")).to_have_text("Sandbox — caixa de e-mail")
+    await expect(page.locator("main")).to_have_text("Nenhum e-mail ainda.")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "mailbox-empty-pt.png"))
