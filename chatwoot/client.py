@@ -350,6 +350,19 @@ class ChatwootClient:
         data = await self._object("POST", url, retry=_Retry.BEFORE_SEND, json=body)
         return parse_message(data, conversation_id)
 
+    async def submit_values(
+        self,
+        source_id: str,
+        conversation_id: int,
+        message_id: int,
+        values: Sequence[Mapping[str, str]] | Mapping[str, Any],
+    ) -> Message:
+        """Answer a bot question or the survey (``submitted_values``); setting it twice is safe."""
+        url = self._conversation_url(source_id, conversation_id, "messages", message_id)
+        body = {"submitted_values": values}
+        data = await self._object("PATCH", url, retry=_Retry.SAFE, json=body)
+        return parse_message(data, conversation_id)
+
     # ---- Application API (optional) -----------------------------------------------------
 
     @property

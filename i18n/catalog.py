@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-from i18n import bot, cards, common, files, mail, pages, profile
+from i18n import answers, bot, cards, common, files, mail, pages, profile
 from i18n.locales import DEFAULT_LOCALE, normalize_locale
 
 
@@ -22,15 +22,19 @@ def _merge(*parts: Mapping[str, str]) -> Mapping[str, str]:
 
 _CATALOGS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
     {
-        "pt-BR": _merge(common.PT, pages.PT, cards.PT, bot.PT, mail.PT, files.PT, profile.PT),
-        "en": _merge(common.EN, pages.EN, cards.EN, bot.EN, mail.EN, files.EN, profile.EN),
+        "pt-BR": _merge(
+            common.PT, pages.PT, cards.PT, bot.PT, mail.PT, files.PT, profile.PT, answers.PT
+        ),
+        "en": _merge(
+            common.EN, pages.EN, cards.EN, bot.EN, mail.EN, files.EN, profile.EN, answers.EN
+        ),
     }
 )
 _DEFAULT: Final = _CATALOGS[DEFAULT_LOCALE]
 # The page scripts get only the web's strings: the shared words and the pages' own keys.
 _CLIENT_KEYS: Final = tuple(
     key
-    for key in (*common.PT, *pages.PT, *files.PT)
+    for key in (*common.PT, *pages.PT, *files.PT, *answers.PT)
     if key.startswith(("event.", "status.", "ticket.", "err.content.", "list.unassigned"))
 )
 
@@ -55,6 +59,13 @@ def status_label(status: str, locale: str | None) -> str:
 
 def event_line(kind: str, data: Mapping[str, Any], locale: str | None) -> str:
     """Render a timeline event (assigned, resolved, ...) as one sentence."""
+    actor = str(data.get("actor") or "")
+    if actor and has_key(f"event.{kind}.by"):
+        # The employee did it here (e.g. "resolved, thanks"): say who.
+        return t(f"event.{kind}.by", locale, actor=actor)
+    if kind in ("rated", "answered"):
+        values = {"actor": actor, "rating": data.get("rating"), "answer": data.get("answer")}
+        return t(f"event.{kind}", locale, **{k: str(v or "") for k, v in values.items()})
     key = f"event.{kind}" if has_key(f"event.{kind}") else "event.other"
     assignee = str(data.get("assignee") or "")
     return t(key, locale, assignee=assignee) if kind == "assigned" else t(key, locale)

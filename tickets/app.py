@@ -16,6 +16,7 @@ from chatwoot.help import HelpCenter
 from db.engine import make_engine, make_sessionmaker, ping, plain_dsn
 from tickets import keys
 from tickets.accounts import AccountMail
+from tickets.answers import AnswerService
 from tickets.help import HelpService
 from tickets.hub import Hub
 from tickets.ingest import Ingestor
@@ -109,6 +110,7 @@ async def _service(app: web.Application) -> AsyncIterator[None]:
         complexities=settings.TICKET_COMPLEXITIES,
         sectors=settings.TICKET_SECTORS,
     )
+    app[keys.ANSWERS] = AnswerService(app[keys.SESSIONMAKER], app[keys.CHATWOOT], app[keys.SERVICE])
     yield
 
 

@@ -14,6 +14,7 @@ from tickets.settings import Settings
 if TYPE_CHECKING:
     from chatwoot.client import ChatwootClient
     from tickets.accounts import AccountMail
+    from tickets.answers import AnswerService
     from tickets.help import HelpService
     from tickets.hub import Hub
     from tickets.ingest import Ingestor
@@ -30,6 +31,8 @@ HTTP = web.AppKey("http", httpx.AsyncClient)
 CHATWOOT: web.AppKey[ChatwootClient] = web.AppKey("chatwoot")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 SERVICE: web.AppKey[TicketService] = web.AppKey("service")
+# Ratings, answers to bot questions and "resolved, thanks" (tickets/answers.py).
+ANSWERS: web.AppKey[AnswerService] = web.AppKey("answers")
 # Help Center suggestions and their counts (suggests nothing when no portal is configured).
 HELP: web.AppKey[HelpService] = web.AppKey("help")
 INGESTOR: web.AppKey[Ingestor] = web.AppKey("ingestor")

@@ -9,6 +9,7 @@ from typing import Any
 from db.models import Message, Ticket, TicketEvent
 from tickets.attachments import public
 from tickets.markdown import spans
+from tickets.questions import Question, Survey, question_of, survey_of
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,9 @@ class TimelineItem:
     deleted: bool = False
     # The choices of an agent bot's question (`input_select`), shown under its text.
     options: list[str] = field(default_factory=list)
+    # A bot question or the satisfaction survey, with its answer (tickets/questions.py).
+    question: Question | None = None
+    survey: Survey | None = None
 
     @property
     def spans(self) -> list[dict[str, Any]]:
@@ -114,6 +118,12 @@ class TimelineItem:
             attachments=list(message.attachments),
             deleted=message.deleted,
             options=options_of(message.content_type, message.content_attributes),
+            question=None
+            if message.deleted
+            else question_of(message.content_type, message.content_attributes),
+            survey=None
+            if message.deleted
+            else survey_of(message.content_type, message.content_attributes, message.created_at),
         )
 
     @classmethod
@@ -148,6 +158,8 @@ class TimelineItem:
             "attachments": self.files,
             "deleted": self.deleted,
             "options": self.options,
+            "question": self.question.to_json() if self.question else None,
+            "survey": self.survey.to_json() if self.survey else None,
             "spans": self.spans,
             "createdAt": self.created_at.isoformat(),
         }

@@ -163,6 +163,8 @@ async def ticket_page(request: web.Request) -> web.Response:
                     "locale": locale,
                     "status": ticket.status,
                     "strings": i18n.client_catalog(locale),
+                    # Surveys and bot questions: answers.js gives them their controls.
+                    "controls": [i.to_json() for i in items if i.question or i.survey],
                 }
             ),
             "nav": "tickets",

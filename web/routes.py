@@ -12,6 +12,7 @@ from tickets import keys
 from tickets.http_limits import body_deadline
 from web import keys as web_keys
 from web.account_mail import setup_account_mail
+from web.answers import setup_answers
 from web.api import setup_api
 from web.attachments import setup_attachments
 from web.auth import setup_auth
@@ -43,6 +44,7 @@ def setup_web(app: web.Application) -> None:
     setup_account_mail(app)
     setup_pages(app)
     setup_api(app)
+    setup_answers(app)
     setup_attachments(app)
     setup_help(app)
     setup_ws(app)

@@ -38,6 +38,8 @@
   }
 
   function eventLine(item) {
+    var own = window.tftAnswers && window.tftAnswers.eventLine(item);
+    if (own) { return own; }
     var key = S["event." + item.kind] ? "event." + item.kind : "event.other";
     return t(key, { assignee: (item.data && item.data.assignee) || "" });
   }
@@ -151,6 +153,7 @@
         item.options.forEach(function (title) { choices.appendChild(el("li", null, title)); });
         bubble.appendChild(choices);
       }
+      if (window.tftAnswers) { window.tftAnswers.decorate(item, bubble); }
       var at = el("p", "at");
       at.appendChild(time(item.createdAt));
       bubble.appendChild(at);
@@ -173,6 +176,7 @@
     }
     if (after) { after.after(node); } else { list.prepend(node); }
     if (item.id > lastId) { lastId = item.id; }
+    if (item.direction === "system" && window.tftAnswers) { window.tftAnswers.applyEvent(item); }
     if (nearBottom || item.direction === "requester") { toBottom(); }
     else { pill.hidden = false; }
   }
@@ -204,7 +208,10 @@
     var assignee = document.getElementById("ticket-assignee");
     if (assignee) { assignee.textContent = ticket.assignee || S["list.unassigned"] || ""; }
     document.getElementById("resolved-note").hidden = ticket.status !== "resolved";
+    var resolve = document.getElementById("resolve-form");
+    if (resolve) { resolve.hidden = ticket.status === "resolved"; }
   }
+  window.tftShowTicket = showTicket;
 
   function setLive(state) {
     live.setAttribute("data-state", state);
