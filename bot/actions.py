@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import cards
 from bot import views
+from bot.answer_actions import AnswerActions
 from bot.help import TeamsHelp
 from bot.identity import Caller
 from cards import ActionData, Verb
 from db import teams as teams_repo
 from db.models import Origin
 from i18n import t
+from tickets.answers import AnswerService
 from tickets.errors import FormInvalid, HelpdeskRejected, HelpdeskUnavailable, TicketNotFound
 from tickets.help import HelpService
 from tickets.service import TicketService
@@ -53,8 +55,11 @@ class CardActions:
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
         help_service: HelpService | None = None,
+        answers: AnswerService | None = None,
     ) -> None:
         self._service = service
+        # Ratings, answers to bot questions, "resolved, thanks" (bot/answer_actions.py).
+        self.answers = AnswerActions(service, sessions, answers)
         self._sessions = sessions
         self._settings = settings
         self.help = TeamsHelp(help_service or HelpService(sessions, None))
@@ -105,6 +110,15 @@ class CardActions:
             return await self._reply(caller, ticket_id, action.inputs.get("reply", ""))
         if action.verb is Verb.REOPEN:
             return await self._reopen(caller, ticket_id)
+        if action.verb in (Verb.RATE, Verb.ANSWER):
+            assert action.message_id is not None  # parse_action guarantees it
+            card, notice = await self.answers.answer(caller, ticket_id, action)
+            # No ticket_id: the clicked card is the question's, never the ticket card.
+            return ActionResult(card, notice=notice)
+        if action.verb is Verb.RESOLVE:
+            notice = await self.answers.resolve(caller, ticket_id)
+            card = await self.ticket_card(caller, ticket_id)
+            return ActionResult(card, ticket_id=ticket_id, notice=notice)
         # OPEN and REFRESH: show the ticket as it is now (rendering checks it is the caller's).
         card = await self.ticket_card(caller, ticket_id)
         await self._service.set_current_ticket(caller.user_id, ticket_id)

@@ -24,6 +24,7 @@ from bot.identity import Caller, Identities, locale_of
 from cards import InvalidAction, parse_action
 from db.models import Origin
 from i18n import t
+from tickets.answers import AnswerService
 from tickets.errors import FormInvalid, HelpdeskRejected, HelpdeskUnavailable, TicketNotFound
 from tickets.help import HelpService
 from tickets.service import TicketService
@@ -56,11 +57,12 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
         help_service: HelpService | None = None,
         *,
         gateway: TeamsGateway | None = None,
+        answers: AnswerService | None = None,
     ) -> None:
         self._service = service
         self._settings = settings
         self._identities = Identities(sessions, settings.DEFAULT_LOCALE)
-        self.actions = CardActions(service, sessions, settings, help_service)
+        self.actions = CardActions(service, sessions, settings, help_service, answers)
         self.message_actions = MessageActions(service, sessions, settings, gateway)
 
     # ---- install / uninstall ----------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import cards
-from bot import views
+from bot import answer_cards, views
 from bot.gateway import OutgoingMessage
 from db import outbox as outbox_repo
 from db import repo
@@ -61,6 +61,13 @@ async def render(
     link = f"{base_url}/tickets/{delivery.ticket_id}"
     match delivery:
         case AgentMessage():
+            async with sessions() as session:
+                asked = await answer_cards.card_for_message(
+                    session, claim.user_id, delivery.ticket_id, delivery.message_id, locale
+                )
+            if asked is not None:
+                # A survey or bot question: native controls instead of the plain reply card.
+                return Rendered(message=OutgoingMessage(card=asked), fallback=link)
             return _agent_message(delivery, locale, link)
         case StatusLine():
             line = cards.status_line(
@@ -112,7 +119,7 @@ async def _new_ticket_card(
 async def _message_update(
     session: AsyncSession, claim: Claim, delivery: MessageUpdate, locale: str
 ) -> Rendered:
-    """Put an agent reply's card in place again with its edited text, or the deleted marker."""
+    """Put an agent reply's card in place again: edited, deleted, or a question answered."""
     ticket = await repo.ticket_for_user(session, claim.user_id, delivery.ticket_id)
     message = await repo.message_of(session, delivery.ticket_id, delivery.message_id)
     if ticket is None or message is None:
@@ -122,6 +129,12 @@ async def _message_update(
     )
     if not shown:
         return Rendered(skip="the reply was never shown in this conversation")
+    asked = await answer_cards.card_for_message(
+        session, claim.user_id, ticket.id, message.id, locale
+    )
+    if asked is not None:
+        # A survey or question, now answered (or edited): its card, in place.
+        return Rendered(message=OutgoingMessage(card=asked), activity_id=shown)
     reply = views.card_message(TimelineItem.of_message(message))
     card = views.reply_card(ticket.id, ticket.title, reply, locale)
     return Rendered(message=OutgoingMessage(card=card), activity_id=shown)

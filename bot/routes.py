@@ -54,7 +54,12 @@ async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     adapter, credentials = make_adapter(settings, app.get(BOT_CREDENTIALS))
     gateway = TeamsGateway(adapter, settings.MICROSOFT_APP_ID)
     bot = TicketsBot(
-        app[keys.SERVICE], app[keys.SESSIONMAKER], settings, app[keys.HELP], gateway=gateway
+        app[keys.SERVICE],
+        app[keys.SESSIONMAKER],
+        settings,
+        app[keys.HELP],
+        gateway=gateway,
+        answers=app[keys.ANSWERS],
     )
     adapter.on_turn_error = bot.on_error
     app[BOT] = BotRuntime(adapter, bot, credentials)

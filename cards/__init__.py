@@ -13,6 +13,8 @@ from cards.help import (
 )
 from cards.history import history_card
 from cards.notices import error_card
+from cards.question import Field, Option, QuestionView, RichItem, question_card
+from cards.survey import SurveyView, survey_card
 from cards.text import assignment_line, created_line, status_line
 from cards.ticket import agent_reply_card, ticket_card
 from cards.views import (
@@ -32,12 +34,17 @@ __all__ = [
     "ActionData",
     "CardMessage",
     "ChoiceLabels",
+    "Field",
     "FormView",
     "HistoryView",
     "InvalidAction",
+    "Option",
+    "QuestionView",
     "ReplyView",
+    "RichItem",
     "SuggestedArticle",
     "SuggestionsView",
+    "SurveyView",
     "TicketSummary",
     "TicketView",
     "Verb",
@@ -51,9 +58,11 @@ __all__ = [
     "message_ticket_card",
     "no_articles_card",
     "parse_action",
+    "question_card",
     "solved_card",
     "status_line",
     "suggestions_card",
+    "survey_card",
     "ticket_card",
     "ticket_form_card",
     "welcome_card",

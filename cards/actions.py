@@ -21,6 +21,9 @@ class Verb(StrEnum):
     REOPEN = "ticket.reopen"
     HELP_SOLVED = "help.solved"
     HELP_OPEN_ANYWAY = "help.open_anyway"
+    RATE = "ticket.rate"
+    ANSWER = "ticket.answer"
+    RESOLVE = "ticket.resolve"
 
 
 # Input ids a card may send back (DESIGN §4); anything else in a payload is ignored.
@@ -33,9 +36,18 @@ INPUT_IDS: Final = (
     "beneficiary_name",
     "beneficiary_email",
     "reply",
+    "rating",
+    "feedback",
+    "answer",
 )
+# A form question's fields come back as ``answer.<field name>``.
+ANSWER_PREFIX: Final = "answer."
+_MAX_FIELDS: Final = 20
 
-_NEEDS_TICKET: Final = frozenset({Verb.OPEN, Verb.REPLY, Verb.REFRESH, Verb.REOPEN})
+_NEEDS_TICKET: Final = frozenset(
+    {Verb.OPEN, Verb.REPLY, Verb.REFRESH, Verb.REOPEN, Verb.RATE, Verb.ANSWER, Verb.RESOLVE}
+)
+_NEEDS_MESSAGE: Final = frozenset({Verb.RATE, Verb.ANSWER})
 _NEEDS_FORM: Final = frozenset({Verb.CREATE, Verb.HELP_SOLVED, Verb.HELP_OPEN_ANYWAY})
 _MAX_ID: Final = 2**63 - 1
 
@@ -58,12 +70,16 @@ class ActionData:
     page: int | None = None
     form_id: str | None = None
     inputs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # The timeline message a survey or bot-question card answers (``messageId``).
+    message_id: int | None = None
 
     def to_data(self) -> dict[str, Any]:
         """Return an ``Action.Execute``'s ``data``: ``ticketId``, ``page``, ``formId``, inputs."""
         data: dict[str, Any] = dict(self.inputs)
         if self.ticket_id is not None:
             data["ticketId"] = self.ticket_id
+        if self.message_id is not None:
+            data["messageId"] = self.message_id
         if self.page is not None:
             data["page"] = self.page
         if self.form_id is not None:
@@ -107,9 +123,12 @@ def parse_action(value: Mapping[str, Any]) -> ActionData:
         page=_positive_int(data.get("page"), "page"),
         form_id=_form_id(data.get("formId")),
         inputs=MappingProxyType(_inputs(data)),
+        message_id=_positive_int(data.get("messageId"), "messageId"),
     )
     if action_data.verb in _NEEDS_TICKET and action_data.ticket_id is None:
         raise InvalidAction(f"{action_data.verb} needs a ticketId")
+    if action_data.verb in _NEEDS_MESSAGE and action_data.message_id is None:
+        raise InvalidAction(f"{action_data.verb} needs a messageId")
     if action_data.verb in _NEEDS_FORM and action_data.form_id is None:
         raise InvalidAction(f"{action_data.verb} needs a formId")
     return action_data
@@ -151,5 +170,15 @@ def _inputs(data: Mapping[str, Any]) -> dict[str, str]:
             continue
         if not isinstance(raw, str):
             raise InvalidAction(f"input {key} is not a string")
+        inputs[key] = raw
+    fields = [key for key in data if isinstance(key, str) and key.startswith(ANSWER_PREFIX)]
+    if len(fields) > _MAX_FIELDS:
+        raise InvalidAction("too many answer fields")
+    for key in fields:
+        raw = data[key]
+        if raw is None:
+            continue
+        if not isinstance(raw, str) or len(key) > 120:
+            raise InvalidAction(f"input {key[:40]} is not a string")
         inputs[key] = raw
     return inputs

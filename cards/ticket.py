@@ -152,7 +152,7 @@ TICKET_PARTS: Final[tuple[TicketPart, ...]] = (
 
 
 def ticket_actions(view: TicketView, ctx: Ctx) -> list[Json]:
-    """Offer Send, Reopen (resolved tickets only) and Refresh."""
+    """Offer Send, Reopen (resolved) or "Problema resolvido" (not yet), and Refresh."""
     locale = ctx.locale
     actions = [
         execute(
@@ -164,6 +164,10 @@ def ticket_actions(view: TicketView, ctx: Ctx) -> list[Json]:
     if view.status == "resolved":
         reopen = ActionData(Verb.REOPEN, ticket_id=view.id)
         actions.append(execute(t("card.action.reopen", locale), reopen, inputs=False))
+    else:
+        # "Resolved, thanks": the employee closes the ticket (Chatwoot's toggle_status).
+        resolve = ActionData(Verb.RESOLVE, ticket_id=view.id)
+        actions.append(execute(t("card.resolve", locale), resolve, inputs=False))
     refresh = ActionData(Verb.REFRESH, ticket_id=view.id)
     actions.append(execute(t("card.action.refresh", locale), refresh, inputs=False))
     return actions

@@ -19,9 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chatwoot.client import ChatwootClient
 from db import accounts, repo
-from db import outbox as outbox_repo
-from db import teams as teams_repo
 from db.models import Direction, Message, Ticket, TicketStatus, User
+from tickets.deliveries import CardUpdate, Delivery, MessageUpdate, StatusLine, queue
 from tickets.errors import TicketError, TicketNotFound, helpdesk_call
 from tickets.hub import TicketChanged, notify_changed
 from tickets.questions import (
@@ -200,17 +199,13 @@ class AnswerService:
             await self._record(session, ticket, "resolved", data, None)
             # Chatwoot's own status event then finds the ticket resolved: a duplicate.
             await repo.touch_ticket(session, ticket.id, status=TicketStatus.RESOLVED)
-            await self._to_teams(
+            line = StatusLine(ticket.id, ticket.title, "resolved", "resolved")
+            await queue(
                 session,
-                ticket,
-                kind="status_line",
+                user_id=ticket.requester_id,
+                ticket_id=ticket.id,
+                delivery=line,
                 key=f"line:resolve:{ticket.id}:{uuid.uuid4().hex}",
-                payload={
-                    "ticket_id": ticket.id,
-                    "title": ticket.title,
-                    "event": "resolved",
-                    "status": "resolved",
-                },
             )
             await session.refresh(ticket)
             return TicketInfo.of(ticket)
@@ -236,41 +231,20 @@ class AnswerService:
         )
         assert row is not None  # a fresh key never collides
         await repo.touch_ticket(session, ticket.id)
+        deliveries: list[tuple[str, Delivery]] = [(f"card:{row.id}", CardUpdate(ticket.id))]
         if message_id is not None:
-            await self._to_teams(
-                session,
-                ticket,
-                kind="answer_update",
-                key=f"answer:{row.id}",
-                payload={"ticket_id": ticket.id, "message_id": message_id},
-            )
-        await self._to_teams(
-            session,
-            ticket,
-            kind="card_update",
-            key=f"card:{row.id}",
-            payload={"ticket_id": ticket.id},
-        )
-        await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
-
-    @staticmethod
-    async def _to_teams(
-        session: AsyncSession, ticket: Ticket, *, kind: str, key: str, payload: dict[str, Any]
-    ) -> None:
-        """Queue one delivery per Teams chat of the requester (as ingest does)."""
-        queued = False
-        for reference in await teams_repo.active_references(session, ticket.requester_id):
-            queued |= await repo.enqueue(
+            # The survey's or question's own card is put in place with the answer.
+            update = MessageUpdate(ticket.id, message_id)
+            deliveries.insert(0, (f"answer:{row.id}", update))
+        for key, delivery in deliveries:
+            await queue(
                 session,
                 user_id=ticket.requester_id,
                 ticket_id=ticket.id,
-                target=reference.conversation_id,
-                kind=kind,
-                payload=payload,
-                dedupe_key=f"{key}:{reference.conversation_id}",
+                delivery=delivery,
+                key=key,
             )
-        if queued:
-            await outbox_repo.wake_workers(session)
+        await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
 
 
 async def _latest_survey(session: AsyncSession, ticket_id: int) -> tuple[Message, Survey] | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import cards
 from cards import CardMessage, FormView, HistoryView, TicketSummary, TicketView
+from tests.cards.answer_cases import answer_builders
 
 LOCALES = ("pt-BR", "en")
 T0 = datetime(2025, 3, 5, 17, 7, tzinfo=UTC)
@@ -243,6 +244,7 @@ def _builders(locale: str) -> dict[str, Callable[[], dict[str, Any]]]:
             "E-5F2C9A",
             locale,
         ),
+        **answer_builders(locale),
     }
 
 

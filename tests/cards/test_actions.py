@@ -21,6 +21,9 @@ def test_verbs_are_exactly_the_design_list() -> None:
         "ticket.reopen",
         "help.solved",
         "help.open_anyway",
+        "ticket.rate",
+        "ticket.answer",
+        "ticket.resolve",
     }
 
 
@@ -35,6 +38,10 @@ def test_verbs_are_exactly_the_design_list() -> None:
         ActionData(Verb.REFRESH, ticket_id=7),
         ActionData(Verb.REOPEN, ticket_id=7),
         ActionData(Verb.HELP_SOLVED, form_id="f-2"),
+        ActionData(Verb.RESOLVE, ticket_id=7),
+        ActionData(Verb.RATE, ticket_id=7, message_id=70, inputs={"rating": "4", "feedback": "ok"}),
+        ActionData(Verb.ANSWER, ticket_id=7, message_id=71, inputs={"answer": "vpn"}),
+        ActionData(Verb.ANSWER, ticket_id=7, message_id=72, inputs={"answer.host": "PC-1"}),
         ActionData(
             Verb.HELP_OPEN_ANYWAY,
             form_id="f-2",
@@ -138,3 +145,18 @@ def test_every_button_in_every_card_parses_back(built_cards: dict[str, dict[str,
                 assert parse_action(node["fallback"]["data"]) == parsed
                 seen.add(parsed.verb)
     assert seen == set(Verb)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"verb": "ticket.rate", "ticketId": 7, "rating": "4"},
+        {"verb": "ticket.answer", "ticketId": 7},
+        {"verb": "ticket.answer", "ticketId": 7, "messageId": "x"},
+        {"verb": "ticket.answer", "ticketId": 7, "messageId": 9, "answer.host": 5},
+        {"verb": "ticket.resolve"},
+    ],
+)
+def test_answer_verbs_refuse_incomplete_payloads(data: dict[str, Any]) -> None:
+    with pytest.raises(InvalidAction):
+        parse_action(data)

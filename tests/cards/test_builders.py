@@ -78,7 +78,7 @@ def test_form_needs_choices() -> None:
         cards.ticket_form_card(FormView((), SECTORS, "f"), "en")
 
 
-def test_ticket_card_shows_last_five_and_reopen_only_when_resolved() -> None:
+def test_ticket_card_shows_last_five_and_reopen_or_resolve_by_status() -> None:
     messages = [
         CardMessage("requester", "Carla", f"message {i}", T0 + timedelta(minutes=i))
         for i in range(8)
@@ -87,7 +87,8 @@ def test_ticket_card_shows_last_five_and_reopen_only_when_resolved() -> None:
     texts = _texts(open_card)
     assert [t for t in texts if t.startswith("message ")] == [f"message {i}" for i in range(3, 8)]
     assert "Latest 5 of 8 messages" in texts
-    assert _verbs(open_card) == ["ticket.reply", "ticket.refresh"]
+    # Open: "Problema resolvido" (the employee resolves); resolved: reopen instead.
+    assert _verbs(open_card) == ["ticket.reply", "ticket.resolve", "ticket.refresh"]
     resolved = cards.ticket_card(_ticket("resolved", messages), "en")
     assert _verbs(resolved) == ["ticket.reply", "ticket.reopen", "ticket.refresh"]
     assert "Resolved" in _texts(resolved)
