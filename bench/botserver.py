@@ -42,7 +42,7 @@ def credentials(token_url: str) -> ConnectorCredentialsFactory:
 
 def echo_app(settings: Settings, token_url: str) -> web.Application:
     """Build a bare app whose /api/messages is the SDK's stock CloudAdapter.process + echo."""
-    adapter, _ = make_adapter(settings, credentials(token_url))
+    adapter, _ = make_adapter(settings, credentials(token_url), turn_clients=False)
     bot = EchoBot()
 
     async def messages(request: web.Request) -> web.Response:

@@ -22,6 +22,7 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
 )
 
+from bot.connector import TurnAuthentication
 from tickets.settings import Settings, is_loopback
 
 log = logging.getLogger(__name__)
@@ -142,10 +143,12 @@ def make_adapter(
     credentials: ServiceClientCredentialsFactory | None = None,
     *,
     clock: Callable[[], float] = time.time,
+    turn_clients: bool = True,
 ) -> tuple[CloudAdapter, CachingCredentialsFactory]:
     """Build the CloudAdapter; ``credentials`` replaces the Entra-backed factory (tests).
 
-    ``clock`` tells the cached credentials the time (tests age a token without waiting).
+    ``clock`` tells the cached credentials the time (tests age a token without waiting);
+    ``turn_clients=False`` keeps the SDK's per-turn user-token client (the bench's stock echo).
     """
     config = BotConfig.of(settings)
     if not config.APP_ID and not is_loopback(settings.HOST):
@@ -154,7 +157,7 @@ def make_adapter(
     inner = credentials or ConfigurationServiceClientCredentialFactory(config)
     factory = CachingCredentialsFactory(inner, clock=clock)
     auth = ConfigurationBotFrameworkAuthentication(config, credentials_factory=factory)
-    return CloudAdapter(auth), factory
+    return CloudAdapter(TurnAuthentication(auth) if turn_clients else auth), factory
 
 
 class Unauthorized(Exception):

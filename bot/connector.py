@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from botbuilder.schema import Activity
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
+    AuthenticateRequestResult,
     AuthenticationConstants,
     BotFrameworkAuthentication,
     ClaimsIdentity,
+    ConnectorFactory,
+    SkillValidation,
+    UserTokenClient,
 )
 
 # Teams has a handful of regional service URLs; the bound only guards against a flood of odd ones.
@@ -77,6 +82,18 @@ class ConnectorPool:
     def __len__(self) -> int:
         return len(self._clients)
 
+    def for_turn(self, result: AuthenticateRequestResult) -> AuthenticateRequestResult:
+        """Let an authenticated turn reply through the pool instead of a client of its own.
+
+        A channel's turn (not a skill's) talks to the channel with the bot's own id and the
+        channel audience: exactly what the pooled clients were built for.
+        """
+        claims = result.claims_identity.claims if result.claims_identity else {}
+        factory = result.connector_factory
+        if factory is not None and not SkillValidation.is_skill_claim(claims):
+            result.connector_factory = _PooledFactory(self, factory, result.audience)
+        return result
+
     async def _build(self, service_url: str) -> ConnectorClient:
         async with self._build_lock:
             client = self._clients.get(service_url)
@@ -124,3 +141,73 @@ def _configure(client: ConnectorClient, timeout: float) -> None:
     policy.policy.raise_on_status = False
     # The caller's wait_for gives up at the same time; this frees the executor thread too.
     client.config.connection.timeout = timeout
+
+
+class _PooledFactory(ConnectorFactory):  # type: ignore[misc]
+    """A turn's connector factory: the pooled client for the turn's own audience."""
+
+    def __init__(self, pool: ConnectorPool, fallback: ConnectorFactory, audience: str | None):
+        self._pool = pool
+        self._fallback = fallback
+        self._audience = audience
+
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+        """Return the pooled client, or a new one for any other audience."""
+        if audience is None or audience == self._audience:
+            return await self._pool.client(service_url)
+        return await self._fallback.create(service_url, audience)
+
+
+class TurnAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
+    """The SDK's authentication, but the user-token client is built once per bot, not per turn.
+
+    ``CloudAdapter.process_activity`` asks for one on every turn and 4.17.1 builds a new
+    ``TokenApiClient`` each time (another ~5 ms msrest retry policy); our bot never signs users
+    in through it, so one per app id serves every turn.
+    """
+
+    def __init__(self, inner: BotFrameworkAuthentication) -> None:
+        self._inner = inner
+        self._user_tokens: dict[str, UserTokenClient] = {}
+
+    async def authenticate_request(
+        self, activity: Activity, auth_header: str
+    ) -> AuthenticateRequestResult:
+        """Delegate to the SDK."""
+        return await self._inner.authenticate_request(activity, auth_header)
+
+    async def authenticate_streaming_request(
+        self, auth_header: str, channel_id_header: str
+    ) -> AuthenticateRequestResult:
+        """Delegate to the SDK."""
+        return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        """Delegate to the SDK."""
+        return self._inner.create_connector_factory(claims_identity)
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
+        """Return the bot's user-token client, built on first use."""
+        claims = claims_identity.claims or {}
+        app_id = str(
+            claims.get(AuthenticationConstants.AUDIENCE_CLAIM)
+            or claims.get(AuthenticationConstants.APP_ID_CLAIM)
+            or ""
+        )
+        client = self._user_tokens.get(app_id)
+        if client is None:
+            client = await self._inner.create_user_token_client(claims_identity)
+            self._user_tokens[app_id] = client
+        return client
+
+    def create_bot_framework_client(self) -> Any:
+        """Delegate to the SDK."""
+        return self._inner.create_bot_framework_client()
+
+    def get_originating_audience(self) -> str:
+        """Delegate to the SDK."""
+        return str(self._inner.get_originating_audience())
+
+    async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
+        """Delegate to the SDK."""
+        return await self._inner.authenticate_channel_request(auth_header)

@@ -26,6 +26,7 @@ from botbuilder.schema import (
     ConversationReference,
     ResourceResponse,
 )
+from botframework.connector.auth import AuthenticateRequestResult
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.connector import ConnectorPool
@@ -121,6 +122,10 @@ class TeamsGateway:
     def app_id(self) -> str:
         """The bot's app id (empty in loopback development)."""
         return self._app_id
+
+    def for_turn(self, result: AuthenticateRequestResult) -> AuthenticateRequestResult:
+        """Let an incoming turn reply through the cached clients (``ConnectorPool.for_turn``)."""
+        return self._connectors.for_turn(result)
 
     async def close(self) -> None:
         """Close the cached connector clients' HTTP sessions."""

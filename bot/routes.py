@@ -111,6 +111,7 @@ async def messages(request: web.Request) -> web.Response:
         auth = await authenticate(runtime.adapter, activity, auth_header)
     except Unauthorized:
         return _unauthorized()
+    auth = request.app[TEAMS_GATEWAY].for_turn(auth)
     tenants = settings.allowed_tenants
     if tenants and tenant_of(activity) not in tenants:
         # A genuine token proves the activity came through the Bot Framework, not from whom:

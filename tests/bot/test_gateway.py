@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
+from botframework.connector.auth import AuthenticateRequestResult, ClaimsIdentity
 
 from bot.auth import make_adapter
 from bot.connector import ConnectorPool
@@ -325,3 +326,41 @@ async def test_pool_builds_one_configured_client_per_service_url(
     assert await pool.client("http://127.0.0.1:9") is not other
     await pool.close()
     assert len(pool) == 0
+
+
+async def test_a_channel_turn_replies_through_the_pooled_client(connector: FakeConnector) -> None:
+    adapter, _ = make_adapter(make_settings())
+    auth = adapter.bot_framework_authentication
+    pool = ConnectorPool(auth, "", timeout=2.5)
+    claims = ClaimsIdentity({}, True)
+    turn = AuthenticateRequestResult()
+    turn.claims_identity, turn.audience = claims, "https://api.botframework.com"
+    turn.connector_factory = auth.create_connector_factory(claims)
+    factory = pool.for_turn(turn).connector_factory
+    client = await factory.create(connector.url, turn.audience)
+    # The same configured client every turn, not a new one (and its retry policy) per turn.
+    assert client is await pool.client(connector.url) and len(pool) == 1
+    assert await factory.create(connector.url, turn.audience) is client
+    # Another audience (a skill's) still gets a client of its own.
+    assert await factory.create(connector.url, "other-bot-app-id") is not client
+    skill = AuthenticateRequestResult()
+    skill.claims_identity = ClaimsIdentity(
+        {"ver": "1.0", "aud": "bot-b", "appid": "bot-a", "iss": "x"}, True
+    )
+    skill.connector_factory = original = auth.create_connector_factory(skill.claims_identity)
+    assert pool.for_turn(skill).connector_factory is original
+    await pool.close()
+
+
+async def test_the_user_token_client_is_built_once_per_bot() -> None:
+    adapter, _ = make_adapter(make_settings())
+    auth = adapter.bot_framework_authentication
+    claims = ClaimsIdentity({"aud": "app-1"}, True)
+    first = await auth.create_user_token_client(claims)
+    assert await auth.create_user_token_client(claims) is first
+    assert await auth.create_user_token_client(ClaimsIdentity({"aud": "app-2"}, True)) is not first
+    stock, _ = make_adapter(make_settings(), turn_clients=False)
+    stock_auth = stock.bot_framework_authentication
+    assert await stock_auth.create_user_token_client(claims) is not (
+        await stock_auth.create_user_token_client(claims)
+    )
