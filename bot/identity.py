@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import accounts
 from db import teams as teams_repo
-from db.models import ReferenceState
+from db.models import ReferenceState, TeamsConversationRef, User
 from i18n import DEFAULT_LOCALE, Locale, normalize_locale
 from tickets.users import find_or_create_entra_user
 
@@ -73,11 +74,21 @@ class Identities:
         tenant = tenant_of(activity)
         locale = locale_of(activity, self._default_locale)
         name = (sender.name or "").strip() or None
+        reference: dict[str, Any] = TurnContext.get_conversation_reference(activity).serialize()
         async with self._sessions() as session:
             known = await accounts.user_by_entra(session, oid, tenant)
+            stored = (
+                await teams_repo.reference_by_conversation(session, activity.conversation.id)
+                if known is not None
+                else None
+            )
+        if known is not None and stored is not None:
+            fresh = _unchanged(known, stored, tenant=tenant, name=name, locale=locale)
+            if fresh and _same_place(stored.reference, reference):
+                # Most turns: nothing to write, so no write transaction at all.
+                return Caller(known.id, locale, known.display_name, known.current_ticket_id)
         # The roster lookup costs a call to Teams, so only the first time we see someone.
         email = None if known is not None else await _roster_email(context, sender.id)
-        reference: dict[str, Any] = TurnContext.get_conversation_reference(activity).serialize()
         async with self._sessions.begin() as session:
             user = await find_or_create_entra_user(
                 session, oid=oid, tid=tenant, name=name, email=email, locale=locale
@@ -103,6 +114,29 @@ class Identities:
                 session, conversation.id, ReferenceState.UNINSTALLED
             )
         log.info("bot removed from a conversation (known: %s)", known)
+
+
+def _unchanged(
+    user: User, stored: TeamsConversationRef, *, tenant: str, name: str | None, locale: str
+) -> bool:
+    """Tell whether the user and their chat are stored as this turn would store them."""
+    renamed = bool(name) and user.display_name != name and user.name_chosen_at is None
+    return (
+        not renamed
+        and user.locale == locale
+        and stored.user_id == user.id
+        and stored.tenant_id == tenant
+        and stored.state == ReferenceState.ACTIVE
+    )
+
+
+def _same_place(stored: Mapping[str, Any], reference: Mapping[str, Any]) -> bool:
+    """Compare two references but for the activity they were taken from (every turn's own)."""
+
+    def place(value: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in value.items() if k != "activityId"}
+
+    return place(stored) == place(reference)
 
 
 async def _roster_email(context: TurnContext, member_id: str | None) -> str | None:
