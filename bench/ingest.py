@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Sequence
 
 import aiohttp
+import asyncpg
 
 from bench.context import Context, Figures
 from bench.db_baseline import POOL_SIZE, db_baseline
@@ -13,7 +14,7 @@ from bench.harness import WEBHOOK_SECRET, Process, baseline, service, teams
 from bench.load import Run, Send, fixed_rate, flat_out, ratio
 from bench.payloads import Delivery, agent_message, sign
 from bench.report import headline
-from bench.seed import count_rows, seed_tickets, settle
+from bench.seed import count_rows, plain, seed_tickets, settle
 
 RATES = (100, 500, 1000)
 LEVEL_SECONDS = 2.0
@@ -23,6 +24,7 @@ WARMUP = 40
 WRITTEN = ("messages", "outbox", "webhook_receipts")
 # `tickets serve --workers N` runs, flat out and at each rate; the first is the headline.
 WORKER_COUNTS = (1, 2)
+ALONE = "flat-out, no Teams chat"  # the level that measures ingest without the sends it queues
 
 
 def client(limit: int = 1000) -> aiohttp.ClientSession:
@@ -104,6 +106,31 @@ async def _levels(
     return rows
 
 
+async def _ingest_alone(
+    ctx: Context, url: str, messages: Messages, database_url: str, *, process: Process | None
+) -> Figures:
+    """Flat out with every Teams chat switched off: ingest's own cost, no Teams sends after it."""
+    count = ctx.n(1000, minimum=10)
+    connection = await asyncpg.connect(plain(database_url))
+    try:
+        await connection.execute("UPDATE teams_conversation_refs SET state = 'uninstalled'")
+        cpu = process.cpu_seconds() if process else 0.0
+        async with client() as http:
+            run = await flat_out(
+                poster(http, url, messages.batch(count)),
+                count=count,
+                concurrency=CONCURRENCY,
+                time_limit=ctx.seconds(12.0),
+            )
+        row: Figures = {"level": ALONE, **run.summary()}
+        if process is not None:
+            row["cpu_ms_per_request"] = _cpu_per(process.cpu_seconds() - cpu, run)
+    finally:
+        await connection.execute("UPDATE teams_conversation_refs SET state = 'active'")
+        await connection.close()
+    return row
+
+
 def _cpu_per(seconds: float, run: Run) -> float | None:
     return round(seconds * 1000 / run.ok, 3) if run.ok else None
 
@@ -111,6 +138,7 @@ def _cpu_per(seconds: float, run: Run) -> float | None:
 async def webhook_ingest(ctx: Context) -> dict[str, Figures]:
     """Run benchmark 1 (ingest vs two baselines, 1 and 2 workers) and 5 (duplicates)."""
     runs: dict[int, list[Figures]] = {}
+    alone: dict[int, Figures] = {}
     conversations: list[int] = []
     async with teams() as connector:
         for workers in WORKER_COUNTS:
@@ -128,6 +156,9 @@ async def webhook_ingest(ctx: Context) -> dict[str, Figures]:
                     messages = Messages(conversations)
                     runs[workers] = await _levels(
                         ctx, svc.webhook_url, messages, database_url=database_url, process=svc.app
+                    )
+                    alone[workers] = await _ingest_alone(
+                        ctx, svc.webhook_url, messages, database_url, process=svc.app
                     )
                     if workers == 1:
                         duplicates = await _duplicates(ctx, svc.webhook_url, messages, database_url)
@@ -156,7 +187,12 @@ async def webhook_ingest(ctx: Context) -> dict[str, Figures]:
         f"DO NOTHING per webhook (asyncpg, pool of {POOL_SIZE}), same PostgreSQL, same run",
         "levels": ours,
         "db_baseline_levels": stored,
-        "headline": [*_headlines(ours), *_worker_headlines(runs)],
+        "alone": alone,
+        "headline": [
+            *_headlines(ours),
+            *_alone_headlines(alone, stored[-1]),
+            *_worker_headlines(runs),
+        ],
     }
     for workers, rows in runs.items():
         if workers != 1:
@@ -225,6 +261,38 @@ def _headlines(ours: list[Figures]) -> list[Figures]:
                 lower_is_better=True,
             )
             for row in ours
+        ),
+    ]
+
+
+def _alone_headlines(alone: dict[int, Figures], floor: Figures) -> list[Figures]:
+    """Ingest without the Teams sends it queues, against the DB-bound baseline flat out."""
+    one = alone[1]
+    return [
+        headline(
+            f"accepted/s, {ALONE}, vs DB-bound baseline",
+            one["accepted_per_s"],
+            floor["accepted_per_s"],
+            "req/s",
+            lower_is_better=False,
+        ),
+        headline(
+            f"CPU per webhook, {ALONE}, vs DB-bound baseline",
+            one.get("cpu_ms_per_request"),
+            floor.get("cpu_ms_per_request"),
+            "ms",
+            lower_is_better=True,
+        ),
+        *(
+            headline(
+                f"accepted/s, {ALONE}, {workers} workers vs 1",
+                row["accepted_per_s"],
+                one["accepted_per_s"],
+                "req/s",
+                lower_is_better=False,
+            )
+            for workers, row in alone.items()
+            if workers != 1
         ),
     ]
 

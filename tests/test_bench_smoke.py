@@ -50,6 +50,8 @@ def test_ingest_and_duplicates(tmp_path: Path) -> None:
         assert row["cpu_ms_per_request"] > 0
     for row in levels:
         assert row["baseline_accepted_per_s"] > 0 and row["db_baseline_accepted_per_s"] > 0
+    for row in ingest["alone"].values():  # keys are worker counts (1 and 2)
+        assert row["ok"] == row["requests"] > 0 and row["cpu_ms_per_request"] > 0
     assert [row["ok"] for row in ingest["db_baseline_levels"]] == [
         row["requests"] for row in ingest["db_baseline_levels"]
     ]

@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -36,7 +35,7 @@ from tickets.settings import (
     is_loopback,
     load_settings,
 )
-from tickets.workers import Supervisor, wait_for_signal
+from tickets.workers import run_workers, wait_for_signal
 
 if TYPE_CHECKING:
     from sandbox.mail import Mailbox
@@ -301,20 +300,12 @@ async def _serve(settings: Settings) -> None:
 
 async def _serve_workers(settings: Settings, said: str) -> None:
     """Run WORKERS service processes on the port until a signal; restart any that dies."""
-    supervisor = Supervisor(settings, settings.worker_count)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    supervisor.start()
-    try:
-        await supervisor.ready(f"http://{settings.HOST}:{settings.PORT}/healthz")
+
+    def ready(pids: list[int]) -> None:
         print(said, flush=True)
-        count, pids = settings.worker_count, supervisor.pids
-        print(f"  processos / workers: {count} (pids {pids})", flush=True)
-        await supervisor.watch(stop)
-    finally:
-        await supervisor.stop()
+        print(f"  processos / workers: {settings.worker_count} (pids {pids})", flush=True)
+
+    await run_workers(settings, on_ready=ready)
 
 
 async def _sandbox(settings: Settings, host: str, port: int, smtp_port: int) -> None:

@@ -17,6 +17,7 @@ import multiprocessing
 import signal
 import sys
 import time
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 
 import httpx
@@ -36,6 +37,10 @@ QUICK_DEATH = 5.0
 MAX_BACKOFF = 30.0
 _PR_SET_PDEATHSIG = 1
 
+# Applied to each worker's app before it serves (must pickle: a module-level function or a
+# functools.partial of one); the soak uses it for its Teams test seams.
+Setup = Callable[[web.Application], None]
+
 
 async def wait_for_signal() -> None:
     """Return once SIGINT or SIGTERM arrives."""
@@ -46,7 +51,7 @@ async def wait_for_signal() -> None:
     await stop.wait()
 
 
-def serve_worker(settings: Settings) -> None:
+def serve_worker(settings: Settings, setup: Setup | None = None) -> None:
     """Run one service process until SIGTERM/SIGINT (the target of a spawned worker)."""
     if sys.platform == "linux":
         # Die with the parent even when it is killed outright: no orphan keeps the port.
@@ -54,13 +59,16 @@ def serve_worker(settings: Settings) -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     configure_logging(settings.LOG_LEVEL)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(settings))
+        asyncio.run(_serve(settings, setup))
 
 
-async def _serve(settings: Settings) -> None:
+async def _serve(settings: Settings, setup: Setup | None) -> None:
     from tickets.app import create_app
 
-    runner = web.AppRunner(create_app(settings), access_log=None, **runner_options(settings))
+    app = create_app(settings)
+    if setup is not None:
+        setup(app)
+    runner = web.AppRunner(app, access_log=None, **runner_options(settings))
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.HOST, settings.PORT, reuse_port=True).start()
@@ -72,8 +80,9 @@ async def _serve(settings: Settings) -> None:
 class Supervisor:
     """Start N workers, restart any that dies, stop them all."""
 
-    def __init__(self, settings: Settings, count: int) -> None:
+    def __init__(self, settings: Settings, count: int, setup: Setup | None = None) -> None:
         self._settings = settings
+        self._setup = setup
         self._context = multiprocessing.get_context("spawn")
         self._workers: list[BaseProcess | None] = [None] * count
         self._started = [0.0] * count
@@ -93,7 +102,9 @@ class Supervisor:
 
     def _spawn(self, index: int) -> None:
         process = self._context.Process(
-            target=serve_worker, args=(self._settings,), name=f"tickets-worker-{index}"
+            target=serve_worker,
+            args=(self._settings, self._setup),
+            name=f"tickets-worker-{index}",
         )
         process.start()
         self._workers[index] = process
@@ -154,3 +165,21 @@ class Supervisor:
             if process.is_alive():
                 process.kill()
                 await asyncio.to_thread(process.join, 5.0)
+
+
+async def run_workers(
+    settings: Settings, *, setup: Setup | None = None, on_ready: Callable[[list[int]], None]
+) -> None:
+    """Serve with WORKERS processes until SIGINT/SIGTERM; `on_ready` gets their pids."""
+    supervisor = Supervisor(settings, settings.worker_count, setup)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    supervisor.start()
+    try:
+        await supervisor.ready(f"http://{settings.HOST}:{settings.PORT}/healthz")
+        on_ready(supervisor.pids)
+        await supervisor.watch(stop)
+    finally:
+        await supervisor.stop()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 from types import SimpleNamespace
 from typing import cast
@@ -26,6 +27,7 @@ from tests.fakes.connector import ConnectorCredentialsFactory, FakeConnector
 from tickets.app import create_app
 from tickets.cli import migrate
 from tickets.settings import load_settings
+from tickets.workers import run_workers
 
 
 def main() -> None:
@@ -41,13 +43,24 @@ def main() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    ChannelValidation.open_id_metadata_endpoint = args.metadata_url
     asyncio.run(migrate(settings))
+    seams = functools.partial(apply_seams, args.metadata_url, args.token_url)
+    if settings.worker_count > 1:
+        # As `tickets serve --workers N`: this process watches N workers on the port.
+        serving = settings.model_copy(update={"HOST": "127.0.0.1", "PORT": args.port})
+        asyncio.run(run_workers(serving, setup=seams, on_ready=lambda _pids: None))
+        return
     app = create_app(settings)
-    # The factory only reads the connector's token URL; the connector runs in the soak driver.
-    connector = cast(FakeConnector, SimpleNamespace(token_url=args.token_url))
-    app[BOT_CREDENTIALS] = ConnectorCredentialsFactory(connector, APP_ID, APP_PASSWORD)
+    seams(app)
     web.run_app(app, host="127.0.0.1", port=args.port, access_log=None, print=None)
+
+
+def apply_seams(metadata_url: str, token_url: str, app: web.Application) -> None:
+    """Point the SDK at the local token issuer and the fake connector's token URL."""
+    ChannelValidation.open_id_metadata_endpoint = metadata_url
+    # The factory only reads the connector's token URL; the connector runs in the soak driver.
+    connector = cast(FakeConnector, SimpleNamespace(token_url=token_url))
+    app[BOT_CREDENTIALS] = ConnectorCredentialsFactory(connector, APP_ID, APP_PASSWORD)
 
 
 if __name__ == "__main__":

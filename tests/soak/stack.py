@@ -96,6 +96,23 @@ class ThreadedSandbox:
         return await self.call(snapshot)
 
 
+def descendants(pid: int) -> list[int]:
+    """Return the ids of a process's children, their children and so on (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            if entry.name.isdigit():
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int(stat[1])
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
 @dataclass
 class ServiceProcess:
     """The service as an OS process we started; killed and restarted by pid."""
@@ -156,8 +173,10 @@ class ServiceProcess:
         assert self.proc is not None
         began = time.monotonic()
         self.kills.append(began)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.proc.pid, signal.SIGKILL)
+        # Its workers too (`WORKERS` > 1): all at once, as a machine losing power would.
+        for pid in [self.proc.pid, *descendants(self.proc.pid)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         await self.proc.wait()
         await self.start()
         down = time.monotonic() - began
@@ -287,6 +306,8 @@ async def running_stack(server: EmbeddedPostgres, logs: Path) -> AsyncIterator[S
             "PYTHONPATH": str(ROOT),
             # Every soak employee signs up from 127.0.0.1.
             "SIGNUPS_PER_ADDRESS_HOUR": "100000",
+            # Service processes on the port (the soak's default: 2, as `--workers 2`).
+            "WORKERS": os.environ.get("SOAK_WORKERS") or "2",
         }
         argv = [sys.executable, "-m", "tests.soak.service", "--port", str(port)]
         argv += ["--metadata-url", idp.metadata_url, "--token-url", connector.token_url]
