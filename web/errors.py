@@ -30,6 +30,9 @@ JSON_ERRORS = {
 HSTS_MAX_AGE = 365 * 24 * 3600
 KNOWN_PAGES = frozenset({400, 401, 403, 404, 405, 413, 429, 500, 503})
 
+# Request flag: this page may show https images from Chatwoot content (bot cards).
+REMOTE_IMAGES = web.RequestKey("remote_images", bool)
+
 
 def login_url(next_path: str) -> str:
     """Build the sign-in address that comes back to `next_path`."""
@@ -126,9 +129,11 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     if settings.microsoft_login_enabled:
         # Linking Microsoft posts a form that redirects to the identity provider.
         form_action += f" {settings.MICROSOFT_AUTHORITY_HOST}"
+    # The chat page shows the pictures of an agent bot's cards (https only, no referrer).
+    images = "'self' data: https:" if request.get(REMOTE_IMAGES) else "'self' data:"
     headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; "
         f"connect-src 'self'; form-action {form_action}; base-uri 'none'; object-src 'none'; "
         "frame-ancestors 'self' https://teams.microsoft.com https://*.teams.microsoft.com "
         "https://*.cloud.microsoft https://*.office.com",

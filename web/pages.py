@@ -19,6 +19,7 @@ from tickets.errors import (
 )
 from tickets.forms import FIELDS
 from web import sessions
+from web.errors import REMOTE_IMAGES
 from web.help import count_ticket_opened
 from web.http import field, path_id, redirect
 from web.render import json_script, locale_of, render
@@ -148,6 +149,8 @@ async def ticket_page(request: web.Request) -> web.Response:
         raise web.HTTPNotFound() from None
     locale = locale_of(request)
     last_id = items[-1].id if items else 0
+    # An agent bot's cards (now or arriving live) may carry https pictures.
+    request[REMOTE_IMAGES] = True
     return render(
         request,
         "ticket.html",

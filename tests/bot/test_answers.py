@@ -10,11 +10,13 @@ import httpx
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from db.models import Ticket
 from sandbox import SandboxServer
 from tests.bot.harness import TeamsUser, card_texts, find_action
 from tests.bot.test_conversation import FORM, open_form
 from tests.fakes.connector import FakeConnector, Received
 from tests.waiting import eventually
+from tickets import keys
 
 Client = TestClient[web.Request, web.Application]
 SELECT = {"items": [{"title": "E-mail", "value": "email"}, {"title": "VPN", "value": "vpn"}]}
@@ -158,3 +160,42 @@ async def test_resolve_from_the_ticket_card_then_rate_in_place(
     # The survey card in the chat was put in place too (the outbox's answer update).
     await connector.wait_for(user.conversation_id, updates=True)
     assert any(u.activity_id == survey.activity_id for u in connector.updates(user.conversation_id))
+
+
+async def test_an_answer_given_on_the_web_puts_the_teams_card_in_place(
+    bot_client: Client, user: TeamsUser, sandbox: SandboxServer, connector: FakeConnector
+) -> None:
+    _card_id, ticket_card = await _ticket(user)
+    ticket_id = find_action(ticket_card, "ticket.reply")["data"]["ticketId"]
+    [record] = await _control(sandbox, "GET", "/conversations")
+    await _control(
+        sandbox,
+        "POST",
+        f"/conversations/{record['id']}/messages",
+        {
+            "content": "Qual sistema?",
+            "message_type": "template",
+            "content_type": "input_select",
+            "content_attributes": SELECT,
+        },
+    )
+    asked = await _card_with(connector, user, "ticket.answer")
+    assert asked.card is not None
+    message_id = find_action(asked.card, "ticket.answer")["data"]["messageId"]
+    async with bot_client.app[keys.SESSIONMAKER]() as session:
+        ticket = await session.get(Ticket, ticket_id)
+    assert ticket is not None
+    # The web's route calls this same service call.
+    await bot_client.app[keys.ANSWERS].submit(ticket.requester_id, ticket_id, message_id, ["vpn"])
+
+    async def put_in_place() -> bool:
+        return any(
+            u.activity_id == asked.activity_id and "Sua resposta: VPN" in card_texts(u.card)
+            for u in connector.updates(user.conversation_id)
+        )
+
+    await eventually(put_in_place)
+    placed = [
+        u for u in connector.updates(user.conversation_id) if u.activity_id == asked.activity_id
+    ]
+    assert all("ticket.answer" not in str(u.card) for u in placed)

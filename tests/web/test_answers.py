@@ -216,6 +216,11 @@ async def test_question_is_answered_once(
         (chosen, item["id"])
     ]
     assert await _updates(sandbox) == 1
+    # The chat page may show a bot card's https pictures; other pages keep images to our own.
+    page = await web_client.get(f"/tickets/{ticket['id']}")
+    assert "img-src 'self' data: https:;" in page.headers["Content-Security-Policy"]
+    listing = await web_client.get("/")
+    assert "img-src 'self' data:;" in listing.headers["Content-Security-Policy"]
     # Not a question: a plain agent reply cannot be "answered".
     await _control(
         sandbox,

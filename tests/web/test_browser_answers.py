@@ -42,6 +42,14 @@ WORDS = {
         "rated": "Ana Souza rated the help: 4 out of 5",
     },
 }
+# A fetch outside answers.js: only the live event can update the page's control.
+OTHER_TAB = """([ticket, message]) => fetch(
+  `/api/conversations/${ticket}/messages/${message}/submit`, {
+    method: 'POST', credentials: 'same-origin',
+    headers: {'Content-Type': 'application/json',
+              'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content},
+    body: JSON.stringify({values: ['2']})
+  }).then((r) => r.status)"""
 SELECT = {"items": [{"title": "E-mail", "value": "email"}, {"title": "VPN", "value": "vpn"}]}
 
 
@@ -103,6 +111,29 @@ async def test_question_survey_and_resolve_in_the_browser(
     asked = next(m for m in truth["messages"] if m["content_type"] == "input_select")
     assert asked["content_attributes"]["submitted_values"] == [{"title": "VPN", "value": "vpn"}]
 
+    # Answered elsewhere (another tab, Teams): the control here shows it live, disabled.
+    await _control(
+        sandbox,
+        "POST",
+        f"/conversations/{conversation}/messages",
+        {
+            "content": "Qual andar?",
+            "message_type": "template",
+            "content_type": "input_select",
+            "content_attributes": {
+                "items": [{"title": "1º", "value": "1"}, {"title": "2º", "value": "2"}]
+            },
+        },
+    )
+    second = page.locator(".answer-box.question").nth(1)
+    await expect(second.locator(".choice", has_text="2º")).to_be_enabled()
+    message_id = int(await second.get_attribute("data-message") or 0)
+    status = await page.evaluate(OTHER_TAB, [ticket_id, message_id])
+    assert status == 200
+    await expect(second.locator(".choice", has_text="2º")).to_be_disabled()
+    await expect(second.locator(".choice", has_text="2º")).to_have_attribute("aria-pressed", "true")
+    await expect(second.locator(".answer")).to_contain_text("2º")
+
     # "Problema resolvido": resolves in Chatwoot, the timeline says who; CSAT follows.
     await _control(sandbox, "PATCH", "/inbox", {"csat_survey_enabled": True})
     await page.get_by_role("button", name=words["resolve"]).click()
@@ -136,4 +167,3 @@ async def test_question_survey_and_resolve_in_the_browser(
     await expect(page.locator(".answer-box.question .choice", has_text="VPN")).to_be_disabled()
     truth = await _control(sandbox, "GET", f"/conversations/{conversation}")
     assert truth["csat_survey_response"]["rating"] == 5
-    assert ticket_id > 0
