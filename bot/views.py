@@ -90,7 +90,17 @@ def ticket_card(
 
 def card_message(item: TimelineItem) -> CardMessage:
     """Build one message of a card from a timeline item."""
-    return CardMessage(item.direction, item.author, item.content, item.created_at, item.deleted)
+    question = item.question
+    return CardMessage(
+        item.direction,
+        item.author,
+        item.content,
+        item.created_at,
+        item.deleted,
+        survey=item.survey is not None,
+        rating=item.survey.rating if item.survey else None,
+        answer=question.answer_text() if question and question.answered else None,
+    )
 
 
 def reply_card(ticket_id: int, title: str, message: CardMessage, locale: str) -> dict[str, Any]:

@@ -257,11 +257,26 @@ def message_text(message: CardMessage, ctx: Ctx) -> list[Json]:
     return body
 
 
-MESSAGE_PARTS: Final[tuple[MessagePart, ...]] = (message_heading, message_text)
+def message_answer(message: CardMessage, ctx: Ctx) -> list[Json]:
+    """Show a question's chosen answer or the survey's rating, once given."""
+    if message.deleted:
+        return []
+    if message.rating is not None:
+        line = t("ticket.survey.score", ctx.locale, rating=message.rating)
+    elif message.answer is not None:
+        line = t("ticket.question.answer", ctx.locale, answer=one_line(message.answer, 200))
+    else:
+        return []
+    return [rich(line, spacing="Small", weight="Bolder", color="Good")]
+
+
+MESSAGE_PARTS: Final[tuple[MessagePart, ...]] = (message_heading, message_text, message_answer)
 
 
 def _words(message: CardMessage, ctx: Ctx) -> str:
-    return t("card.message.deleted", ctx.locale) if message.deleted else message.content
+    if message.deleted:
+        return t("card.message.deleted", ctx.locale)
+    return t("ticket.survey.prompt", ctx.locale) if message.survey else message.content
 
 
 def _system_line(message: CardMessage, ctx: Ctx) -> Json:

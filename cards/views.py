@@ -33,6 +33,12 @@ class CardMessage:
     created_at: datetime | None
     # Deleted in Chatwoot: the card says so instead of showing the old text.
     deleted: bool = False
+    # The satisfaction survey: shown with our own prompt, never Chatwoot's text (its copies
+    # differ by channel), and its rating once given.
+    survey: bool = False
+    rating: int | None = None
+    # A bot question's chosen answer, once given.
+    answer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

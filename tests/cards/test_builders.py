@@ -205,3 +205,17 @@ def test_help_card_links_the_web_page_and_says_how_to_get_in(microsoft: bool) ->
     # Without a known address the card keeps its plain sentence and offers no link.
     plain_card = cards.help_card("en")
     assert not [a for a in plain_card["actions"] if a["type"] == "Action.OpenUrl"]
+
+
+def test_ticket_card_shows_the_survey_in_our_words_and_answers() -> None:
+    messages = [
+        CardMessage(
+            "agent", "", "Please rate this conversation, https://cw.example/x", T0, survey=True
+        ),
+        CardMessage("agent", "", "Qual sistema?", T0, answer="VPN"),
+        CardMessage("agent", "", "Avalie", T0, survey=True, rating=4),
+    ]
+    texts = " ".join(_texts(cards.ticket_card(_ticket("resolved", messages), "pt-BR")))
+    assert "cw.example" not in texts
+    assert texts.count("Como foi o atendimento? Dê uma nota de 1 a 5.") == 2
+    assert "Sua resposta: VPN" in texts and "4 de 5" in texts
