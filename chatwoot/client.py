@@ -6,9 +6,10 @@ import asyncio
 import logging
 import random
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import Enum, auto
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, BinaryIO, Self
 from urllib.parse import quote
 
 import httpx
@@ -42,6 +43,19 @@ _MAX_CATCHUP_PAGES = 50
 _AFTER_PAGE = 100
 # The most a catch-up read returns.
 CATCHUP_LIMIT = _MAX_CATCHUP_PAGES * _AFTER_PAGE
+
+
+# Files take longer than a JSON call to send and for Chatwoot to store.
+_UPLOAD_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    """A file to attach to a contact message: its name, type and an open, rewindable file."""
+
+    name: str
+    content_type: str
+    file: BinaryIO
 
 
 class _Retry(Enum):
@@ -150,13 +164,23 @@ class ChatwootClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
+        files: Sequence[tuple[str, tuple[str, BinaryIO, str]]] | None = None,
+        http_timeout: httpx.Timeout | None = None,
     ) -> httpx.Response:
         """Send one call under the retry policy and map failures to typed errors."""
         for attempt in range(1, _ATTEMPTS + 1):
             last = attempt == _ATTEMPTS
             try:
                 response = await self._http.request(
-                    method, url, json=json, params=params, headers=headers
+                    method,
+                    url,
+                    json=json,
+                    params=params,
+                    headers=headers,
+                    data=data,
+                    files=files,
+                    timeout=httpx.USE_CLIENT_DEFAULT if http_timeout is None else http_timeout,
                 )
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # Nothing reached Chatwoot: retrying cannot duplicate anything.
@@ -340,14 +364,37 @@ class ChatwootClient:
         return [found[key] for key in sorted(found)]
 
     async def create_message(
-        self, source_id: str, conversation_id: int, *, content: str, echo_id: str | None = None
+        self,
+        source_id: str,
+        conversation_id: int,
+        *,
+        content: str,
+        echo_id: str | None = None,
+        files: Sequence[OutgoingFile] = (),
     ) -> Message:
-        """Post the contact's message; never resent once it may have reached Chatwoot."""
+        """Post the contact's message; never resent once it may have reached Chatwoot.
+
+        With files the body is multipart `attachments[]`, read from each file in chunks as it
+        is sent (httpx rewinds them if the connection failed before anything left).
+        """
         body: dict[str, Any] = {"content": content}
         if echo_id is not None:
             body["echo_id"] = echo_id
         url = self._conversation_url(source_id, conversation_id, "messages")
-        data = await self._object("POST", url, retry=_Retry.BEFORE_SEND, json=body)
+        if not files:
+            data = await self._object("POST", url, retry=_Retry.BEFORE_SEND, json=body)
+            return parse_message(data, conversation_id)
+        if not content:
+            del body["content"]
+        parts = [("attachments[]", (f.name, f.file, f.content_type)) for f in files]
+        data = await self._object(
+            "POST",
+            url,
+            retry=_Retry.BEFORE_SEND,
+            data=body,
+            files=parts,
+            http_timeout=_UPLOAD_TIMEOUT,
+        )
         return parse_message(data, conversation_id)
 
     async def submit_values(

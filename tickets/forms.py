@@ -113,10 +113,13 @@ def validate_ticket_form(
     )
 
 
-def validate_message(content: object) -> str:
-    """Return the trimmed message, or raise FormInvalid for empty or oversized content."""
+def validate_message(content: object, *, allow_empty: bool = False) -> str:
+    """Return the trimmed message, or raise FormInvalid for empty or oversized content.
+
+    `allow_empty` is for a message that carries files: its text is optional.
+    """
     text = "" if content is None else str(content).replace("\r\n", "\n").strip()
-    if not text:
+    if not text and not allow_empty:
         raise FormInvalid({"content": "required"}, {"content": ""})
     if len(text) > MESSAGE_MAX:
         raise FormInvalid({"content": "too_long"}, {"content": text[:MESSAGE_MAX]})

@@ -20,17 +20,19 @@ from chatwoot.attributes import (
     priority_for,
     sector_label,
 )
-from chatwoot.client import ChatwootClient
+from chatwoot.client import ChatwootClient, OutgoingFile
 from chatwoot.errors import ChatwootRejected, ChatwootUnavailable
 from chatwoot.models import Conversation
 from chatwoot.parsing import message_event_from_api
 from db import accounts, parked, repo
 from db.models import ChatwootContactLink, Direction, Origin, User
 from tickets import reads
+from tickets.attachments import stored_of
 from tickets.errors import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound, helpdesk_call
 from tickets.forms import TicketForm, validate_message, validate_ticket_form
 from tickets.hub import TicketChanged, notify_changed
 from tickets.ingest import Ingestor
+from tickets.uploads import Upload
 from tickets.views import TicketInfo, TimelineItem
 
 log = logging.getLogger(__name__)
@@ -330,20 +332,41 @@ class TicketService:
     # ---- messages -------------------------------------------------------------------------
 
     async def post_message(
-        self, user_id: int, ticket_id: int, content: str, *, origin: Origin
+        self,
+        user_id: int,
+        ticket_id: int,
+        content: str,
+        *,
+        origin: Origin,
+        files: Sequence[Upload] = (),
+        idempotency_key: str | None = None,
     ) -> TimelineItem:
-        """Send the employee's message to Chatwoot and store it once."""
-        text = validate_message(content)
+        """Send the employee's message (text, files or both) to Chatwoot and store it once.
+
+        The same `idempotency_key` again (a retry after an error) returns the message already
+        stored under it instead of sending it twice.
+        """
+        text = validate_message(content, allow_empty=bool(files))
         async with self._sessions() as session:
             ticket = await repo.ticket_for_user(session, user_id, ticket_id)
             user = await accounts.get_user(session, user_id)
         if ticket is None or user is None:
             raise TicketNotFound(str(ticket_id))
+        echo_id = _echo_id(user_id, idempotency_key)
+        if idempotency_key:
+            async with self._sessions() as session:
+                known = await repo.message_known(session, 0, echo_id)
+            if known is not None and known.ticket_id == ticket.id:
+                return TimelineItem.of_message(known)
         link = await self.ensure_contact(user_id)
-        echo_id = f"tft-{uuid.uuid4().hex}"
+        outgoing = [OutgoingFile(f.name, f.content_type, f.file) for f in files]
         sent = await helpdesk_call(
             self._chatwoot.create_message(
-                link.source_id, ticket.chatwoot_conversation_id, content=text, echo_id=echo_id
+                link.source_id,
+                ticket.chatwoot_conversation_id,
+                content=text,
+                echo_id=echo_id,
+                files=outgoing,
             )
         )
         async with self._sessions.begin() as session:
@@ -356,6 +379,7 @@ class TicketService:
                 direction=Direction.REQUESTER,
                 author=_name_of(user),
                 content=sent.content if sent.content is not None else text,
+                attachments=[stored_of(a) for a in sent.attachments],
                 origin=origin,
             )
             if stored is None:
@@ -426,6 +450,14 @@ def _contact_attributes(user: User) -> dict[str, str | bool]:
     return contact_attributes(
         user.email, verified=verified, verified_by_entra=user.email_verified_by_entra
     )
+
+
+def _echo_id(user_id: int, idempotency_key: str | None) -> str:
+    """Return the message's echo id: derived from the client's key, so a retry finds it."""
+    if not idempotency_key:
+        return f"tft-{uuid.uuid4().hex}"
+    digest = hashlib.sha256(f"{user_id}:{idempotency_key}".encode()).hexdigest()
+    return f"tft-k-{digest[:32]}"
 
 
 def _name_of(user: User) -> str:

@@ -22,6 +22,32 @@ DEFAULT_SECTORS = (
     "TI:TI|IT,RH:RH|HR,Financeiro:Financeiro|Finance,Facilities,Jurídico:Jurídico|Legal"
 )
 DEFAULT_COMPLEXITIES = "baixa:Baixa|Low,media:Média|Medium,alta:Alta|High"
+# Images (no SVG: it can carry script), PDF, Office and OpenDocument, text/CSV, zip, audio, video.
+DEFAULT_ATTACHMENT_TYPES = (
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/bmp",
+    "image/heic",
+    "image/tiff",
+    "application/pdf",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.*",
+    "application/vnd.oasis.opendocument.*",
+    "application/rtf",
+    "text/plain",
+    "text/csv",
+    "application/zip",
+    "application/x-zip-compressed",
+    "audio/*",
+    "video/mp4",
+    "video/webm",
+    "video/ogg",
+    "video/quicktime",
+)
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "changethis", "password"})
 
 
@@ -137,6 +163,10 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest file (bytes) sent or shown through the service; larger: refused.",
     )
+    ATTACHMENT_TYPES: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_ATTACHMENT_TYPES),
+        description="Comma-separated MIME types an employee may send (`type/*` for a family).",
+    )
     TRUSTED_PROXY_HOPS: int = Field(
         0,
         ge=0,
@@ -183,7 +213,7 @@ class Settings(BaseSettings):
         "instead of a DATABASE_URL.",
     )
 
-    @field_validator("ADMIN_EMAILS", "ALLOWED_TENANTS", mode="before")
+    @field_validator("ADMIN_EMAILS", "ALLOWED_TENANTS", "ATTACHMENT_TYPES", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)

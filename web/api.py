@@ -9,8 +9,10 @@ from aiohttp import web
 from db.models import Origin, User
 from tickets import keys
 from tickets.errors import FormInvalid, HelpdeskRejected, TicketError, TicketNotFound
+from tickets.uploads import UploadRefused, spooled
 from web import sessions
 from web.http import BadJson, path_id, read_json
+from web.uploads import policy_of, read_message_form
 
 # JSON names of the ticket form -> the form's field names.
 JSON_FIELDS = {
@@ -41,6 +43,8 @@ def _error(status: int, error: str, **extra: Any) -> web.Response:
 
 def _failure(exc: TicketError) -> web.Response:
     """Answer a service error: the JSON API's one error-to-response mapping."""
+    if isinstance(exc, UploadRefused):
+        return _refused(exc)
     if isinstance(exc, FormInvalid):
         fields = {FIELD_NAMES.get(name, name): code for name, code in exc.errors.items()}
         return _error(422, "validation", fields=fields)
@@ -151,9 +155,12 @@ async def list_messages(request: web.Request) -> web.Response:
 
 
 async def create_message(request: web.Request) -> web.Response:
-    """Post the employee's message; 201 with the stored message."""
+    """Post the employee's message (JSON, or multipart with files); 201 with the stored message."""
     user = _user(request)
     ticket_id = path_id(request)
+    key = request.headers.get("Idempotency-Key", "")[:100] or None
+    if request.content_type == "multipart/form-data":
+        return await _create_with_files(request, user, ticket_id, key)
     try:
         body = await read_json(request)
     except BadJson:
@@ -163,8 +170,51 @@ async def create_message(request: web.Request) -> web.Response:
         return _error(422, "validation", fields={"content": "required"})
     try:
         item = await request.app[keys.SERVICE].post_message(
-            user.id, ticket_id, content, origin=Origin.WEB
+            user.id, ticket_id, content, origin=Origin.WEB, idempotency_key=key
         )
     except TicketError as exc:
         return _failure(exc)
     return web.json_response(item.to_json(), status=201)
+
+
+async def _create_with_files(
+    request: web.Request, user: User, ticket_id: int, key: str | None
+) -> web.Response:
+    """Spool the files to disk as they arrive, then send text and files as one message."""
+    with spooled(policy_of(request)) as spool:
+        try:
+            fields = await read_message_form(request, spool)
+        except (ValueError, AssertionError):
+            return _error(400, "bad_multipart")
+        except UploadRefused as exc:
+            return _failure(exc)
+        try:
+            item = await request.app[keys.SERVICE].post_message(
+                user.id,
+                ticket_id,
+                fields.get("content", ""),
+                origin=Origin.WEB,
+                files=spool.files,
+                idempotency_key=key,
+            )
+        except TicketError as exc:
+            return _failure(exc)
+    return web.json_response(item.to_json(), status=201)
+
+
+def _refused(exc: UploadRefused) -> web.Response:
+    """Answer a refused file: 413 too big, 422 too many, wrong type or nameless; the limit named."""
+    messages = {
+        "too_large": f"each file may have at most {exc.limit} bytes",
+        "too_many": f"at most {exc.limit} files per message",
+        "type_refused": f"this type of file is not accepted (allowed: {exc.limit})",
+        "no_name": "every file needs a name",
+    }
+    return _error(
+        exc.status,
+        "attachment_refused",
+        reason=exc.reason,
+        limit=exc.limit,
+        name=exc.name,
+        message=messages[exc.reason],
+    )

@@ -23,6 +23,7 @@ from web.errors import REMOTE_IMAGES
 from web.help import count_ticket_opened
 from web.http import field, path_id, redirect
 from web.render import json_script, locale_of, render
+from web.uploads import upload_limits
 
 PAGE_SIZE = 20
 FILTERS = ("all", "open", "resolved")
@@ -168,6 +169,7 @@ async def ticket_page(request: web.Request) -> web.Response:
                     "strings": i18n.client_catalog(locale),
                     # Surveys and bot questions: answers.js gives them their controls.
                     "controls": [i.to_json() for i in items if i.question or i.survey],
+                    "uploads": upload_limits(request),
                 }
             ),
             "nav": "tickets",

@@ -3,12 +3,10 @@
   "use strict";
   var data = JSON.parse(document.getElementById("chat-data").textContent);
   var S = data.strings;
-  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var list = document.getElementById("timeline");
   var live = document.getElementById("live");
   var form = document.getElementById("composer");
   var box = document.getElementById("content");
-  var errorLine = document.getElementById("composer-error");
   var pill = document.getElementById("new-messages");
   // Phones have no Shift+Enter: there Enter adds a line and the Send button sends.
   var touch = window.matchMedia("(pointer: coarse)").matches;
@@ -177,8 +175,13 @@
     if (after) { after.after(node); } else { list.prepend(node); }
     if (item.id > lastId) { lastId = item.id; }
     if (item.direction === "system" && window.tftAnswers) { window.tftAnswers.applyEvent(item); }
-    if (nearBottom || item.direction === "requester") { toBottom(); }
-    else { pill.hidden = false; }
+    if (nearBottom || item.direction === "requester") {
+      toBottom();
+      // A thumbnail gets its height when it loads: keep the newest message in view then too.
+      node.querySelectorAll("img").forEach(function (img) {
+        img.addEventListener("load", toBottom);
+      });
+    } else { pill.hidden = false; }
   }
 
   function atBottom() {
@@ -249,37 +252,8 @@
     };
   }
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var content = box.value.trim();
-    if (!content) {
-      errorLine.textContent = S["err.content.required"];
-      errorLine.hidden = false;
-      box.focus();
-      return;
-    }
-    var button = form.querySelector("button[type=submit]");
-    button.disabled = true;
-    errorLine.hidden = true;
-    fetch("/api/conversations/" + data.ticketId + "/messages", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify({ content: content })
-    }).then(function (response) {
-      if (!response.ok) { throw new Error(String(response.status)); }
-      return response.json();
-    }).then(function (item) {
-      box.value = "";
-      add(item);
-    }).catch(function () {
-      errorLine.textContent = S["ticket.composer.failed"];
-      errorLine.hidden = false;
-    }).finally(function () {
-      button.disabled = false;
-      box.focus();
-    });
-  });
+  // The composer (composer.js) sends messages, text and files, and adds the answer here.
+  window.tftChat = { add: add, size: size };
 
   box.addEventListener("keydown", function (event) {
     if (!touch && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
