@@ -25,6 +25,11 @@ PT = {
         "Não enviada: o suporte não respondeu. Seu texto e seus arquivos continuam aqui."
     ),
     "ticket.upload.retry": "Tentar de novo",
+    "form.files.label": "Arquivos",
+    "form.files.hint": (
+        "Capturas de tela, PDF, documentos, planilhas: até {files} arquivos de até {size} cada. "
+        "Eles vão junto com a descrição."
+    ),
 }
 
 EN = {
@@ -50,4 +55,9 @@ EN = {
         "Not sent: the helpdesk did not answer. Your text and files are still here."
     ),
     "ticket.upload.retry": "Try again",
+    "form.files.label": "Files",
+    "form.files.hint": (
+        "Screenshots, PDFs, documents, spreadsheets: up to {files} files of up to {size} each. "
+        "They go with the description."
+    ),
 }

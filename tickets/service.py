@@ -143,8 +143,11 @@ class TicketService:
         *,
         origin: Origin,
         idempotency_key: str | None = None,
+        files: Sequence[Upload] = (),
     ) -> TicketInfo:
         """Validate the request, create the Chatwoot conversation and first message, store it.
+
+        `files` go with the first message.
 
         Bad fields raise FormInvalid before anything is sent. A failure leaves no ticket; a
         conversation that may exist in Chatwoot is adopted by the next attempt instead of
@@ -159,7 +162,7 @@ class TicketService:
             if (existing := await self._existing(user_id, idempotency_key)) is not None:
                 return existing
             try:
-                return await self._open_ticket(user_id, form, origin, idempotency_key)
+                return await self._open_ticket(user_id, form, origin, idempotency_key, files)
             except IntegrityError:
                 # A concurrent request in another process stored the same key or conversation.
                 if (existing := await self._existing(user_id, idempotency_key)) is not None:
@@ -179,7 +182,12 @@ class TicketService:
         return TicketInfo.of(existing)
 
     async def _open_ticket(
-        self, user_id: int, form: TicketForm, origin: Origin, idempotency_key: str | None
+        self,
+        user_id: int,
+        form: TicketForm,
+        origin: Origin,
+        idempotency_key: str | None,
+        files: Sequence[Upload],
     ) -> TicketInfo:
         async with self._sessions() as session:
             user = await accounts.get_user(session, user_id)
@@ -203,6 +211,7 @@ class TicketService:
                     conversation.id,
                     content=form.first_message(),
                     echo_id=f"tft-open-{uuid.uuid4().hex}",
+                    files=[OutgoingFile(f.name, f.content_type, f.file) for f in files],
                 )
             )
         async with self._sessions.begin() as session:
@@ -232,6 +241,7 @@ class TicketService:
                 direction=Direction.REQUESTER,
                 author=_name_of(user),
                 content=first.content or form.first_message(),
+                attachments=[stored_of(a) for a in first.attachments],
                 origin=origin,
             )
             await repo.clear_create_pending(session, link.id)
@@ -383,9 +393,12 @@ class TicketService:
                 origin=origin,
             )
             if stored is None:
-                # The webhook or cable echo got here first and stored it: return that row.
+                # The webhook or cable echo got here first and stored it: return that row,
+                # with our echo id (a webhook has none) so a retry with the same key finds it.
                 stored = await repo.message_known(session, sent.id, echo_id)
-            assert stored is not None
+                assert stored is not None
+                if stored.echo_id is None:
+                    stored.echo_id = echo_id
             await repo.touch_ticket(session, ticket.id)
             await accounts.set_current_ticket(session, user_id, ticket.id)
             await notify_changed(session, TicketChanged(ticket.id, user_id))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from aiohttp import web
 
@@ -18,12 +20,13 @@ from tickets.errors import (
     TicketNotFound,
 )
 from tickets.forms import FIELDS
+from tickets.uploads import MAX_FILES, UploadRefused, spooled
 from web import sessions
 from web.errors import REMOTE_IMAGES
 from web.help import count_ticket_opened
 from web.http import field, path_id, redirect
 from web.render import json_script, locale_of, render
-from web.uploads import upload_limits
+from web.uploads import policy_of, read_message_form, upload_limits
 
 PAGE_SIZE = 20
 FILTERS = ("all", "open", "resolved")
@@ -96,6 +99,8 @@ def _form(
             "sectors": settings.TICKET_SECTORS,
             "idempotency_key": values.get("idempotency_key") or uuid.uuid4().hex,
             "help_enabled": request.app[keys.HELP].enabled,
+            "upload_files": MAX_FILES,
+            "upload_size": f"{settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)} MB",
             "nav": "new",
         },
         status=status,
@@ -108,27 +113,53 @@ async def new_ticket_page(request: web.Request) -> web.Response:
     return _form(request, values={}, errors={})
 
 
+@sessions.streamed_form
 async def new_ticket_submit(request: web.Request) -> web.Response:
-    """Validate and open the ticket; on any problem show the form again with what was typed."""
+    """Validate and open the ticket; on any problem show the form again with what was typed.
+
+    The form is multipart when it carries files: they are spooled as they arrive and go with
+    the first message.
+    """
     user = _signed_in(request)
-    form = await request.post()
-    raw = {name: field(form, name) for name in FIELDS}
-    key = field(form, "idempotency_key", 64) or None
-    values = {**raw, "idempotency_key": key or ""}
-    try:
-        ticket = await request.app[keys.SERVICE].open_ticket(
-            user.id,
-            raw,
-            origin=Origin.WEB,
-            idempotency_key=f"web:{user.id}:{key}" if key else None,
-        )
-    except FormInvalid as exc:
-        return _form(request, values=values, errors=exc.errors, status=422)
-    except (HelpdeskUnavailable, HelpdeskRejected) as exc:
-        status, banner = _helpdesk_banner(exc, locale_of(request))
-        return _form(request, values=values, errors={}, banner=banner, status=status)
+    refused: UploadRefused | None = None
+    with spooled(policy_of(request)) as spool:
+        typed: dict[str, str] = {}  # filled as the parts arrive: kept even on a refusal
+        form: Mapping[str, Any] = typed
+        try:
+            if request.content_type == "multipart/form-data":
+                await read_message_form(request, spool, html_form=True, fields=typed)
+            else:
+                form = await request.post()
+        except UploadRefused as exc:
+            refused = exc
+        raw = {name: field(form, name) for name in FIELDS}
+        key = field(form, "idempotency_key", 64) or None
+        values = {**raw, "idempotency_key": key or ""}
+        if refused is not None:
+            text = f"ticket.upload.{refused.reason}"
+            banner = i18n.t(text, locale_of(request), **_limit(refused))
+            return _form(request, values=values, errors={}, banner=banner, status=refused.status)
+        try:
+            ticket = await request.app[keys.SERVICE].open_ticket(
+                user.id,
+                raw,
+                origin=Origin.WEB,
+                idempotency_key=f"web:{user.id}:{key}" if key else None,
+                files=spool.files,
+            )
+        except FormInvalid as exc:
+            return _form(request, values=values, errors=exc.errors, status=422)
+        except (HelpdeskUnavailable, HelpdeskRejected) as exc:
+            status, banner = _helpdesk_banner(exc, locale_of(request))
+            return _form(request, values=values, errors={}, banner=banner, status=status)
     await count_ticket_opened(request, user, key)
     return redirect(f"/tickets/{ticket.id}")
+
+
+def _limit(exc: UploadRefused) -> dict[str, str]:
+    """Return the values a refusal's sentence names: the file and the limit, sized for people."""
+    limit = f"{int(exc.limit) // (1024 * 1024)} MB" if exc.reason == "too_large" else str(exc.limit)
+    return {"name": exc.name, "limit": limit}
 
 
 def _helpdesk_banner(exc: TicketError, locale: str) -> tuple[int, str]:

@@ -46,6 +46,7 @@ FOREIGN_PREFIXES = ("/api/messages", "/api/chatwoot/", "/healthz", "/readyz", "/
 CSRF_EXEMPT = frozenset({"/auth/microsoft/callback"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+_STREAMED = "csrf_in_stream"
 
 
 @dataclass
@@ -291,6 +292,8 @@ async def _check_csrf(request: web.Request, session: BrowserSession | None) -> N
             raise web.HTTPForbidden(reason="CSRF token missing or wrong")
         return
     given = request.headers.get(CSRF_HEADER)
+    if given is None and request.content_type == "multipart/form-data" and _streamed(request):
+        return  # the handler checks the form's token before it keeps any file (check_form)
     if given is None and request.content_type in (
         "application/x-www-form-urlencoded",
         "multipart/form-data",
@@ -300,6 +303,26 @@ async def _check_csrf(request: web.Request, session: BrowserSession | None) -> N
         given = value if isinstance(value, str) else None
     # The form may have been rendered before this visitor had a session: either token is theirs.
     if not csrf_matches(session, given) and not _anon_matches(request, given):
+        raise web.HTTPForbidden(reason="CSRF token missing or wrong")
+
+
+def streamed_form(handler: Handler) -> Handler:
+    """Mark a page handler that reads its multipart form as a stream and calls check_form.
+
+    Files can be larger than any body kept in memory, so the middleware does not parse the
+    form for the token; the handler reads the token field (first in the form) itself.
+    """
+    setattr(handler, _STREAMED, True)
+    return handler
+
+
+def _streamed(request: web.Request) -> bool:
+    return bool(getattr(request.match_info.handler, _STREAMED, False))
+
+
+def check_form(request: web.Request, given: str | None) -> None:
+    """Refuse a streamed form whose CSRF token is not this visitor's (403)."""
+    if not csrf_matches(current(request), given) and not _anon_matches(request, given):
         raise web.HTTPForbidden(reason="CSRF token missing or wrong")
 
 

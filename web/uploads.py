@@ -6,6 +6,7 @@ from aiohttp import BodyPartReader, web
 
 from tickets import keys
 from tickets.uploads import CHUNK, Spool, UploadPolicy, UploadRefused
+from web import sessions
 
 FILE_FIELD = "attachments"
 # Text fields are small; a bigger one is not ours.
@@ -32,23 +33,45 @@ def upload_limits(request: web.Request) -> dict[str, object]:
 
 
 async def read_message_form(
-    request: web.Request, spool: Spool, *, html_form: bool = False
+    request: web.Request,
+    spool: Spool,
+    *,
+    html_form: bool = False,
+    fields: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Stream the parts: text fields returned, files spooled to disk; UploadRefused on a limit.
 
     A declared body larger than every allowed file together is refused before it is read.
-    `html_form`: a page's form sends an unused file input as a nameless empty part; skip it.
+    `html_form`: a page's form (its CSRF token a field, checked before the first file is
+    kept and at the end) sends an unused file input as a nameless empty part; skip it.
+    The text fields go into `fields` as they come, so a refusal keeps what was typed.
     """
+    fields = {} if fields is None else fields
     policy = spool.policy
     ceiling = policy.max_bytes * policy.max_files + FRAMING_SLACK
     if request.content_length is not None and request.content_length > ceiling:
         raise UploadRefused("too_large", limit=policy.max_bytes)
-    fields: dict[str, str] = {}
+    try:
+        return await _read_parts(request, spool, fields, html_form=html_form)
+    except UploadRefused:
+        # Read the rest (bounded above) so the client sees our answer, not a reset connection.
+        while await request.content.read(CHUNK):
+            pass
+        raise
+
+
+async def _read_parts(
+    request: web.Request, spool: Spool, fields: dict[str, str], *, html_form: bool
+) -> dict[str, str]:
+    checked = not html_form
     reader = await request.multipart()
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader):
             raise web.HTTPBadRequest(text="nested multipart is not accepted")
         if part.name == FILE_FIELD:
+            if not checked:
+                sessions.check_form(request, fields.get(sessions.CSRF_FIELD))
+                checked = True
             if html_form and not part.filename:
                 await part.release()
                 continue
@@ -57,6 +80,8 @@ async def read_message_form(
             fields[part.name] = await _text(part)
         else:
             await part.release()  # an unknown file field: read past it, keep nothing
+    if not checked:
+        sessions.check_form(request, fields.get(sessions.CSRF_FIELD))
     return fields
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 import httpx
@@ -159,3 +160,31 @@ async def test_refusals_and_a_failed_send_keep_the_message(
     sent = await _sent(sandbox, conversation)
     assert [m["content"] for m in sent].count("Não perca isto") == 1
     assert sent[-1]["bytes"] == [b"ok"]
+
+
+@pytest.mark.parametrize("locale", ["pt-BR", "en"])
+async def test_the_new_ticket_form_takes_files(
+    make_web: MakeWeb, sandbox: SandboxServer, new_page: NewPage, locale: str
+) -> None:
+    client = await make_web()
+    base = str(client.make_url("")).rstrip("/")
+    page = await new_page(locale=locale)
+    await browser_signup(page, base, f"ana.form.{locale.lower()}@example.com")
+    await page.goto(f"{base}/tickets/new")
+    await page.locator("#title").fill("Tela azul ao ligar")
+    await page.locator("#complexity").select_option("alta")
+    await page.locator("#sector").select_option("TI")
+    image = png(120, 80)
+    await page.locator("#attachments").set_input_files(
+        [{"name": "tela-azul.png", "mimeType": "image/png", "buffer": image}]
+    )
+    await page.screenshot(path=shot_path(f"uploads_new_ticket.{locale}.png"), full_page=True)
+    await page.locator("#ticket-form button[type=submit]").click()
+    await page.wait_for_url(re.compile(r".*/tickets/\d+$"))
+    first = await _mine(page, 1)
+    thumb = first.locator(".file-image img")
+    await expect(thumb).to_have_attribute("alt", "tela-azul.png")
+    await expect(thumb).to_have_js_property("complete", True)
+    assert await thumb.evaluate("(img) => img.naturalWidth") == 120
+    conversation = await _conversation_id(page, int(page.url.rsplit("/", 1)[1]))
+    assert (await _sent(sandbox, conversation))[0]["bytes"] == [image]

@@ -189,3 +189,59 @@ async def test_a_helpdesk_failure_keeps_nothing_and_a_retry_sends_once(
     assert status == 201 and again["id"] == first["id"]
     remote = await _sandbox_messages(sandbox, ticket["chatwootConversationId"])
     assert [m["content"] for m in remote].count("tentativa") == 1
+
+
+def _ticket_form(csrf: str | None, files: list[tuple[str, bytes, str]]) -> aiohttp.FormData:
+    form = aiohttp.FormData(default_to_multipart=True)
+    if csrf is not None:
+        form.add_field("csrf_token", csrf)
+    for name, value in (
+        ("idempotency_key", "form-files-1"),
+        ("title", "Planilha não abre"),
+        ("description", "Erro ao abrir o arquivo anexo."),
+        ("complexity", "media"),
+        ("sector", "TI"),
+    ):
+        form.add_field(name, value)
+    for name, data, kind in files:
+        form.add_field("attachments", io.BytesIO(data), filename=name, content_type=kind)
+    return form
+
+
+async def test_the_new_ticket_form_sends_its_files_with_the_first_message(
+    web_client: Client, sandbox: SandboxServer
+) -> None:
+    csrf = await signup(web_client, "ana@example.com")
+    image = png(8, 8)
+    files = [("tela.png", image, "image/png"), ("dados.csv", b"a;b\n1;2\n", "text/csv")]
+
+    forged = await web_client.post("/tickets/new", data=_ticket_form(None, files))
+    assert forged.status == 403
+    refused = await web_client.post(
+        "/tickets/new", data=_ticket_form(csrf, [("setup.exe", b"MZ", "application/x-msdownload")])
+    )
+    assert refused.status == 422
+    html = await refused.text()
+    assert "setup.exe: tipo de arquivo não aceito" in html
+    assert 'value="Planilha não abre"' in html and '<option value="media" selected>' in html
+
+    made = await web_client.post(
+        "/tickets/new", data=_ticket_form(csrf, files), allow_redirects=False
+    )
+    assert made.status == 303, await made.text()
+    ticket_id = int(made.headers["Location"].rsplit("/", 1)[1])
+    listed = await (await web_client.get(f"/api/conversations/{ticket_id}/messages")).json()
+    (first,) = [m for m in listed["messages"] if m["direction"] == "requester"]
+    assert "Erro ao abrir o arquivo anexo." in first["content"]
+    assert [a["name"] for a in first["attachments"]] == ["tela.png", "dados.csv"]
+    ticket = await (await web_client.get(f"/api/conversations/{ticket_id}")).json()
+    remote = await _sandbox_messages(sandbox, ticket["chatwootConversationId"])
+    assert await _bytes_at(remote[0]["attachments"][0]["data_url"]) == image
+
+    # A form without files (the file input left empty) still opens a ticket.
+    empty = _ticket_form(csrf, [])
+    empty.add_field(
+        "attachments", io.BytesIO(b""), filename="", content_type="application/octet-stream"
+    )
+    again = await web_client.post("/tickets/new", data=empty, allow_redirects=False)
+    assert again.status == 303
