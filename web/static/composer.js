@@ -30,7 +30,15 @@
     if (stick) { list.scrollTop = list.scrollHeight; }
   }
 
-  grow(function () { tools.hidden = false; });
+  // Scripts on: the attach button joins the composer's row; the files row shows when needed.
+  grow(function () {
+    form.classList.add("with-files");
+    pick.hidden = false;
+  });
+
+  function showRow() {
+    tools.hidden = !files.length && progress.hidden && !form.classList.contains("dragging");
+  }
   box.removeAttribute("required");
 
   function newKey() {
@@ -100,6 +108,7 @@
   function show() {
     chosen.textContent = "";
     chosen.hidden = files.length === 0;
+    showRow();
     files.forEach(function (file, index) {
       var li = document.createElement("li");
       li.className = "chip";
@@ -160,13 +169,18 @@
       if (!event.dataTransfer || Array.prototype.indexOf.call(event.dataTransfer.types, "Files") < 0) { return; }
       event.preventDefault();
       form.classList.add("dragging");
+      showRow();
     });
   });
   form.addEventListener("dragleave", function (event) {
-    if (!form.contains(event.relatedTarget)) { form.classList.remove("dragging"); }
+    if (!form.contains(event.relatedTarget)) {
+      form.classList.remove("dragging");
+      showRow();
+    }
   });
   form.addEventListener("drop", function (event) {
     form.classList.remove("dragging");
+    showRow();
     if (!event.dataTransfer || !event.dataTransfer.files.length) { return; }
     event.preventDefault();
     addFiles(event.dataTransfer.files);
@@ -215,6 +229,7 @@
       if (!e.lengthComputable || !files.length) { return; }
       var percent = Math.round((e.loaded / e.total) * 100);
       progress.hidden = false;
+      showRow();
       progress.value = percent;
       progress.textContent = t("ticket.upload.progress", { percent: percent });
       progress.setAttribute("aria-valuetext", progress.textContent);
@@ -225,6 +240,7 @@
       sending = false;
       button.disabled = false;
       progress.hidden = true;
+      showRow();
       box.focus();
     };
     sending = true;
