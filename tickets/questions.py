@@ -85,10 +85,9 @@ class Question:
         if not self.answer:
             return ""
         if self.kind == "form":
-            labels = {f.name: f.label or f.name for f in self.fields}
+            fields = {f.name: f for f in self.fields}
             return "; ".join(
-                f"{labels.get(row.get('name', ''), row.get('name', ''))}: {row.get('value', '')}"
-                for row in self.answer
+                _form_line(fields.get(row.get("name", "")), row) for row in self.answer
             )
         return ", ".join(row.get("title") or row.get("value", "") for row in self.answer)
 
@@ -142,6 +141,15 @@ class Survey:
             "closed": self.closed,
             "answered": self.rating is not None,
         }
+
+
+def _form_line(spec: FormField | None, row: Mapping[str, str]) -> str:
+    """Say one answered field as ``label: value``, a select's value by its option's title."""
+    value = row.get("value", "")
+    if spec is None:
+        return f"{row.get('name', '')}: {value}"
+    shown = next((o.title for o in spec.options if o.value == value), value)
+    return f"{spec.label}: {shown}"
 
 
 def _text(raw: object, limit: int = MAX_VALUE) -> str:

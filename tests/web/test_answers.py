@@ -283,7 +283,7 @@ async def test_form_email_and_cards_answers(web_client: Client, sandbox: Sandbox
     ]
     done = await web_client.post(url, json={"values": values}, headers=headers)
     assert done.status == 200
-    assert (await done.json())["question"]["answerText"] == "Computador: PC-042; Urgência: high"
+    assert (await done.json())["question"]["answerText"] == "Computador: PC-042; Urgência: Alta"
     truth = await _truth(sandbox, ticket["chatwootConversationId"])
     form = next(m for m in truth["messages"] if m["content_type"] == "form")
     assert form["content_attributes"]["submitted_values"] == [

@@ -167,3 +167,83 @@ async def test_question_survey_and_resolve_in_the_browser(
     await expect(page.locator(".answer-box.question .choice", has_text="VPN")).to_be_disabled()
     truth = await _control(sandbox, "GET", f"/conversations/{conversation}")
     assert truth["csat_survey_response"]["rating"] == 5
+
+
+FORM = {
+    "items": [
+        {"name": "host", "label": "Computador", "type": "text", "required": True},
+        {"name": "details", "label": "Detalhes", "type": "text_area"},
+        {
+            "name": "urgency",
+            "label": "Urgência",
+            "type": "select",
+            "options": [{"label": "Alta", "value": "high"}, {"label": "Baixa", "value": "low"}],
+        },
+    ]
+}
+CARDS = {
+    "items": [
+        {
+            "title": "Reiniciar o roteador",
+            "description": "Desligue por 30 segundos e ligue de novo.",
+            "actions": [
+                {"type": "link", "text": "Guia", "uri": "https://example.com/guia"},
+                {"type": "postback", "text": "Funcionou", "payload": "ok"},
+            ],
+        }
+    ]
+}
+
+
+@pytest.mark.parametrize("locale", ["pt-BR", "en"])
+async def test_form_and_cards_questions_in_the_browser(
+    make_web: MakeWeb, sandbox: SandboxServer, new_page: NewPage, locale: str
+) -> None:
+    client = await make_web()
+    base = str(client.make_url("")).rstrip("/")
+    page = await new_page(locale=locale, height=1300)
+    await browser_signup(page, base, f"bia.{locale.lower()}@example.com", name="Bia Lima")
+    _ticket_id, conversation = await _open(page, base)
+    for content_type, attributes, text in (
+        ("form", FORM, "Preciso de alguns dados"),
+        ("cards", CARDS, "Tente isto"),
+    ):
+        await _control(
+            sandbox,
+            "POST",
+            f"/conversations/{conversation}/messages",
+            {
+                "content": text,
+                "message_type": "template",
+                "content_type": content_type,
+                "content_attributes": attributes,
+            },
+        )
+    form = page.locator(".answer-box.question form")
+    await expect(form.get_by_label("Computador *")).to_be_visible()
+    await expect(page.get_by_role("link", name="Guia")).to_have_attribute(
+        "href", "https://example.com/guia"
+    )
+    assert not await accessibility_problems(page)
+    await page.screenshot(path=shot_path(f"question_form.{locale}.png"), full_page=True)
+    await form.get_by_label("Computador *").fill("PC-042")
+    await form.locator("select").select_option("high")
+    await form.locator("button[type=submit]").click()
+    await expect(form.locator("input").first).to_be_disabled()
+    await expect(page.locator(".answer-box.question .answer").first).to_contain_text("PC-042")
+    await page.get_by_role("button", name="Funcionou").click()
+    await expect(page.get_by_role("button", name="Funcionou")).to_be_disabled()
+    await expect(page.locator(".answer-box.question").nth(1).locator(".answer")).to_contain_text(
+        "Funcionou"
+    )
+    await page.screenshot(path=shot_path(f"question_form_answered.{locale}.png"), full_page=True)
+    truth = await _control(sandbox, "GET", f"/conversations/{conversation}")
+    answers = {
+        m["content_type"]: m["content_attributes"].get("submitted_values")
+        for m in truth["messages"]
+    }
+    assert answers["form"] == [
+        {"name": "host", "title": "Computador", "value": "PC-042"},
+        {"name": "urgency", "title": "Urgência", "value": "high"},
+    ]
+    assert answers["cards"] == [{"title": "Funcionou", "value": "ok"}]

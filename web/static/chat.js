@@ -175,7 +175,9 @@
     if (after) { after.after(node); } else { list.prepend(node); }
     if (item.id > lastId) { lastId = item.id; }
     if (item.direction === "system" && window.tftAnswers) { window.tftAnswers.applyEvent(item); }
-    if (nearBottom || item.direction === "requester") {
+    // The employee's own message or act (an answer, a rating, "resolved") brings the view down.
+    var own = item.direction === "requester" || !!(item.data && item.data.actor);
+    if (nearBottom || own) {
       toBottom();
       // A thumbnail gets its height when it loads: keep the newest message in view then too.
       node.querySelectorAll("img").forEach(function (img) {
