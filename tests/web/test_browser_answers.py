@@ -28,6 +28,7 @@ WORDS = {
         "answer": "Sua resposta: VPN",
         "answered": "Ana Souza respondeu: VPN",
         "rated": "Ana Souza avaliou o atendimento: 4 de 5",
+        "closed": "Esta pesquisa foi encerrada: as avaliações ficam abertas por 14 dias.",
     },
     "en": {
         "resolve": "Problem solved",
@@ -40,6 +41,7 @@ WORDS = {
         "answer": "Your answer: VPN",
         "answered": "Ana Souza answered: VPN",
         "rated": "Ana Souza rated the help: 4 out of 5",
+        "closed": "This survey is closed: ratings stay open for 14 days.",
     },
 }
 # A fetch outside answers.js: only the live event can update the page's control.
@@ -165,6 +167,19 @@ async def test_question_survey_and_resolve_in_the_browser(
     await page.reload()
     await expect(page.locator(".answer-box.survey .answer")).to_have_text(words["thanks5"])
     await expect(page.locator(".answer-box.question .choice", has_text="VPN")).to_be_disabled()
+    truth = await _control(sandbox, "GET", f"/conversations/{conversation}")
+    assert truth["csat_survey_response"]["rating"] == 5
+
+    # Chatwoot's 14-day lock (its clock says the survey is 15 days old): the prompt says closed.
+    record = sandbox.state.conversations[conversation]
+    asked = next(m for m in record.messages if m.content_type == "input_csat")
+    asked.created_at -= 15 * 86400
+    survey = page.locator(".answer-box.survey")
+    await survey.get_by_role("button", name=words["change"]).click()
+    await survey.locator("label.star", has_text="2").click()
+    await survey.get_by_role("button", name=words["send"]).click()
+    await expect(survey.locator(".closed")).to_have_text(words["closed"])
+    await expect(survey.get_by_role("button", name=words["change"])).to_have_count(0)
     truth = await _control(sandbox, "GET", f"/conversations/{conversation}")
     assert truth["csat_survey_response"]["rating"] == 5
 
