@@ -63,6 +63,22 @@ async def forget(session: AsyncSession, ids: Sequence[int]) -> None:
     await session.execute(delete(RateHit).where(RateHit.id.in_(list(ids))))
 
 
+async def racing(
+    session: AsyncSession, key: str, *, settled: timedelta, besides: Sequence[int]
+) -> bool:
+    """Tell whether other requests younger than `settled` are counted under a key."""
+    found = await session.scalar(
+        select(RateHit.id)
+        .where(
+            RateHit.key == key[:KEY_MAX],
+            RateHit.hit_at >= func.now() - settled,
+            RateHit.id.not_in(list(besides)),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 async def forget_settled(session: AsyncSession, key: str, *, settled: timedelta) -> None:
     """Forget a key's requests older than `settled` (a typo minutes before a success).
 

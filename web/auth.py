@@ -109,10 +109,12 @@ async def login_submit(request: web.Request) -> web.Response:
     async with db_sessions.begin() as db:
         if rehash:
             await accounts.set_password_hash(db, user.id, await passwords.hash(password))
-        # A success is not a failure: forget this attempt and the account's settled failures
-        # (a typo minutes ago), but not guesses that may still be racing this one.
-        await throttle.forget(db, attempt)
+        # A success is not a failure: forget the account's settled failures (a typo minutes
+        # ago) and this attempt, but not guesses that may still be racing this one; while
+        # they race, this attempt keeps its place too, or one more guess would be checked.
         await throttle.forget_settled(db, account_key, settled=FAILURES_SETTLED)
+        if not await throttle.racing(db, account_key, settled=FAILURES_SETTLED, besides=attempt):
+            await throttle.forget(db, attempt)
     await sessions.sign_in(request, user)
     return redirect(target)
 

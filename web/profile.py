@@ -23,7 +23,7 @@ from tickets import keys
 from tickets.accounts import RESET
 from web import keys as web_keys
 from web import sessions
-from web.auth import ACCOUNT_GUESSES
+from web.auth import ACCOUNT_GUESSES, FAILURES_SETTLED
 from web.devices import describe_agent
 from web.http import field, redirect
 from web.passwords import PASSWORD_MAX, password_problem
@@ -169,7 +169,8 @@ async def change_password(request: web.Request) -> web.Response:
         errors["new_password"] = problem
     if errors:
         return await _profile(request, errors=errors, status=422)
-    attempt = await _claim(request, f"password:{user.id}", PASSWORD_TRIES)
+    key = f"password:{user.id}"
+    attempt = await _claim(request, key, PASSWORD_TRIES)
     if attempt is None:
         response = await _profile(request, errors={"current_password": "throttled"}, status=429)
         response.headers["Retry-After"] = str(int(PASSWORD_TRIES.window.total_seconds()))
@@ -184,7 +185,9 @@ async def change_password(request: web.Request) -> web.Response:
         await accounts.set_password_hash(db, user.id, new_hash)
         # A reset link mailed before the change must not undo it.
         await account_tokens.retire_tokens(db, user.id, RESET, now)
-        await throttle.forget(db, attempt)
+        # As for sign-ins: a success keeps its place while wrong guesses race it.
+        if not await throttle.racing(db, key, settled=FAILURES_SETTLED, besides=attempt):
+            await throttle.forget(db, attempt)
     # Whoever knew the old password may hold a session: end them all, keep this browser.
     await _reissue(request, user)
     return redirect("/profile?saved=password")

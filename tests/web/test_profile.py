@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+
+import pytest
+from aiohttp import WSMsgType, WSServerHandshakeError
 
 from db.models import WebSession
 from sandbox import SandboxServer
@@ -207,3 +211,23 @@ async def test_unlink_is_not_offered_without_microsoft_login(make_web: MakeWeb) 
     csrf = await signup(client, "semms@example.com")
     assert (await _post(client, "/profile/microsoft/unlink", {"csrf_token": csrf}))[0] == 404
     assert "/profile/microsoft" not in await (await client.get("/profile")).text()
+
+
+async def test_ending_sessions_closes_their_live_sockets(make_web: MakeWeb) -> None:
+    client = await make_web()
+    csrf = await signup(client, "socket@example.com")
+    phone = await _signed_in(make_web, "socket@example.com", PASSWORD)
+    origin = str(phone.make_url("")).rstrip("/")
+    async with phone.ws_connect("/ws", headers={"Origin": origin}) as socket:
+        await socket.send_json({"type": "ping"})
+        assert await socket.receive_json() == {"type": "pong"}
+        assert (await _post(client, "/profile/sessions/end-all", {"csrf_token": csrf}))[0] == 303
+        async with asyncio.timeout(10):
+            closing = await socket.receive()
+        # The server says "going away" (pages reconnect on it); on a loaded machine the close
+        # handshake may be cut short (1006), so only the end of the socket is asserted.
+        assert closing.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED), closing
+    # The page reconnects, and the ended session is refused before the upgrade.
+    with pytest.raises(WSServerHandshakeError) as refused:
+        await phone.ws_connect("/ws", headers={"Origin": origin})
+    assert refused.value.status == 403
