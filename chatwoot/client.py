@@ -14,15 +14,14 @@ from urllib.parse import quote
 
 import httpx
 
-from chatwoot.errors import ChatwootNotFound, ChatwootRejected, ChatwootUnavailable
-from chatwoot.fields import (
-    as_str,
-)
+from chatwoot.errors import ChatwootUnavailable, rejection, retry_after
 from chatwoot.models import (
+    Assignee,
     Contact,
     Conversation,
     Inbox,
     Message,
+    parse_assignee,
     parse_contact,
     parse_conversation,
     parse_inbox,
@@ -72,36 +71,6 @@ def _redact(url: str) -> str:
         if part in ("inboxes", "contacts"):
             parts[index + 1] = "…"
     return "/".join(parts)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
-def _rejection(response: httpx.Response) -> ChatwootRejected:
-    message = response.reason_phrase or "rejected"
-    attributes: Sequence[str] = ()
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, Mapping):
-        # RecordInvalid → {"message", "attributes"}; other errors → {"error"}.
-        message = as_str(body.get("message")) or as_str(body.get("error")) or message
-        raw = body.get("attributes")
-        if isinstance(raw, list):
-            attributes = [str(item) for item in raw]
-    elif response.text.strip():
-        message = response.text.strip()[:200]
-    if response.status_code == 404:
-        return ChatwootNotFound(404, message, attributes)
-    return ChatwootRejected(response.status_code, message, attributes)
 
 
 class ChatwootClient:
@@ -197,7 +166,7 @@ class ChatwootClient:
                 if status < 400:
                     return response
                 if status == 429 or status >= 500:
-                    wait = _retry_after(response)
+                    wait = retry_after(response)
                     error = ChatwootUnavailable(
                         f"Chatwoot answered {status}", status=status, retry_after=wait
                     )
@@ -208,7 +177,7 @@ class ChatwootClient:
                         await asyncio.sleep(wait)
                         continue
                 else:
-                    raise _rejection(response)
+                    raise rejection(response)
             delay = min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1))
             log.info("retrying %s %s (attempt %d)", method, _redact(url), attempt + 1)
             await asyncio.sleep(random.uniform(delay / 2, delay))
@@ -417,32 +386,46 @@ class ChatwootClient:
         """Tell whether an access token and account id were given for the Application API."""
         return bool(self._api_access_token) and self._account_id is not None
 
+    def _app_url(self, conversation_id: int, *parts: str) -> str:
+        tail = "".join("/" + part for part in parts)
+        return (
+            f"{self.base_url}/api/v1/accounts/{self._account_id}"
+            f"/conversations/{conversation_id}{tail}"
+        )
+
+    def _app_headers(self) -> dict[str, str]:
+        if not self.application_api_enabled:
+            raise ChatwootUnavailable("the Application API is not configured")
+        return {"api_access_token": self._api_access_token or ""}
+
+    async def get_assignee(self, conversation_id: int) -> Assignee:
+        """Read who the conversation is assigned to (the Client API never says)."""
+        data = await self._object(
+            "GET", self._app_url(conversation_id), retry=_Retry.SAFE, headers=self._app_headers()
+        )
+        return parse_assignee(data)
+
     async def set_labels_and_priority(
         self, conversation_id: int, labels: Sequence[str], priority: str | None
     ) -> bool:
         """Set labels and priority through the Application API; False when not configured."""
         if not self.application_api_enabled:
             return False
-        assert self._api_access_token is not None
-        headers = {"api_access_token": self._api_access_token}
-        base = f"{self.base_url}/api/v1/accounts/{self._account_id}/conversations/{conversation_id}"
+        headers = self._app_headers()
+        url = self._app_url(conversation_id, "labels")
         if labels:
             # POST replaces the whole list: read it first and keep what automations set.
-            current = await self._json("GET", f"{base}/labels", retry=_Retry.SAFE, headers=headers)
+            current = await self._json("GET", url, retry=_Retry.SAFE, headers=headers)
             kept = current.get("payload") if isinstance(current, Mapping) else None
             merged = [str(x) for x in kept if isinstance(x, str)] if isinstance(kept, list) else []
             merged += [label for label in labels if label not in merged]
             await self._request(
-                "POST",
-                f"{base}/labels",
-                retry=_Retry.SAFE,
-                json={"labels": merged},
-                headers=headers,
+                "POST", url, retry=_Retry.SAFE, json={"labels": merged}, headers=headers
             )
         if priority:
             await self._request(
                 "POST",
-                f"{base}/toggle_priority",
+                self._app_url(conversation_id, "toggle_priority"),
                 retry=_Retry.SAFE,
                 json={"priority": priority},
                 headers=headers,

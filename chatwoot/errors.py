@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+
+import httpx
+
+from chatwoot.fields import as_str
 
 
 class ChatwootError(Exception):
@@ -55,3 +59,35 @@ class WebhookSignatureError(ChatwootError):
 
 class WebhookPayloadError(ChatwootError):
     """Report a webhook body that is not a JSON object."""
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Read a Retry-After header in seconds (None when absent or not a number)."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def rejection(response: httpx.Response) -> ChatwootRejected:
+    """Turn a 4xx answer into a typed error carrying Chatwoot's own message."""
+    message = response.reason_phrase or "rejected"
+    attributes: Sequence[str] = ()
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, Mapping):
+        # RecordInvalid → {"message", "attributes"}; other errors → {"error"}.
+        message = as_str(body.get("message")) or as_str(body.get("error")) or message
+        raw = body.get("attributes")
+        if isinstance(raw, list):
+            attributes = [str(item) for item in raw]
+    elif response.text.strip():
+        message = response.text.strip()[:200]
+    if response.status_code == 404:
+        return ChatwootNotFound(404, message, attributes)
+    return ChatwootRejected(response.status_code, message, attributes)

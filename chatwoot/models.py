@@ -86,6 +86,23 @@ class Conversation:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class Assignee:
+    """The agent a conversation is assigned to (Application API); both None for nobody."""
+
+    id: int | None
+    name: str | None
+
+
+def parse_assignee(data: Mapping[str, Any]) -> Assignee:
+    """Read ``meta.assignee`` of an Application API conversation."""
+    assignee = as_map(as_map(data.get("meta")).get("assignee"))
+    if not assignee:
+        return Assignee(None, None)
+    name, _kind, assignee_id = parse_sender(assignee)
+    return Assignee(assignee_id, name)
+
+
 def parse_inbox(data: Mapping[str, Any]) -> Inbox:
     """Read an inbox object."""
     return Inbox(

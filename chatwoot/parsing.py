@@ -33,7 +33,7 @@ from chatwoot.fields import (
     parse_status,
     parse_time,
 )
-from chatwoot.models import Message
+from chatwoot.models import Assignee, Conversation, Message
 
 log = logging.getLogger(__name__)
 
@@ -264,14 +264,18 @@ def parse_event(kind: str, data: Mapping[str, Any], *, source: EventSource) -> l
 
 
 def message_event_from_api(
-    message: Message, *, inbox_id: int | None = None, source_id: str | None = None
+    message: Message,
+    *,
+    inbox_id: int | None = None,
+    source_id: str | None = None,
+    kind: Literal["created", "updated"] = "created",
 ) -> MessageEvent:
-    """Turn a Client API message (catch-up read) into a ``created`` message event.
+    """Turn a Client API message (catch-up read) into a message event (``created`` unless told).
 
     The Client API never lists private notes or activity messages and carries no echo id.
     """
     return MessageEvent(
-        kind="created",
+        kind=kind,
         message_id=message.id,
         conversation_id=message.conversation_id,
         inbox_id=inbox_id,
@@ -290,3 +294,35 @@ def message_event_from_api(
         deleted=message.deleted,
         content_attributes=message.content_attributes,
     )
+
+
+def state_from_api(
+    conversation: Conversation, assignee: Assignee | None, observed: datetime
+) -> list[ChatwootEvent]:
+    """Turn a catch-up read of a conversation (and its assignee, if read) into events.
+
+    Dated by our clock at the read: the Client API gives no time of the state it shows.
+    """
+    events: list[ChatwootEvent] = []
+    if conversation.status is not None:
+        events.append(
+            StatusChanged(
+                conversation_id=conversation.id,
+                inbox_id=conversation.inbox_id,
+                status=conversation.status,
+                occurred_at=observed,
+                source=EventSource.CATCHUP,
+            )
+        )
+    if assignee is not None:
+        events.append(
+            AssigneeChanged(
+                conversation_id=conversation.id,
+                inbox_id=conversation.inbox_id,
+                assignee_name=assignee.name,
+                assignee_id=assignee.id,
+                occurred_at=observed,
+                source=EventSource.CATCHUP,
+            )
+        )
+    return events

@@ -1,4 +1,4 @@
-"""A minimal Application API: conversation labels and priority, with ``api_access_token``."""
+"""A minimal Application API: conversation details, labels, priority (`api_access_token`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox import changes
+from sandbox import changes, shapes
 from sandbox.admin import DEFAULT_AGENT
 from sandbox.desk import Desk
 from sandbox.keys import DESK
@@ -50,6 +50,15 @@ async def _params(request: web.Request) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+async def conversation(request: web.Request) -> web.Response:
+    """``GET`` the conversation as agents see it: ``meta.assignee`` included."""
+    desk, conv = _conversation(request)
+    return web.Response(
+        body=shapes.rails_json(shapes.conversation_push(desk.state, conv)),
+        content_type="application/json",
+    )
+
+
 async def labels(request: web.Request) -> web.Response:
     """``GET`` the labels, or ``POST`` ``{"labels": [...]}`` to replace the whole list."""
     desk, conv = _conversation(request)
@@ -75,6 +84,7 @@ async def toggle_priority(request: web.Request) -> web.Response:
 
 def add_routes(app: web.Application) -> None:
     """Register the Application API routes."""
+    app.router.add_get(PREFIX, conversation)
     app.router.add_get(PREFIX + "/labels", labels)
     app.router.add_post(PREFIX + "/labels", labels)
     app.router.add_post(PREFIX + "/toggle_priority", toggle_priority)

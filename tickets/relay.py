@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from chatwoot.cable import CableListener
 from chatwoot.client import CATCHUP_LIMIT, ChatwootClient
 from chatwoot.errors import ChatwootError
-from chatwoot.events import ChatwootEvent, EventSource, StatusChanged
-from chatwoot.parsing import message_event_from_api
+from chatwoot.events import ChatwootEvent
+from chatwoot.models import Conversation
+from chatwoot.parsing import message_event_from_api, state_from_api
 from db import repo
 from db.engine import probe, try_advisory_lock
 from tickets.ingest import Ingestor
@@ -224,13 +225,23 @@ class CableRelay:
             async with self._sessions.begin() as session:
                 await repo.set_watermark(session, ticket_id, max(m.id for m in messages))
         conversation = await chatwoot.get_conversation(source_id, conversation_id)
-        if conversation.status is not None:
-            await self._ingestor.ingest(
-                StatusChanged(
-                    conversation_id=conversation.id,
-                    inbox_id=conversation.inbox_id,
-                    status=conversation.status,
-                    occurred_at=observed,
-                    source=EventSource.CATCHUP,
+        await self._catch_up_state(conversation, source_id, observed)
+
+    async def _catch_up_state(
+        self, conversation: Conversation, source_id: str, observed: datetime
+    ) -> None:
+        """Apply what the conversation holds now: deletes, status and (if readable) assignee."""
+        for message in conversation.messages:
+            if message.deleted:
+                # A delete below the watermark is seen only here. It is final, so applying it
+                # as an update is safe whenever it comes (an older copy never undoes it).
+                await self._ingestor.ingest(
+                    message_event_from_api(message, source_id=source_id, kind="updated")
                 )
-            )
+        # Only the Application API knows the assignee: an assignment whose webhook and cable
+        # copies were both lost is read back here.
+        assignee = None
+        if self._chatwoot.application_api_enabled:
+            assignee = await self._chatwoot.get_assignee(conversation.id)
+        for state in state_from_api(conversation, assignee, observed):
+            await self._ingestor.ingest(state)
