@@ -19,8 +19,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
     func,
+    inspect,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -243,7 +245,27 @@ class Message(Base):
     # Chatwoot's own time of the version stored (its clock, compared only with itself), so an
     # older copy of an update never overwrites a newer one.
     chatwoot_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Drawn from the timeline sequence whenever an edit or delete changes what is shown, so a
+    # reader resuming "after cursor N" gets the changed message again (see `revise`).
+    revision: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = _now()
+
+    @property
+    def cursor(self) -> int:
+        """Return the timeline position a reader has seen this version at."""
+        return max(self.id, self.revision or 0)
+
+
+# What an employee sees of a message: a change to any of these is a new revision.
+_SHOWN = ("content", "deleted", "attachments", "content_attributes")
+
+
+@event.listens_for(Message, "before_update")
+def revise(_mapper: Any, _connection: Any, message: Message) -> None:
+    """Give a message whose shown fields change a new revision from the timeline sequence."""
+    state = inspect(message)
+    if any(state.attrs[name].history.has_changes() for name in _SHOWN):
+        message.revision = TIMELINE.next_value()
 
 
 class HelpdeskBinding(Base):

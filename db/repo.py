@@ -128,11 +128,12 @@ async def tickets_of(
 async def timeline(
     session: AsyncSession, ticket_id: int, *, after_id: int, limit: int
 ) -> tuple[Sequence[Message], Sequence[TicketEvent]]:
-    """Return messages and events of a ticket with ids above `after_id`."""
+    """Return messages and events of a ticket past the cursor `after_id` (new or revised)."""
+    cursor = func.greatest(Message.id, func.coalesce(Message.revision, 0))
     messages = await session.execute(
         select(Message)
-        .where(Message.ticket_id == ticket_id, Message.id > after_id)
-        .order_by(Message.id)
+        .where(Message.ticket_id == ticket_id, cursor > after_id)
+        .order_by(cursor)
         .limit(limit)
     )
     events = await session.execute(

@@ -16,11 +16,16 @@ from tickets.views import TimelineItem
 
 
 def merge(messages: Sequence[Message], events: Sequence[TicketEvent]) -> list[TimelineItem]:
-    """Interleave messages and events by id (one sequence orders both)."""
+    """Interleave messages and events by cursor (one sequence orders both): resume order."""
     items = [TimelineItem.of_message(m) for m in messages]
     items += [TimelineItem.of_event(e) for e in events]
-    items.sort(key=lambda item: item.id)
+    items.sort(key=lambda item: item.cursor)
     return items
+
+
+def display_order(items: Sequence[TimelineItem]) -> list[TimelineItem]:
+    """Return the items as Chatwoot posted them, whatever order they arrived in."""
+    return sorted(items, key=lambda item: item.sort_key)
 
 
 async def timeline_after(
@@ -32,6 +37,6 @@ async def timeline_after(
 
 
 async def timeline_tail(session: AsyncSession, ticket_id: int, *, limit: int) -> list[TimelineItem]:
-    """Return the newest `limit` timeline items, oldest first (cards show the tail)."""
+    """Return the newest `limit` timeline items in display order (cards show the tail)."""
     messages, events = await repo.recent_timeline(session, ticket_id, limit=limit)
-    return merge(messages, events)[-limit:]
+    return display_order(merge(messages, events)[-limit:])

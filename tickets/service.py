@@ -243,6 +243,8 @@ class TicketService:
                 content=first.content or form.first_message(),
                 attachments=[stored_of(a) for a in first.attachments],
                 origin=origin,
+                # Chatwoot's clock, like every agent reply: the timeline shows its order.
+                created_at=first.created_at,
             )
             await repo.clear_create_pending(session, link.id)
             await accounts.set_current_ticket(session, user_id, ticket.id)
@@ -391,6 +393,7 @@ class TicketService:
                 content=sent.content if sent.content is not None else text,
                 attachments=[stored_of(a) for a in sent.attachments],
                 origin=origin,
+                created_at=sent.created_at,
             )
             if stored is None:
                 # The webhook or cable echo got here first and stored it: return that row,

@@ -77,8 +77,9 @@ class TicketInfo:
 class TimelineItem:
     """One line of a ticket's timeline: a message, or a system event (`kind` + `data`).
 
-    Ids come from one sequence across messages and events, so they order the timeline and
-    serve as the resume cursor.
+    Ids come from one sequence across messages and events; an edited or deleted message draws
+    a revision from it too, so `cursor` (the newer of the two) is where a reader resumes.
+    Display follows Chatwoot's posting order instead (`sort_key`): jobs deliver unordered.
     """
 
     id: int
@@ -97,6 +98,22 @@ class TimelineItem:
     # A bot question or the satisfaction survey, with its answer (tickets/questions.py).
     question: Question | None = None
     survey: Survey | None = None
+    revision: int | None = None
+    chatwoot_id: int | None = None
+
+    @property
+    def cursor(self) -> int:
+        """Return the resume position of this version of the item."""
+        return max(self.id, self.revision or 0)
+
+    @property
+    def sort_key(self) -> tuple[int, int, int]:
+        """Return the display position: Chatwoot's second, then its message id, then ours.
+
+        Chatwoot's ids order its messages; seconds (the precision every copy carries) place
+        events among them, and our id breaks what is left.
+        """
+        return (int(self.created_at.timestamp()), self.chatwoot_id or 0, self.id)
 
     @property
     def spans(self) -> list[dict[str, Any]]:
@@ -124,6 +141,8 @@ class TimelineItem:
             survey=None
             if message.deleted
             else survey_of(message.content_type, message.content_attributes, message.created_at),
+            revision=message.revision,
+            chatwoot_id=message.chatwoot_message_id,
         )
 
     @classmethod
@@ -162,6 +181,8 @@ class TimelineItem:
             "survey": self.survey.to_json() if self.survey else None,
             "spans": self.spans,
             "createdAt": self.created_at.isoformat(),
+            "cursor": self.cursor,
+            "sortKey": list(self.sort_key),
         }
 
 

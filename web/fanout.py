@@ -55,7 +55,7 @@ class Peer:
 
 @dataclass(slots=True, eq=False)
 class Watch:
-    """One ticket followed on one socket: the last item id sent and the last state shown."""
+    """One ticket followed on one socket: the last cursor sent and the last state shown."""
 
     peer: Peer
     ticket_id: int
@@ -198,7 +198,7 @@ class Fanout:
                     self.unwatch(watch.peer, ticket_id)
                 return
             last = len(changes.items) < BATCH
-            frames = [(item.id, item_frame(item)) for item in changes.items]
+            frames = [(item.cursor, item_frame(item)) for item in changes.items]
             state = ticket_frame(ticket) if last else None
             outcomes = await asyncio.gather(
                 *(
@@ -239,10 +239,10 @@ class Fanout:
                     return True
                 if watch.last_id < cursor:
                     return False
-                for item_id, text in frames:
-                    if item_id > watch.last_id:
+                for position, text in frames:
+                    if position > watch.last_id:
                         await peer.send(text)
-                        watch.last_id = item_id
+                        watch.last_id = position
                 if state is not None and (ticket.status, ticket.assignee) != (
                     watch.status,
                     watch.assignee,

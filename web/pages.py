@@ -11,7 +11,7 @@ from aiohttp import web
 
 import i18n
 from db.models import Origin, User
-from tickets import keys
+from tickets import keys, reads
 from tickets.errors import (
     FormInvalid,
     HelpdeskRejected,
@@ -180,7 +180,8 @@ async def ticket_page(request: web.Request) -> web.Response:
     except TicketNotFound:
         raise web.HTTPNotFound() from None
     locale = locale_of(request)
-    last_id = items[-1].id if items else 0
+    # The page resumes over /ws from the newest cursor it shows, and shows Chatwoot's order.
+    last_id = max((item.cursor for item in items), default=0)
     # An agent bot's cards (now or arriving live) may carry https pictures.
     request[REMOTE_IMAGES] = True
     return render(
@@ -188,7 +189,7 @@ async def ticket_page(request: web.Request) -> web.Response:
         "ticket.html",
         {
             "ticket": ticket,
-            "items": items,
+            "items": reads.display_order(items),
             "last_id": last_id,
             "error": request.query.get("error"),
             "client": json_script(

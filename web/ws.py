@@ -187,7 +187,7 @@ class _Stream:
             )
             for item in items:
                 await self.peer.send(item_frame(item))
-                watch.last_id = item.id
+                watch.last_id = item.cursor
             if len(items) < BATCH:
                 return
 

@@ -10,14 +10,15 @@
   var pill = document.getElementById("new-messages");
   // Phones have no Shift+Enter: there Enter adds a line and the Send button sends.
   var touch = window.matchMedia("(pointer: coarse)").matches;
-  var seen = new Set();
+  // Item id -> the cursor of the version shown: an edit or delete comes back with a newer one.
+  var seen = new Map();
   var lastId = data.lastId;
   var socket = null;
   var attempt = 0;
   var stopped = false;
 
   list.querySelectorAll("[data-id]").forEach(function (node) {
-    seen.add(Number(node.getAttribute("data-id")));
+    seen.set(Number(node.getAttribute("data-id")), Number(node.getAttribute("data-cursor")));
   });
 
   function el(tag, cls, text) {
@@ -158,22 +159,50 @@
       node.appendChild(bubble);
     }
     node.setAttribute("data-id", String(item.id));
+    node.setAttribute("data-cursor", String(cursorOf(item)));
+    node.setAttribute("data-sort", (item.sortKey || [0, 0, item.id]).join(","));
     return node;
   }
 
-  // Insert in id order and never twice: the API answer and the socket may both bring an item.
+  function cursorOf(item) {
+    return item.cursor || item.id;
+  }
+
+  // Chatwoot's posting order (second, message id, our id), whatever order items arrive in.
+  function before(a, b) {
+    for (var i = 0; i < a.length; i++) {
+      if (a[i] !== b[i]) { return a[i] < b[i]; }
+    }
+    return false;
+  }
+
+  function sortOf(node) {
+    return (node.getAttribute("data-sort") || "0,0," + node.getAttribute("data-id"))
+      .split(",").map(Number);
+  }
+
+  // Place each item once, in posting order; a newer version (edit, delete) replaces the old in
+  // place. The API answer and the socket may both bring an item.
   function add(item) {
-    if (seen.has(item.id)) { return; }
-    seen.add(item.id);
+    var cursor = cursorOf(item);
+    if (cursor > lastId) { lastId = cursor; }
+    if (seen.has(item.id)) {
+      if (seen.get(item.id) >= cursor) { return; }
+      seen.set(item.id, cursor);
+      var old = list.querySelector('[data-id="' + item.id + '"]');
+      if (old) { old.replaceWith(render(item)); }
+      return;
+    }
+    seen.set(item.id, cursor);
     var node = render(item);
     var nearBottom = atBottom();
+    var key = sortOf(node);
     var after = null;
     var children = list.children;
     for (var i = children.length - 1; i >= 0; i--) {
-      if (Number(children[i].getAttribute("data-id")) < item.id) { after = children[i]; break; }
+      if (before(sortOf(children[i]), key)) { after = children[i]; break; }
     }
     if (after) { after.after(node); } else { list.prepend(node); }
-    if (item.id > lastId) { lastId = item.id; }
     if (item.direction === "system" && window.tftAnswers) { window.tftAnswers.applyEvent(item); }
     // The employee's own message or act (an answer, a rating, "resolved") brings the view down.
     var own = item.direction === "requester" || !!(item.data && item.data.actor);
