@@ -46,11 +46,6 @@ class CableHub:
         self._no_pending = asyncio.Event()
         self._no_pending.set()
 
-    @property
-    def connection_count(self) -> int:
-        """Return how many sockets are open."""
-        return len(self._connections)
-
     def broadcast(self, token: str, event: str, data: dict[str, Any]) -> None:
         """Send an event to every subscription of ``token``."""
         for conn in list(self._connections):

@@ -6,39 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox import shapes
 from sandbox.rules import check_attributes
-from sandbox.state import PRIORITIES, Agent, Conversation
+from sandbox.state import PRIORITIES, Conversation
 
 if TYPE_CHECKING:
     from sandbox.desk import Desk
 
-# Chatwoot's name for the actor of automatic changes (`automation.system_name`).
-SYSTEM_NAME = "Automation System"
-
 
 class ChangeInvalid(ValueError):
     """Raise for a change Chatwoot would refuse (unknown priority, labels not strings)."""
-
-
-def auto_assign(desk: Desk, conv: Conversation) -> Agent | None:
-    """Assign an online agent inside the create, as Chatwoot's auto-assignment does."""
-    state = desk.state
-    if conv.inbox is not state.inbox or not state.settings.enable_auto_assignment:
-        return None
-    if conv.assignee is not None or conv.status != "open":
-        return None
-    online = [a for a in state.agents.values() if a.availability == "online"]
-    if not online:
-        return None
-
-    def load(agent: Agent) -> tuple[int, int]:
-        mine = sum(
-            1 for c in state.conversations.values() if c.assignee is agent and c.status == "open"
-        )
-        return mine, agent.id
-
-    agent = min(online, key=load)
-    desk.assign(conv, agent.name, SYSTEM_NAME)
-    return agent
 
 
 def set_labels(desk: Desk, conv: Conversation, labels: Any, actor: str) -> None:

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sandbox import messages, shapes, templates
+from sandbox.assignment import auto_assign
 from sandbox.attachments import Upload
 from sandbox.cable import CableHub
-from sandbox.changes import auto_assign
 from sandbox.errors import RecordInvalid
 from sandbox.rules import (
     EMAIL,
