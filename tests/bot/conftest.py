@@ -8,10 +8,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from botframework.connector.auth import ChannelValidation
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.outbox import OutboxWorker
 from bot.routes import BOT_CREDENTIALS
 from sandbox import SandboxServer
 from tests.bot.harness import APP_ID, APP_PASSWORD, TENANT, TeamsUser
+from tests.bot.outbox_setup import make_worker
 from tests.conftest import aim_webhooks, settings_for
 from tests.fakes.connector import ConnectorCredentialsFactory, FakeConnector
 from tests.fakes.teams_idp import TeamsIdentityProvider
@@ -25,6 +28,17 @@ async def connector() -> AsyncIterator[FakeConnector]:
     await fake.start()
     yield fake
     await fake.stop()
+
+
+@pytest.fixture
+async def worker(
+    sessionmaker: async_sessionmaker[AsyncSession], database_url: str
+) -> AsyncIterator[OutboxWorker]:
+    """One running outbox worker on the test database (the outbox tests share it)."""
+    running = make_worker(sessionmaker, database_url, poll=0.2)
+    await running.start()
+    yield running
+    await running.stop()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -28,15 +27,6 @@ from tests.fakes import connector as fc
 from tests.fakes.connector import FakeConnector
 
 Sessions = async_sessionmaker[AsyncSession]
-
-
-@pytest.fixture
-async def worker(sessionmaker: Sessions, database_url: str) -> AsyncIterator[OutboxWorker]:
-    """One running outbox worker on the test database."""
-    running = make_worker(sessionmaker, database_url, poll=0.2)
-    await running.start()
-    yield running
-    await running.stop()
 
 
 async def settled(sessions: Sessions, *, timeout: float = 15.0) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,7 +10,6 @@ from db.models import Message, OutboxState
 from tests.bot.outbox_setup import (
     add_employee,
     add_ticket,
-    make_worker,
     queue,
     queue_agent_message,
     rows,
@@ -22,15 +18,6 @@ from tests.bot.test_outbox import settled
 from tests.fakes.connector import FakeConnector
 
 Sessions = async_sessionmaker[AsyncSession]
-
-
-@pytest.fixture
-async def worker(sessionmaker: Sessions, database_url: str) -> AsyncIterator[OutboxWorker]:
-    """One running outbox worker on the test database."""
-    running = make_worker(sessionmaker, database_url, poll=0.2)
-    await running.start()
-    yield running
-    await running.stop()
 
 
 async def test_a_deleted_reply_updates_its_card_and_the_ticket_card(
