@@ -13,6 +13,10 @@ import pytest
 from chatwoot.client import ChatwootClient
 from sandbox import SandboxConfig, SandboxServer
 
+# The sandbox tests' fixtures, shared by every module here (a webhook receiver, a sandbox
+# aimed at it, an HTTP session and the control API).
+from tests.chatwoot.sandbox_support import api, hooks, http, sb  # noqa: F401
+
 PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "chatwoot" / "payloads"
 
 
@@ -36,8 +40,8 @@ async def sandbox() -> AsyncIterator[SandboxServer]:
 @pytest.fixture
 async def control(sandbox: SandboxServer) -> AsyncIterator[httpx.AsyncClient]:
     """Drive the sandbox's agent control API."""
-    async with httpx.AsyncClient(base_url=sandbox.url + "/sandbox/api") as http:
-        yield http
+    async with httpx.AsyncClient(base_url=sandbox.url + "/sandbox/api") as session:
+        yield session
 
 
 @pytest.fixture

@@ -1,8 +1,5 @@
 """Attachments in the sandbox: multipart in, Chatwoot's attachment objects out, bytes served."""
 
-# Fixtures are imported by name from sandbox_support, so their parameters "redefine" them.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -11,18 +8,14 @@ from typing import Any
 
 import aiohttp
 
-from tests.chatwoot.sandbox_support import (  # noqa: F401 (fixtures)
+from tests.chatwoot.sandbox_support import (
     Api,
     WebhookReceiver,
-    api,
     assert_same_shape,
     collect_events,
     drain,
-    hooks,
-    http,
     load_payload,
     png_bytes,
-    sb,
     subscribe_frame,
 )
 

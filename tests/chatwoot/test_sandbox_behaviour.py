@@ -1,8 +1,5 @@
 """The sandbox behaves like Chatwoot: inbox settings, auto-assignment, agent-side changes."""
 
-# Fixtures are imported by name from sandbox_support, so their parameters "redefine" them.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import time
@@ -10,17 +7,13 @@ from typing import Any
 
 import aiohttp
 
-from tests.chatwoot.sandbox_support import (  # noqa: F401 (fixtures)
+from tests.chatwoot.sandbox_support import (
     Api,
     WebhookReceiver,
-    api,
     assert_same_keys,
     collect_events,
     drain,
-    hooks,
-    http,
     load_payload,
-    sb,
     subscribe_frame,
 )
 

@@ -1,8 +1,5 @@
 """The sandbox's ``/cable``: ActionCable frames exactly as a Chatwoot contact token sees them."""
 
-# Fixtures are imported by name from sandbox_support, so their parameters "redefine" them.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import asyncio
@@ -12,16 +9,12 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from tests.chatwoot.sandbox_support import (  # noqa: F401 (fixtures)
+from tests.chatwoot.sandbox_support import (
     Api,
-    api,
     assert_same_keys,
     collect_events,
-    hooks,
-    http,
     load_payload,
     next_event,
-    sb,
     subscribe_frame,
 )
 

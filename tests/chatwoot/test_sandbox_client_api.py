@@ -1,22 +1,15 @@
 """The sandbox's Client API matches Chatwoot: routes, status codes, key sets, swagger schemas."""
 
-# Fixtures are imported by name from sandbox_support, so their parameters "redefine" them.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 
-from tests.chatwoot.sandbox_support import (  # noqa: F401 (fixtures)
+from tests.chatwoot.sandbox_support import (
     Api,
-    api,
     assert_same_keys,
-    hooks,
-    http,
     load_payload,
-    sb,
     swagger_response_schema,
     swagger_validator,
 )

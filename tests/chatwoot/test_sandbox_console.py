@@ -1,8 +1,5 @@
 """The agent console in Chromium: escaping, line breaks, files, questions, live updates."""
 
-# Fixtures are imported by name from sandbox_support, so their parameters "redefine" them.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -12,14 +9,7 @@ import pytest
 from playwright.async_api import Browser, Dialog, Page, async_playwright, expect
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.chatwoot.sandbox_support import (  # noqa: F401 (fixtures)
-    Api,
-    api,
-    hooks,
-    http,
-    png_bytes,
-    sb,
-)
+from tests.chatwoot.sandbox_support import Api, png_bytes
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "sandbox"
 

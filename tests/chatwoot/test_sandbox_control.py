@@ -1,8 +1,5 @@
 """The sandbox's control API, fault switches and agent console."""
 
-# Fixtures are imported by name from sandbox_support, so their parameters "redefine" them.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import asyncio
@@ -13,16 +10,7 @@ import aiohttp
 import pytest
 
 from sandbox import SandboxConfig, SandboxServer, run_sandbox
-from tests.chatwoot.sandbox_support import (  # noqa: F401 (fixtures)
-    Api,
-    WebhookReceiver,
-    api,
-    drain,
-    hooks,
-    http,
-    sb,
-    subscribe_frame,
-)
+from tests.chatwoot.sandbox_support import Api, WebhookReceiver, drain, subscribe_frame
 
 
 async def test_record_of_truth_holds_everything(api: Api) -> None:

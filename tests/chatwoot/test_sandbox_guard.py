@@ -1,8 +1,5 @@
 """The sandbox stays local: JSON-only control API, loopback Host/Origin, no secrets, quiet log."""
 
-# Fixtures are imported by name from sandbox_support, so their parameters "redefine" them.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import logging
@@ -17,15 +14,7 @@ import pytest
 
 from sandbox import SandboxConfig, SandboxServer
 from sandbox.guard import redact
-from tests.chatwoot.sandbox_support import (  # noqa: F401 (fixtures)
-    SECRET,
-    Api,
-    WebhookReceiver,
-    api,
-    hooks,
-    http,
-    sb,
-)
+from tests.chatwoot.sandbox_support import SECRET, Api, WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,23 +1,16 @@
 """Late snapshots: payloads built when the delivery job runs, in no particular order."""
 
-# Fixtures are imported by name from sandbox_support, so their parameters "redefine" them.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import aiohttp
 
-from tests.chatwoot.sandbox_support import (  # noqa: F401 (fixtures)
+from tests.chatwoot.sandbox_support import (
     Api,
     WebhookReceiver,
-    api,
     assert_same_keys,
     collect_events,
     drain,
-    hooks,
-    http,
     load_payload,
-    sb,
     subscribe_frame,
 )
 

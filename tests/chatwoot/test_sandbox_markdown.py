@@ -1,21 +1,14 @@
 """Dashboard Markdown: hard breaks and trailing newlines, normalised in webhooks only."""
 
-# Fixtures are imported by name from sandbox_support, so their parameters "redefine" them.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
-from tests.chatwoot.sandbox_support import (  # noqa: F401 (fixtures)
+from tests.chatwoot.sandbox_support import (
     Api,
     WebhookReceiver,
-    api,
     assert_same_shape,
     drain,
-    hooks,
-    http,
     load_payload,
     next_event,
-    sb,
     subscribe_frame,
 )
 

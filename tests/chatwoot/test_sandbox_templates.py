@@ -1,23 +1,16 @@
 """Chatwoot's automatic templates in the sandbox: greeting, out-of-office, CSAT on resolve."""
 
-# Fixtures are imported by name from sandbox_support, so their parameters "redefine" them.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 from typing import Any
 
-from tests.chatwoot.sandbox_support import (  # noqa: F401 (fixtures)
+from tests.chatwoot.sandbox_support import (
     Api,
     WebhookReceiver,
-    api,
     assert_same_shape,
     collect_events,
     drain,
-    hooks,
-    http,
     load_payload,
-    sb,
     subscribe_frame,
 )
 

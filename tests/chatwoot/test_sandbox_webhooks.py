@@ -1,8 +1,5 @@
 """The sandbox's account webhooks: Chatwoot's bodies, headers, signature, ordering."""
 
-# Fixtures are imported by name from sandbox_support, so their parameters "redefine" them.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import hashlib
@@ -10,18 +7,14 @@ import hmac
 import time
 
 from sandbox import SandboxConfig, SandboxServer
-from tests.chatwoot.sandbox_support import (  # noqa: F401 (fixtures)
+from tests.chatwoot.sandbox_support import (
     SECRET,
     Api,
     Delivery,
     WebhookReceiver,
-    api,
     assert_same_keys,
     drain,
-    hooks,
-    http,
     load_payload,
-    sb,
 )
 
 
