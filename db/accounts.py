@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Ticket, User, WebSession
+from db.rows import insert_new
 
 
 async def create_password_user(
@@ -53,17 +54,15 @@ async def insert_entra_user(
     email_verified: bool = False,
 ) -> None:
     """Insert a user known by its Entra identity; nothing when a unique key is already held."""
-    await session.execute(
-        insert(User)
-        .values(
-            entra_oid=oid,
-            entra_tid=tid,
-            display_name=name,
-            email=email,
-            email_verified_by_entra=email_verified,
-            locale=locale,
-        )
-        .on_conflict_do_nothing()
+    await insert_new(
+        session,
+        User,
+        entra_oid=oid,
+        entra_tid=tid,
+        display_name=name,
+        email=email,
+        email_verified_by_entra=email_verified,
+        locale=locale,
     )
 
 

@@ -22,6 +22,7 @@ from db.models import (
     TicketStatus,
     WebhookReceipt,
 )
+from db.rows import insert_new
 
 
 async def get_contact_link(
@@ -47,16 +48,14 @@ async def add_contact_link(
     contact_id: int | None,
 ) -> ChatwootContactLink:
     """Insert the link unless a concurrent request did; return the stored row."""
-    await session.execute(
-        insert(ChatwootContactLink)
-        .values(
-            user_id=user_id,
-            inbox_identifier=inbox,
-            source_id=source_id,
-            pubsub_token=pubsub_token,
-            contact_id=contact_id,
-        )
-        .on_conflict_do_nothing()
+    await insert_new(
+        session,
+        ChatwootContactLink,
+        user_id=user_id,
+        inbox_identifier=inbox,
+        source_id=source_id,
+        pubsub_token=pubsub_token,
+        contact_id=contact_id,
     )
     link = await get_contact_link(session, user_id, inbox)
     assert link is not None
@@ -195,19 +194,15 @@ async def add_event(
     dedupe_key: str,
 ) -> TicketEvent | None:
     """Insert a timeline event unless its dedupe key is known; None if it was."""
-    result = await session.execute(
-        insert(TicketEvent)
-        .values(
-            ticket_id=ticket_id,
-            kind=kind,
-            data=data,
-            occurred_at=occurred_at,
-            dedupe_key=dedupe_key,
-        )
-        .on_conflict_do_nothing()
-        .returning(TicketEvent.id)
+    new_id = await insert_new(
+        session,
+        TicketEvent,
+        ticket_id=ticket_id,
+        kind=kind,
+        data=data,
+        occurred_at=occurred_at,
+        dedupe_key=dedupe_key,
     )
-    new_id = result.scalar_one_or_none()
     return None if new_id is None else await session.get(TicketEvent, new_id)
 
 
@@ -231,20 +226,17 @@ async def enqueue(
     dedupe_key: str,
 ) -> bool:
     """Queue one Teams delivery; False when that delivery was already queued."""
-    result = await session.execute(
-        insert(OutboxItem)
-        .values(
-            user_id=user_id,
-            ticket_id=ticket_id,
-            target=target,
-            kind=kind,
-            payload=payload,
-            dedupe_key=dedupe_key,
-        )
-        .on_conflict_do_nothing()
-        .returning(OutboxItem.id)
+    new_id = await insert_new(
+        session,
+        OutboxItem,
+        user_id=user_id,
+        ticket_id=ticket_id,
+        target=target,
+        kind=kind,
+        payload=payload,
+        dedupe_key=dedupe_key,
     )
-    return result.scalar_one_or_none() is not None
+    return new_id is not None
 
 
 async def record_receipt(
