@@ -88,17 +88,49 @@ async def claim_due(
     """
     now = func.now()
     picked = _due(limit=limit, lease=lease, grace=grace)
-    result = await session.execute(
-        update(OutboxItem)
-        .where(OutboxItem.id == picked.c.id)
+    item = OutboxItem
+    claimed = (
+        update(item)
+        .where(item.id == picked.c.id)
         .values(claimed_until=now + timedelta(seconds=lease), claimed_by=worker)
-        .returning(OutboxItem)
-        .execution_options(synchronize_session=False)
+        .returning(
+            item.id,
+            item.user_id,
+            item.ticket_id,
+            item.target,
+            item.kind,
+            item.payload,
+            item.attempts,
+            item.created_at,
+        )
+        .cte("claimed")
     )
-    items = sorted(result.scalars().all(), key=lambda item: item.id)
-    if not items:
-        return []
-    return await _claims_of(session, items, worker)
+    ref = TeamsConversationRef
+    # One round trip: the lease and, for each leased row, its conversation reference and locale.
+    result = await session.execute(
+        select(claimed, ref.tenant_id, ref.service_url, ref.reference, User.locale)
+        .join(ref, ref.conversation_id == claimed.c.target)
+        .join(User, User.id == ref.user_id)
+        .order_by(claimed.c.id)
+    )
+    return [
+        Claim(
+            id=row.id,
+            user_id=row.user_id,
+            ticket_id=row.ticket_id,
+            target=row.target,
+            kind=row.kind,
+            payload=row.payload,
+            attempts=row.attempts,
+            created_at=row.created_at,
+            worker=worker,
+            locale=row.locale,
+            tenant_id=row.tenant_id,
+            service_url=row.service_url,
+            reference=row.reference,
+        )
+        for row in result.all()
+    ]
 
 
 def _due(*, limit: int, lease: float, grace: float) -> Any:
@@ -142,40 +174,6 @@ def _due(*, limit: int, lease: float, grace: float) -> Any:
         .with_for_update(of=OutboxItem, skip_locked=True)
         .cte("picked")
     )
-
-
-async def _claims_of(
-    session: AsyncSession, items: Sequence[OutboxItem], worker: str
-) -> list[Claim]:
-    """Attach each leased row's conversation reference and user locale."""
-    ref = TeamsConversationRef
-    refs = await session.execute(
-        select(ref, User.locale)
-        .join(User, User.id == ref.user_id)
-        .where(ref.conversation_id.in_({item.target for item in items}))
-    )
-    by_conversation = {row.conversation_id: (row, locale) for row, locale in refs.all()}
-    claims = []
-    for item in items:
-        reference, locale = by_conversation[item.target]
-        claims.append(
-            Claim(
-                id=item.id,
-                user_id=item.user_id,
-                ticket_id=item.ticket_id,
-                target=item.target,
-                kind=item.kind,
-                payload=item.payload,
-                attempts=item.attempts,
-                created_at=item.created_at,
-                worker=worker,
-                locale=locale,
-                tenant_id=reference.tenant_id,
-                service_url=reference.service_url,
-                reference=reference.reference,
-            )
-        )
-    return claims
 
 
 def _live_workers() -> Any:
