@@ -94,6 +94,7 @@ def test_fan_out(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(200)  # two bot processes, each migrating its database: minutes when busy
 def test_bot_turns(tmp_path: Path) -> None:
     figures = run_bench("turns", tmp_path / "r.json")["bot_turn"]
     assert figures["echo"]["failed"] == 0 and figures["echo"]["p50_ms"] > 0
