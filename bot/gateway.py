@@ -69,13 +69,16 @@ class Delivery:
 
 @dataclass(frozen=True)
 class OutgoingMessage:
-    """A plain-text line (sent with ``textFormat`` plain) or one Adaptive Card."""
+    """A plain-text line (sent with ``textFormat`` plain), one Adaptive Card, or "typing…"."""
 
     text: str | None = None
     card: dict[str, Any] | None = None
+    typing: bool = False
 
     def to_activity(self) -> Activity:
-        """Build the message activity."""
+        """Build the message (or typing) activity."""
+        if self.typing:
+            return Activity(type=ActivityTypes.typing)
         if self.card is not None:
             return Activity(
                 type=ActivityTypes.message,

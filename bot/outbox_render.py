@@ -8,6 +8,7 @@ and the card shown on a click are one card.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,12 +27,15 @@ from tickets.deliveries import (
     MessageUpdate,
     StatusLine,
     TicketCard,
+    Typing,
     from_row,
 )
 from tickets.views import TicketInfo, TimelineItem
 
 # Timeline items read for a card: enough for its last messages and their count.
 CARD_TIMELINE = 20
+# A typing indicator that waited longer than this (a throttle, a busy worker) is not sent.
+TYPING_STALE = timedelta(seconds=8)
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,11 @@ async def render(
                 reopened=delivery.event == "reopened",
             )
             return Rendered(message=OutgoingMessage(text=line), fallback=f"{line} {link}")
+        case Typing():
+            # Typing is news for a few seconds only: one that waited behind a throttle is dropped.
+            if datetime.now(UTC) - claim.created_at > TYPING_STALE:
+                return Rendered(skip="typing indicator is stale")
+            return Rendered(message=OutgoingMessage(typing=True))
     async with sessions() as session:
         match delivery:
             case MessageUpdate():

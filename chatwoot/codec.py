@@ -15,6 +15,7 @@ from chatwoot.events import (
     EventSource,
     MessageEvent,
     StatusChanged,
+    TypingChanged,
 )
 from chatwoot.fields import Attachment, ConversationStatus, MessageType, SenderType
 
@@ -26,6 +27,7 @@ _KINDS: dict[str, type[ChatwootEvent]] = {
         AssigneeChanged,
         ConversationUpdated,
         ConversationCreated,
+        TypingChanged,
     )
 }
 

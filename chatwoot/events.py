@@ -154,6 +154,32 @@ class ConversationCreated:
         return f"conversation:{self.conversation_id}:created"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TypingChanged:
+    """An agent started or stopped typing a reply the contact would see (never a note).
+
+    Typing carries no time of its own, so ``occurred_at`` is when we heard it.
+    """
+
+    conversation_id: int
+    inbox_id: int | None
+    typing: bool
+    agent_name: str | None
+    occurred_at: datetime
+    source: EventSource
+
+    @property
+    def dedupe_key(self) -> str:
+        """Return (conversation, kind, new value, time heard) as a key."""
+        state = "on" if self.typing else "off"
+        return f"conversation:{self.conversation_id}:typing:{state}:{_millis(self.occurred_at)}"
+
+
 ChatwootEvent = (
-    MessageEvent | StatusChanged | AssigneeChanged | ConversationUpdated | ConversationCreated
+    MessageEvent
+    | StatusChanged
+    | AssigneeChanged
+    | ConversationUpdated
+    | ConversationCreated
+    | TypingChanged
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from chatwoot.events import (
@@ -21,8 +21,10 @@ from chatwoot.events import (
     EventSource,
     MessageEvent,
     StatusChanged,
+    TypingChanged,
 )
 from chatwoot.fields import (
+    SenderType,
     as_int,
     as_map,
     as_str,
@@ -208,7 +210,34 @@ def _conversation_updated(data: Mapping[str, Any], source: EventSource) -> list[
     return events
 
 
+def _typing(on: bool) -> _Builder:
+    def build(data: Mapping[str, Any], source: EventSource) -> list[ChatwootEvent]:
+        # An agent typing a private note: the contact never learns of it.
+        if str(data.get("is_private")).lower() in ("true", "1"):
+            return []
+        user = data.get("user")
+        name, kind, _id = parse_sender(user)
+        if kind not in (SenderType.USER, SenderType.AGENT_BOT):
+            return []  # the contact's own typing (webhooks relay it); not news to them
+        display = as_str(as_map(user).get("available_name")) or name
+        conversation = as_map(data.get("conversation"))
+        return [
+            TypingChanged(
+                conversation_id=_required_int(conversation.get("id"), "conversation.id"),
+                inbox_id=as_int(conversation.get("inbox_id")),
+                typing=on,
+                agent_name=display,
+                occurred_at=datetime.now(UTC),
+                source=source,
+            )
+        ]
+
+    return build
+
+
 _BUILDERS: dict[str, _Builder] = {
+    "conversation_typing_on": _typing(True),
+    "conversation_typing_off": _typing(False),
     "message_created": _message("created"),
     "message_updated": _message("updated"),
     "conversation_created": _conversation_created,
@@ -225,8 +254,6 @@ _IGNORED = frozenset(
         "contact_updated",
         "contact_merged",
         "contact_deleted",
-        "conversation_typing_on",
-        "conversation_typing_off",
         "conversation_read",
         "conversation_contact_changed",
         "conversation_opened",

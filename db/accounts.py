@@ -79,7 +79,7 @@ async def set_current_ticket(session: AsyncSession, user_id: int, ticket_id: int
     await session.execute(
         update(User)
         .where(User.id == user_id, owned.exists())
-        .values(current_ticket_id=ticket_id, updated_at=func.now())
+        .values(current_ticket_id=ticket_id, current_ticket_at=func.now(), updated_at=func.now())
     )
 
 

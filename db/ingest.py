@@ -39,7 +39,9 @@ WITH ticket AS (
     ON CONFLICT DO NOTHING
     RETURNING id, ticket_id
 ), touched AS (
-    UPDATE tickets SET updated_at = now(), last_activity_at = now()
+    UPDATE tickets SET updated_at = now(), last_activity_at = now(),
+        -- an agent's reply ends their "typing" (the dashboard's typing_off may come later)
+        agent_typing = CASE WHEN $4::direction = 'agent' THEN NULL ELSE tickets.agent_typing END
     FROM stored WHERE tickets.id = stored.ticket_id
     RETURNING tickets.id
 ), queued AS (

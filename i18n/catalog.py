@@ -35,7 +35,7 @@ _DEFAULT: Final = _CATALOGS[DEFAULT_LOCALE]
 _CLIENT_KEYS: Final = tuple(
     key
     for key in (*common.PT, *pages.PT, *files.PT, *answers.PT)
-    if key.startswith(("event.", "status.", "ticket.", "err.content.", "list.unassigned"))
+    if key.startswith(("event.", "status.", "ticket.", "err.content.", "list.", "app.name"))
 )
 
 

@@ -101,6 +101,10 @@ def conversation_record(state: SandboxState, conv: Conversation) -> dict[str, An
         "created_at": conv.created_at,
         "messages": [message_record(state, m) for m in conv.messages],
         "csat_survey_response": survey.csat_survey_response if survey else None,
+        "contact_typing": conv.contact_typing,
+        "contact_typing_log": conv.contact_typing_log,
+        "contact_last_seen_at": conv.contact_last_seen_at,
+        "contact_seen_calls": conv.contact_seen_calls,
     }
 
 

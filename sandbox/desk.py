@@ -38,6 +38,8 @@ __all__ = ["Desk", "RecordInvalid"]
 
 # A webhook has 5 s to answer; waiting longer for "before the answer" would hide a hang.
 DELIVER_NOW_SECONDS = 6.0
+# How many of the contact's typing toggles a conversation remembers (tests check debouncing).
+TYPING_LOG = 50
 
 
 def _conversation_key(conv: Conversation) -> str:
@@ -271,6 +273,16 @@ class Desk:
         """Relay the contact's typing indicator (webhook only: a typist never hears itself)."""
         if status not in ("on", "off"):
             return
+        conv.contact_typing = status
+        # The newest toggles are enough to check debouncing; an endless log would grow forever.
+        conv.contact_typing_log = [
+            *conv.contact_typing_log[-(TYPING_LOG - 1) :],
+            {
+                "status": status,
+                "at": time.time(),
+            },
+        ]
+        self.state.touch("conversation", conv.display_id)
         payload = {
             "event": f"conversation_typing_{status}",
             "user": shapes.contact_webhook(self.state, conv.contact),
@@ -309,6 +321,7 @@ class Desk:
         """Mark the conversation seen by the contact; earlier non-incoming messages become read."""
         now = time.time()
         conv.contact_last_seen_at = now
+        conv.contact_seen_calls += 1
         self.state.touch("conversation", conv.display_id)
         for msg in conv.messages:
             if msg.message_type == INCOMING or msg.status not in ("sent", "delivered"):

@@ -151,6 +151,11 @@ class Conversation:
     priority: str | None = None
     team: Team | None = None
     snoozed_until: float | None = None
+    # What the contact's side told us through the Client API (tests and the console read it):
+    # the typing state ("on"/"off", None before any), each toggle, and update_last_seen calls.
+    contact_typing: str | None = None
+    contact_typing_log: list[dict[str, Any]] = field(default_factory=list)
+    contact_seen_calls: int = 0
 
     @property
     def inbox(self) -> Inbox:

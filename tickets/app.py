@@ -22,6 +22,7 @@ from tickets.hub import Hub
 from tickets.ingest import Ingestor
 from tickets.mail_worker import MailWorker
 from tickets.mails import MailRenderer
+from tickets.presence import PresenceService
 from tickets.relay import CableRelay, cable_url
 from tickets.service import TicketService
 from tickets.settings import Settings
@@ -111,6 +112,7 @@ async def _service(app: web.Application) -> AsyncIterator[None]:
         sectors=settings.TICKET_SECTORS,
     )
     app[keys.ANSWERS] = AnswerService(app[keys.SESSIONMAKER], app[keys.CHATWOOT], app[keys.SERVICE])
+    app[keys.PRESENCE] = PresenceService(app[keys.SESSIONMAKER], app[keys.CHATWOOT])
     yield
 
 

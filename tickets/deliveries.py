@@ -32,6 +32,8 @@ class DeliveryKind(StrEnum):
     # The ticket's card as a new message (a ticket opened from a message action, outside the
     # 1:1 chat); the worker remembers the message so later changes update it in place.
     TICKET_CARD = "ticket_card"
+    # "…is typing" in the chat while an agent types a reply (bounded per chat by its key).
+    TYPING = "typing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,14 @@ class StatusLine:
     status: str
 
 
-Delivery = AgentMessage | CardUpdate | MessageUpdate | StatusLine | TicketCard
+@dataclass(frozen=True, slots=True)
+class Typing:
+    """An agent is typing a reply on the ticket: show Teams' typing indicator."""
+
+    ticket_id: int
+
+
+Delivery = AgentMessage | CardUpdate | MessageUpdate | StatusLine | TicketCard | Typing
 
 
 def to_row(delivery: Delivery) -> tuple[DeliveryKind, dict[str, Any]]:
@@ -102,6 +111,8 @@ def to_row(delivery: Delivery) -> tuple[DeliveryKind, dict[str, Any]]:
             }
         case TicketCard():
             return DeliveryKind.TICKET_CARD, {"ticket_id": delivery.ticket_id}
+        case Typing():
+            return DeliveryKind.TYPING, {"ticket_id": delivery.ticket_id}
         case StatusLine():
             return DeliveryKind.STATUS_LINE, {
                 "ticket_id": delivery.ticket_id,
@@ -155,6 +166,8 @@ def from_row(kind: str, payload: Mapping[str, Any], ticket_id: int | None) -> De
         return MessageUpdate(ticket_id=ticket, message_id=int(payload.get("message_id") or 0))
     if kind == DeliveryKind.TICKET_CARD:
         return TicketCard(ticket_id=ticket)
+    if kind == DeliveryKind.TYPING:
+        return Typing(ticket_id=ticket)
     if kind == DeliveryKind.STATUS_LINE:
         return StatusLine(
             ticket_id=ticket,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +29,7 @@ from chatwoot.events import (
     EventSource,
     MessageEvent,
     StatusChanged,
+    TypingChanged,
 )
 from chatwoot.fields import MessageType
 from db import ingest as store
@@ -46,6 +48,7 @@ from tickets.deliveries import (
 )
 from tickets.hub import CHANNEL as CHANGED_CHANNEL
 from tickets.hub import TicketChanged, notify_changed
+from tickets.presence import apply_typing
 from tickets.views import options_of
 
 log = logging.getLogger(__name__)
@@ -135,6 +138,8 @@ class Ingestor:
             return await self._assignee(event)
         if isinstance(event, ConversationUpdated):
             return await self._updated(event)
+        if isinstance(event, TypingChanged):
+            return await self._typing(event)
         if isinstance(event, ConversationCreated):
             return IngestOutcome.IGNORED
         return IngestOutcome.IGNORED  # pragma: no cover - the union is exhaustive
@@ -256,7 +261,9 @@ class Ingestor:
             )
             if stored is None:
                 return IngestOutcome.DUPLICATE
-            await repo.touch_ticket(session, ticket.id)
+            # An agent's reply ends their "typing" (the dashboard's typing_off may come later).
+            cleared: dict[str, Any] = {} if incoming else {"agent_typing": None}
+            await repo.touch_ticket(session, ticket.id, **cleared)
             if not incoming:
                 await _to_teams(
                     session,
@@ -406,6 +413,13 @@ class Ingestor:
                 return IngestOutcome.DUPLICATE
             await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
             return IngestOutcome.STORED
+
+    async def _typing(self, event: TypingChanged) -> IngestOutcome:
+        async with self._sessions.begin() as session:
+            changed = await apply_typing(session, event)
+        if changed is None:
+            return IngestOutcome.IGNORED
+        return IngestOutcome.STORED if changed else IngestOutcome.DUPLICATE
 
 
 async def _to_teams(session: AsyncSession, ticket: Ticket, delivery: Delivery, *, key: str) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from tickets.hub import Hub
     from tickets.ingest import Ingestor
     from tickets.mail_worker import MailWorker
+    from tickets.presence import PresenceService
     from tickets.relay import CableRelay
     from tickets.service import TicketService
 
@@ -33,6 +34,8 @@ HUB: web.AppKey[Hub] = web.AppKey("hub")
 SERVICE: web.AppKey[TicketService] = web.AppKey("service")
 # Ratings, answers to bot questions and "resolved, thanks" (tickets/answers.py).
 ANSWERS: web.AppKey[AnswerService] = web.AppKey("answers")
+# Typing and read receipts, relayed to Chatwoot debounced.
+PRESENCE: web.AppKey[PresenceService] = web.AppKey("presence")
 # Help Center suggestions and their counts (suggests nothing when no portal is configured).
 HELP: web.AppKey[HelpService] = web.AppKey("help")
 INGESTOR: web.AppKey[Ingestor] = web.AppKey("ingestor")

@@ -24,7 +24,7 @@ from chatwoot.client import ChatwootClient, OutgoingFile
 from chatwoot.errors import ChatwootRejected, ChatwootUnavailable
 from chatwoot.models import Conversation
 from chatwoot.parsing import message_event_from_api
-from db import accounts, parked, repo
+from db import accounts, parked, presence, repo
 from db.models import ChatwootContactLink, Direction, Origin, User
 from tickets import reads
 from tickets.attachments import stored_of
@@ -427,15 +427,17 @@ class TicketService:
                 limit=max(1, min(limit, 100)),
                 offset=max(0, min(offset, MAX_OFFSET)),
             )
-        return [TicketInfo.of(row) for row in rows], total
+            found = await presence.summaries(session, [row.id for row in rows])
+        return [TicketInfo.of(row, found[row.id]) for row in rows], total
 
     async def get_ticket(self, user_id: int, ticket_id: int) -> TicketInfo:
         """Return one of the user's tickets, or raise TicketNotFound."""
         async with self._sessions() as session:
             ticket = await repo.ticket_for_user(session, user_id, ticket_id)
-        if ticket is None:
-            raise TicketNotFound(str(ticket_id))
-        return TicketInfo.of(ticket)
+            if ticket is None:
+                raise TicketNotFound(str(ticket_id))
+            found = await presence.summaries(session, [ticket.id])
+        return TicketInfo.of(ticket, found[ticket.id])
 
     async def timeline(
         self, user_id: int, ticket_id: int, *, after_id: int = 0, limit: int = 500

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
 from db.models import Message, Ticket, TicketEvent
+from db.presence import LastMessage, Summary
 from tickets.attachments import public
 from tickets.markdown import spans
 from tickets.questions import Question, Survey, question_of, survey_of
+
+# An agent's "typing" with no "stopped" after this long is stale (a lost typing_off).
+TYPING_TTL: Final = timedelta(seconds=60)
+
+
+def typing_of(ticket: Ticket, now: datetime | None = None) -> str | None:
+    """Return who is typing on the ticket, unless that news is stale."""
+    if ticket.agent_typing is None or ticket.agent_typing_at is None:
+        return None
+    if (now or datetime.now(UTC)) - ticket.agent_typing_at > TYPING_TTL:
+        return None
+    return ticket.agent_typing
 
 
 @dataclass(frozen=True)
@@ -31,10 +44,15 @@ class TicketInfo:
     created_at: datetime
     updated_at: datetime
     last_activity_at: datetime
+    # Agent messages the requester has not seen, the newest message, who is typing.
+    unread: int = 0
+    last_message: LastMessage | None = None
+    typing: str | None = None
 
     @classmethod
-    def of(cls, ticket: Ticket) -> TicketInfo:
-        """Build from a row."""
+    def of(cls, ticket: Ticket, summary: Summary | None = None) -> TicketInfo:
+        """Build from a row (and its list summary, when read)."""
+        summary = summary or Summary()
         return cls(
             id=ticket.id,
             requester_id=ticket.requester_id,
@@ -51,7 +69,15 @@ class TicketInfo:
             created_at=ticket.created_at,
             updated_at=ticket.updated_at,
             last_activity_at=ticket.last_activity_at,
+            unread=summary.unread,
+            last_message=summary.last_message,
+            typing=typing_of(ticket),
         )
+
+    @property
+    def live_state(self) -> tuple[Any, ...]:
+        """Return what a ticket's live page shows of it: a change there means a new frame."""
+        return (self.status, self.assignee, self.typing)
 
     def to_json(self) -> dict[str, Any]:
         """Render with the JSON API's names."""
@@ -70,7 +96,22 @@ class TicketInfo:
             "createdAt": self.created_at.isoformat(),
             "updatedAt": self.updated_at.isoformat(),
             "lastActivityAt": self.last_activity_at.isoformat(),
+            "unread": self.unread,
+            "lastMessage": _last_message_json(self.last_message),
+            "typing": self.typing,
         }
+
+
+def _last_message_json(last: LastMessage | None) -> dict[str, Any] | None:
+    if last is None:
+        return None
+    return {
+        "author": last.author,
+        "content": last.content,
+        "createdAt": last.created_at.isoformat(),
+        "direction": last.direction,
+        "files": last.files,
+    }
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,12 @@ import logging
 from asyncio import Transport
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import repo
+from db import presence, repo
 from tickets import reads, trace
 from tickets.hub import Hub, TicketChanged
 from tickets.views import TicketInfo, TimelineItem
@@ -60,8 +61,8 @@ class Watch:
     peer: Peer
     ticket_id: int
     last_id: int
-    status: str
-    assignee: str | None
+    # The ticket's `live_state` last sent: a different one is sent as a `ticket` frame.
+    state: tuple[Any, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,8 @@ async def read_changes(
         ticket = await repo.get_ticket(session, ticket_id)
         if ticket is None:
             return Changes(None, [])
-        info = TicketInfo.of(ticket)
+        found = await presence.summaries(session, [ticket_id])
+        info = TicketInfo.of(ticket, found[ticket_id])
         items = await reads.timeline_after(session, ticket_id, after_id=after_id, limit=limit)
     return Changes(info, items)
 
@@ -243,11 +245,8 @@ class Fanout:
                     if position > watch.last_id:
                         await peer.send(text)
                         watch.last_id = position
-                if state is not None and (ticket.status, ticket.assignee) != (
-                    watch.status,
-                    watch.assignee,
-                ):
-                    watch.status, watch.assignee = ticket.status, ticket.assignee
+                if state is not None and ticket.live_state != watch.state:
+                    watch.state = ticket.live_state
                     await peer.send(state)
         except (ConnectionResetError, RuntimeError):
             self.leave(peer)

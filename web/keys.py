@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from web.fanout import Fanout
+from web.listfeed import ListFeed
 from web.microsoft import MicrosoftLogin
 from web.passwords import Passwords
 
@@ -30,3 +31,5 @@ class WebhookLoad:
 WEBHOOK_LOAD = web.AppKey("web_webhook_load", WebhookLoad)
 # The /ws fan-out: one database read per changed ticket for all of this process's sockets.
 FANOUT = web.AppKey("web_fanout", Fanout)
+# The live ticket lists: a `ticket` frame per changed ticket and the unread total.
+LISTFEED = web.AppKey("web_listfeed", ListFeed)

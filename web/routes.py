@@ -21,6 +21,7 @@ from web.help import setup_help
 from web.microsoft import MicrosoftLogin
 from web.pages import setup_pages
 from web.passwords import Passwords
+from web.presence_api import setup_presence_api
 from web.profile import setup_profile
 from web.render import STATIC, setup_rendering
 from web.sessions import on_prepare, purge_forever, session_middleware
@@ -45,6 +46,7 @@ def setup_web(app: web.Application) -> None:
     setup_pages(app)
     setup_api(app)
     setup_answers(app)
+    setup_presence_api(app)
     setup_attachments(app)
     setup_help(app)
     setup_ws(app)

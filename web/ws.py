@@ -2,11 +2,13 @@
 
 Client -> server: `{"type": "subscribe", "ticketId": N, "after": lastId}`. Server -> client:
 `{"type": "item", "item": {...}}` for every item after the cursor, then live ones;
-`{"type": "ticket", "ticket": {...}}` when status or assignee change; `{"type": "error",
+`{"type": "ticket", "ticket": {...}}` when what the page shows of it changes (status, assignee,
+who is typing, unread count); `{"type": "error",
 "error": "not_found"}` for a ticket that is not the user's. Every hub notification is only a
 hint to re-read from the database after the last id sent, so a missed hint loses nothing and
 nothing is sent twice. Live changes go through `web.fanout`: one read per changed ticket per
-process, whatever the number of sockets watching it.
+process, whatever the number of sockets watching it. `{"type": "list"}` follows every ticket
+of the user for the live ticket list instead (`web.listfeed`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from web import keys as web_keys
 from web import sessions
 from web.fanout import BATCH, Fanout, Peer, Watch, item_frame, ticket_frame
 from web.http import MAX_ID, site_origin
+from web.listfeed import ListFeed
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +53,12 @@ async def _registry(app: web.Application) -> AsyncIterator[None]:
     app[web_keys.USER_SOCKETS] = {}
     fanout = Fanout(app[keys.HUB], app[keys.SESSIONMAKER])
     app[web_keys.FANOUT] = fanout
+    listfeed = ListFeed(app[keys.HUB], app[keys.SESSIONMAKER])
+    app[web_keys.LISTFEED] = listfeed
     yield
     await close_sockets(app)
     await fanout.close()
+    await listfeed.close()
 
 
 async def close_sockets(app: web.Application) -> None:
@@ -78,14 +84,16 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     await _close_oldest(mine)
     fanout = request.app[web_keys.FANOUT]
     peer = Peer(socket, user.id, request.transport)
-    stream = _Stream(peer, request.app[keys.SERVICE], fanout)
+    listfeed = request.app[web_keys.LISTFEED]
+    stream = _Stream(peer, request.app[keys.SERVICE], fanout, listfeed)
     try:
         # Joined before any subscription, so no hint about this user's tickets goes unheard.
-        with fanout.joined(user.id):
+        with fanout.joined(user.id), listfeed.joined(user.id):
             try:
                 await stream.read()
             finally:
                 fanout.leave(peer)
+                listfeed.leave(peer)
     finally:
         registry.discard(socket)
         _forget(request.app[web_keys.USER_SOCKETS], user.id, socket)
@@ -116,10 +124,11 @@ def _forget(
 class _Stream:
     """Read one socket's requests; live frames reach it through the fan-out."""
 
-    def __init__(self, peer: Peer, service: TicketService, fanout: Fanout):
+    def __init__(self, peer: Peer, service: TicketService, fanout: Fanout, listfeed: ListFeed):
         self.peer = peer
         self.service = service
         self.fanout = fanout
+        self.listfeed = listfeed
 
     async def read(self) -> None:
         async for message in self.peer.socket:
@@ -139,6 +148,9 @@ class _Stream:
         kind = frame.get("type")
         if kind == "ping":
             await self._send({"type": "pong"})
+            return
+        if kind == "list":
+            await self.listfeed.follow(self.peer)
             return
         if kind != "subscribe":
             await self._send({"type": "error", "error": "unknown_type"})
@@ -166,9 +178,7 @@ class _Stream:
                 await self._not_found(ticket_id)
                 return
             self.fanout.unwatch(peer, ticket_id)
-            watch = Watch(
-                peer, ticket_id, max(0, min(after, MAX_ID)), ticket.status, ticket.assignee
-            )
+            watch = Watch(peer, ticket_id, max(0, min(after, MAX_ID)), ticket.live_state)
             await peer.send(ticket_frame(ticket))
             try:
                 await self._backlog(watch)

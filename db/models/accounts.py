@@ -52,6 +52,8 @@ class User(Base):
     current_ticket_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("tickets.id", ondelete="SET NULL", use_alter=True)
     )
+    # When the current ticket was last chosen: the bot sends free text to it only while fresh.
+    current_ticket_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_now()
     updated_at: Mapped[datetime] = created_now()
 

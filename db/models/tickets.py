@@ -109,6 +109,11 @@ class Ticket(Base):
     # Chatwoot message id up to which a Client API read proved we hold every message; the
     # next catch-up reads from here (not from the newest id we hold, which may sit past a gap).
     synced_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Timeline id up to which the requester has seen the ticket: agent messages above are unread.
+    requester_seen_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The agent Chatwoot last said is typing here (None once they stopped), and since when.
+    agent_typing: Mapped[str | None] = mapped_column(String(200))
+    agent_typing_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_now()
     updated_at: Mapped[datetime] = created_now()
     last_activity_at: Mapped[datetime] = created_now()

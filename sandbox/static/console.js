@@ -68,6 +68,8 @@ const TEXTS = {
   medium: ['média', 'medium'],
   high: ['alta', 'high'],
   urgent: ['urgente', 'urgent'],
+  contactTyping: ['o contato está digitando…', 'the contact is typing…'],
+  seenAt: ['visto pelo contato: {at}', 'seen by the contact: {at}'],
 };
 const LANGS = ['pt-BR', 'en'];
 
@@ -195,7 +197,29 @@ function head(conv) {
         conv.labels && conv.labels.length ? `${t('labels')}: ${conv.labels.join(', ')}` : '']
         .filter(Boolean).join(' · ')}) : null,
     csat ? el('div', {class: 'meta', text: t('csat', {rating: csat.rating})
-      + (csat.feedback_message ? ` — ${csat.feedback_message}` : '')}) : null);
+      + (csat.feedback_message ? ` — ${csat.feedback_message}` : '')}) : null,
+    conv.contact_typing === 'on' ? el('div', {class: 'meta typing', text: t('contactTyping')}) : null,
+    conv.contact_last_seen_at ? el('div', {class: 'meta', text: t('seenAt',
+      {at: new Date(conv.contact_last_seen_at * 1000).toLocaleTimeString(lang)})}) : null);
+}
+
+// As the dashboard does: "typing" on at the first key, off after a pause or when sent.
+function typingRelay(path, fail) {
+  let timer = null;
+  const say = (status) => call('POST', path + '/typing', {status, agent: agentName()}).catch(fail);
+  return {
+    key() {
+      if (timer === null) say('on');
+      else clearTimeout(timer);
+      timer = setTimeout(() => { timer = null; say('off'); }, 3000);
+    },
+    stop() {
+      if (timer === null) return;
+      clearTimeout(timer);
+      timer = null;
+      say('off');
+    },
+  };
 }
 
 function composer(conv) {
@@ -215,7 +239,10 @@ function composer(conv) {
     priority.append(el('option', {value: level, text: t(level || 'none')}));
   }
   priority.value = conv.priority || '';
+  const typing = typingRelay(path, fail);
+  text.addEventListener('input', () => typing.key());
   const send = (isPrivate) => {
+    typing.stop();
     const body = text.value.trim() ? (dashboard.checked ? asDashboard(text.value) : text.value) : '';
     if (!body && !files.files.length) return fail(new Error(t('needText')));
     // Text alone goes as JSON, as the dashboard sends it; with files, as multipart (whose

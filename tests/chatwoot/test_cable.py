@@ -18,6 +18,7 @@ from chatwoot.events import (
     EventSource,
     MessageEvent,
     StatusChanged,
+    TypingChanged,
 )
 from chatwoot.fields import MessageType, SenderType
 from sandbox import SandboxConfig, SandboxServer
@@ -42,12 +43,25 @@ def test_identifier_is_the_widgets_exact_string(payload: Load) -> None:
         "03_server_confirm_subscription.json",
         "06_server_disconnect.json",
         "presence.update.json",
-        "conversation.typing_on.json",
-        "conversation.typing_off.json",
     ],
 )
 def test_control_and_ignored_frames_yield_nothing(payload: Load, name: str) -> None:
     assert parse_cable_frame(payload(f"cable/{name}")) == []
+
+
+def test_agent_typing_frames_name_the_agent_as_contacts_see_them(payload: Load) -> None:
+    (on,) = parse_cable_frame(payload("cable/conversation.typing_on.json"))
+    (off,) = parse_cable_frame(payload("cable/conversation.typing_off.json"))
+    assert isinstance(on, TypingChanged) and isinstance(off, TypingChanged)
+    assert (on.conversation_id, on.inbox_id, on.typing, on.agent_name) == (123, 7, True, "Sam")
+    assert (off.typing, off.source) == (False, EventSource.CABLE)
+
+
+def test_private_note_typing_is_never_an_event(payload: Load) -> None:
+    frame = payload("cable/conversation.typing_on.json")
+    for private in (True, "true"):
+        frame["message"]["data"]["is_private"] = private
+        assert parse_cable_frame(frame) == []
 
 
 def test_agent_reply_frame(payload: Load) -> None:

@@ -15,6 +15,7 @@ from chatwoot.events import (
     EventSource,
     MessageEvent,
     StatusChanged,
+    TypingChanged,
 )
 from chatwoot.fields import ConversationStatus, MessageType, SenderType
 from chatwoot.webhooks import (
@@ -165,12 +166,21 @@ def test_assignee_and_status_in_one_save_give_two_events(payload: Load) -> None:
         "contact_created.json",
         "contact_updated.json",
         "webwidget_triggered.json",
-        "conversation_typing_on.agent.json",
+        # The contact's own typing: Chatwoot relays it to webhooks, it is no news to them.
         "conversation_typing_off.contact.json",
     ],
 )
 def test_events_the_core_ignores_yield_nothing(payload: Load, name: str) -> None:
     assert parse_webhook(payload(f"webhooks/{name}")) == []
+
+
+def test_agent_typing_webhook_is_an_event_unless_it_is_a_note(payload: Load) -> None:
+    data = payload("webhooks/conversation_typing_on.agent.json")
+    (event,) = parse_webhook(data)
+    assert isinstance(event, TypingChanged)
+    assert (event.typing, event.agent_name) == (True, "Sam Agent")
+    assert event.source is EventSource.WEBHOOK
+    assert parse_webhook({**data, "is_private": True}) == []
 
 
 def test_unknown_or_missing_event_yields_nothing() -> None:
