@@ -64,10 +64,23 @@ async def ticket_list(request: web.Request) -> web.Response:
         user.id, status=status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     pages = max(1, math.ceil(total / PAGE_SIZE))
+    unread_total = await request.app[keys.PRESENCE].unread_total(user.id)
+    locale = locale_of(request)
+    settings = request.app[keys.SETTINGS]
     return render(
         request,
         "list.html",
         {
+            "unread_total": unread_total,
+            "client": json_script(
+                {
+                    "status": status,
+                    "page": page,
+                    "unreadTotal": unread_total,
+                    "sectors": dict(settings.TICKET_SECTORS.options(locale)),
+                    "strings": i18n.client_catalog(locale),
+                }
+            ),
             "tickets": tickets,
             "total": total,
             "status": status,

@@ -3,6 +3,7 @@
   "use strict";
   var data = JSON.parse(document.getElementById("chat-data").textContent);
   var S = data.strings;
+  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var list = document.getElementById("timeline");
   var live = document.getElementById("live");
   var form = document.getElementById("composer");
@@ -16,6 +17,10 @@
   var socket = null;
   var attempt = 0;
   var stopped = false;
+  var typingLine = document.getElementById("typing");
+  var typingTimer = null;
+  // An agent's "typing" with no news for this long is stale (a lost typing_off).
+  var TYPING_TTL = 60000;
 
   list.querySelectorAll("[data-id]").forEach(function (node) {
     seen.set(Number(node.getAttribute("data-id")), Number(node.getAttribute("data-cursor")));
@@ -204,6 +209,7 @@
     }
     if (after) { after.after(node); } else { list.prepend(node); }
     if (item.direction === "system" && window.tftAnswers) { window.tftAnswers.applyEvent(item); }
+    if (item.direction === "agent") { showTyping(null); watchSeen(node); }
     // The employee's own message or act (an answer, a rating, "resolved") brings the view down.
     var own = item.direction === "requester" || !!(item.data && item.data.actor);
     if (nearBottom || own) {
@@ -213,6 +219,86 @@
         img.addEventListener("load", toBottom);
       });
     } else { pill.hidden = false; }
+  }
+
+  function showTyping(name) {
+    if (typingTimer) { clearTimeout(typingTimer); typingTimer = null; }
+    if (name === null || name === undefined) {
+      typingLine.hidden = true;
+      typingLine.textContent = "";
+      return;
+    }
+    typingLine.textContent = t("ticket.typing", { name: name || S["ticket.agent"] });
+    typingLine.hidden = false;
+    typingTimer = setTimeout(function () { showTyping(null); }, TYPING_TTL);
+  }
+
+  // ---- read receipts: an agent message counts as seen once it is on a visible page ------
+  var inView = new Set();
+  var seenSent = 0;
+  var seenTimer = null;
+  var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      var id = Number(entry.target.getAttribute("data-id"));
+      if (entry.isIntersecting) { inView.add(id); } else { inView.delete(id); }
+    });
+    reportSeen();
+  }, { root: list, threshold: 0.6 }) : null;
+
+  function watchSeen(node) {
+    if (observer) { observer.observe(node); }
+  }
+
+  function reportSeen() {
+    if (document.visibilityState !== "visible" || !inView.size) { return; }
+    var upTo = Math.max.apply(null, Array.from(inView));
+    if (upTo <= seenSent) { return; }
+    // Debounced: a scroll through many messages becomes one call.
+    if (seenTimer) { clearTimeout(seenTimer); }
+    seenTimer = setTimeout(function () {
+      seenTimer = null;
+      var sent = Math.max.apply(null, Array.from(inView).concat([0]));
+      if (sent <= seenSent) { return; }
+      seenSent = sent;
+      post("seen", { upTo: sent }).catch(function () { seenSent = 0; });
+    }, 800);
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { reportSeen(); } else { typingOff(); }
+  });
+
+  function post(what, body) {
+    return fetch("/api/conversations/" + data.ticketId + "/" + what, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      if (!response.ok) { throw new Error(String(response.status)); }
+      return response;
+    });
+  }
+
+  // ---- the employee's typing: on at the first key, refreshed while typing, off after a pause
+  var typingOn = 0;
+  var idleTimer = null;
+
+  function typingKey() {
+    var now = Date.now();
+    if (!typingOn || now - typingOn > 8000) {
+      typingOn = now;
+      post("typing", { on: true }).catch(function () { typingOn = 0; });
+    }
+    if (idleTimer) { clearTimeout(idleTimer); }
+    idleTimer = setTimeout(typingOff, 4000);
+  }
+
+  function typingOff() {
+    if (idleTimer) { clearTimeout(idleTimer); idleTimer = null; }
+    if (!typingOn) { return; }
+    typingOn = 0;
+    post("typing", { on: false }).catch(function () {});
   }
 
   function atBottom() {
@@ -241,6 +327,7 @@
     }
     var assignee = document.getElementById("ticket-assignee");
     if (assignee) { assignee.textContent = ticket.assignee || S["list.unassigned"] || ""; }
+    showTyping(ticket.typing === undefined ? null : ticket.typing);
     document.getElementById("resolved-note").hidden = ticket.status !== "resolved";
     var resolve = document.getElementById("resolve-form");
     if (resolve) { resolve.hidden = ticket.status === "resolved"; }
@@ -285,6 +372,12 @@
 
   // The composer (composer.js) sends messages, text and files, and adds the answer here.
   window.tftChat = { add: add, size: size };
+  // Sending ends "typing" (composer.js sends; this only listens).
+  form.addEventListener("submit", function () { typingOff(); });
+
+  box.addEventListener("input", function () {
+    if (box.value.trim()) { typingKey(); } else { typingOff(); }
+  });
 
   box.addEventListener("keydown", function (event) {
     if (!touch && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -293,6 +386,7 @@
     }
   });
 
+  list.querySelectorAll(".msg.theirs[data-id]").forEach(watchSeen);
   toBottom();
   connect();
 })();
