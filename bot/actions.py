@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,12 +20,26 @@ from db import teams as teams_repo
 from db.models import Origin
 from i18n import t
 from tickets.answers import AnswerService
-from tickets.errors import FormInvalid, HelpdeskRejected, HelpdeskUnavailable, TicketNotFound
+from tickets.errors import (
+    FormInvalid,
+    HelpdeskRejected,
+    HelpdeskUnavailable,
+    TicketError,
+    TicketNotFound,
+)
 from tickets.help import HelpService
+from tickets.presence import PresenceService
 from tickets.service import TicketService
 from tickets.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Verbs after which the employee has the ticket's card (and its messages) in front of them.
+_SHOWS_TICKET = frozenset({Verb.OPEN, Verb.REFRESH, Verb.REPLY, Verb.REOPEN, Verb.CREATE})
+
+# Typed text follows the current ticket while it was chosen this recently; later, with several
+# tickets open, the bot asks again.
+CURRENT_TICKET_FRESH = timedelta(minutes=15)
 
 Card = dict[str, Any]
 
@@ -35,6 +50,14 @@ class CardPlace:
 
     conversation_id: str
     activity_id: str | None
+
+
+@dataclass(frozen=True)
+class FreeText:
+    """Where typed text goes: one ticket, or a choice among the open ones (neither: nowhere)."""
+
+    ticket_id: int | None
+    open_tickets: list[cards.TicketSummary]
 
 
 @dataclass(frozen=True)
@@ -56,12 +79,14 @@ class CardActions:
         settings: Settings,
         help_service: HelpService | None = None,
         answers: AnswerService | None = None,
+        presence: PresenceService | None = None,
     ) -> None:
         self._service = service
         # Ratings, answers to bot questions, "resolved, thanks" (bot/answer_actions.py).
         self.answers = AnswerActions(service, sessions, answers)
         self._sessions = sessions
         self._settings = settings
+        self._presence = presence
         self.help = TeamsHelp(help_service or HelpService(sessions, None))
         # One create at a time per form, so a double click waits for the first and reuses it.
         self._forms: dict[str, asyncio.Lock] = {}
@@ -75,7 +100,18 @@ class CardActions:
             result = ActionResult(await self._history(caller, 1), notice=t("bot.not_found", locale))
         if result.ticket_id is not None:
             await self.remember(caller, result.ticket_id, place)
+            if action.verb in _SHOWS_TICKET:
+                await self._seen(caller, result.ticket_id)
         return result
+
+    async def _seen(self, caller: Caller, ticket_id: int) -> None:
+        """Count the ticket read: its card is what Teams lets us know was shown or answered."""
+        if self._presence is None:
+            return
+        try:
+            await self._presence.seen(caller.user_id, ticket_id)
+        except TicketError as exc:  # a receipt is a courtesy: the card is shown all the same
+            log.info("could not mark ticket %s seen: %r", ticket_id, exc)
 
     async def remember(self, caller: Caller, ticket_id: int, place: CardPlace) -> None:
         """Record the message that now shows the ticket's card (the outbox updates it later)."""
@@ -93,7 +129,9 @@ class CardActions:
     async def _dispatch(self, caller: Caller, action: ActionData) -> ActionResult:
         locale = caller.locale
         if action.verb is Verb.NEW:
-            return ActionResult(self.form(locale))
+            # From the "which ticket?" card: the typed message becomes the description.
+            typed = action.inputs.get("reply", "").strip()
+            return ActionResult(self.form(locale, values={"description": typed} if typed else {}))
         if action.verb in (Verb.CREATE, Verb.HELP_OPEN_ANYWAY):
             assert action.form_id is not None  # parse_action guarantees it
             # "Open the ticket anyway" comes from the suggestions: no second round of them.
@@ -123,6 +161,35 @@ class CardActions:
         card = await self.ticket_card(caller, ticket_id)
         await self._service.set_current_ticket(caller.user_id, ticket_id)
         return ActionResult(card, ticket_id=ticket_id)
+
+    async def free_text_target(self, caller: Caller) -> FreeText:
+        """Decide where typed text goes, so it never lands silently in the wrong ticket.
+
+        One open ticket: there. Several: the current one while it was chosen lately (so the
+        question comes once, not for every line), else the caller picks. None open: the
+        current ticket (a message reopens it), if any.
+        """
+        tickets, total = await self._service.list_tickets(
+            caller.user_id, status="open", limit=cards.MAX_CHOICES
+        )
+        if total == 1:
+            return FreeText(tickets[0].id, [])
+        current = caller.current_ticket_id
+        if total == 0:
+            return FreeText(current, [])
+        chosen_at = caller.current_ticket_at
+        if current is not None and chosen_at is not None:
+            fresh = datetime.now(UTC) - chosen_at <= CURRENT_TICKET_FRESH
+            if fresh and await self._is_open(caller, current):
+                return FreeText(current, [])
+        return FreeText(None, list(views.history_view(tickets, total, 1).tickets))
+
+    async def _is_open(self, caller: Caller, ticket_id: int) -> bool:
+        try:
+            info = await self._service.get_ticket(caller.user_id, ticket_id)
+        except TicketNotFound:
+            return False
+        return info.status != "resolved"
 
     def form(self, locale: str, **view: Any) -> Card:
         """Return a fresh (or re-rendered) ticket form card."""

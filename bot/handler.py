@@ -27,6 +27,7 @@ from i18n import t
 from tickets.answers import AnswerService
 from tickets.errors import FormInvalid, HelpdeskRejected, HelpdeskUnavailable, TicketNotFound
 from tickets.help import HelpService
+from tickets.presence import PresenceService
 from tickets.service import TicketService
 from tickets.settings import Settings
 
@@ -47,7 +48,7 @@ def text_message(text: str) -> Activity:
 
 
 class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
-    """The helpdesk bot: welcome, commands, free text to the current ticket, card actions."""
+    """The helpdesk bot: welcome, commands, free text to the ticket it is for, card actions."""
 
     def __init__(
         self,
@@ -58,11 +59,12 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
         *,
         gateway: TeamsGateway | None = None,
         answers: AnswerService | None = None,
+        presence: PresenceService | None = None,
     ) -> None:
         self._service = service
         self._settings = settings
         self._identities = Identities(sessions, settings.DEFAULT_LOCALE)
-        self.actions = CardActions(service, sessions, settings, help_service, answers)
+        self.actions = CardActions(service, sessions, settings, help_service, answers, presence)
         self.message_actions = MessageActions(service, sessions, settings, gateway)
 
     # ---- install / uninstall ----------------------------------------------------------------
@@ -121,13 +123,27 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
             await context.send_activity(card_message(await self.actions.history(caller)))
         elif command is Command.HELP:
             await context.send_activity(card_message(self._help_card(locale)))
-        elif caller.current_ticket_id is None or not text.strip():
-            await context.send_activity(text_message(t("bot.no_current", locale)))
-            await context.send_activity(card_message(self._help_card(locale)))
+        elif not text.strip():
+            await self._no_current(context, locale)
         else:
+            await self._free_text(context, caller, text)
+
+    async def _no_current(self, context: TurnContext, locale: str) -> None:
+        await context.send_activity(text_message(t("bot.no_current", locale)))
+        await context.send_activity(card_message(self._help_card(locale)))
+
+    async def _free_text(self, context: TurnContext, caller: Caller, text: str) -> None:
+        """Send typed text to the ticket it is for; with several open, ask which one."""
+        choice = await self.actions.free_text_target(caller)
+        if choice.ticket_id is not None:
             await context.send_activity(
-                text_message(await self._post(caller, caller.current_ticket_id, text))
+                text_message(await self._post(caller, choice.ticket_id, text))
             )
+        elif choice.open_tickets:
+            card = cards.choose_ticket_card(text, choice.open_tickets, caller.locale)
+            await context.send_activity(card_message(card))
+        else:
+            await self._no_current(context, caller.locale)
 
     async def _post(self, caller: Caller, ticket_id: int, text: str) -> str:
         locale = caller.locale

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -29,6 +30,9 @@ class Caller:
     locale: Locale
     name: str
     current_ticket_id: int | None
+    # When the current ticket was last chosen (opened, answered, picked): free text follows
+    # it only while that is recent.
+    current_ticket_at: datetime | None = None
 
 
 def tenant_of(activity: Activity) -> str:
@@ -102,7 +106,13 @@ class Identities:
                 service_url=activity.service_url or "",
                 reference=reference,
             )
-            return Caller(user.id, locale, user.display_name, user.current_ticket_id)
+            return Caller(
+                user.id,
+                locale,
+                user.display_name,
+                user.current_ticket_id,
+                user.current_ticket_at,
+            )
 
     async def forget(self, context: TurnContext) -> None:
         """Mark the conversation uninstalled: the outbox stops writing there."""

@@ -60,6 +60,7 @@ async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
         app[keys.HELP],
         gateway=gateway,
         answers=app[keys.ANSWERS],
+        presence=app[keys.PRESENCE],
     )
     adapter.on_turn_error = bot.on_error
     app[BOT] = BotRuntime(adapter, bot, credentials)

@@ -115,7 +115,10 @@ def pages_for(total: int) -> int:
 
 def history_view(tickets: Sequence[TicketInfo], total: int, page: int) -> HistoryView:
     """Build one history page."""
-    rows = [TicketSummary(t.id, t.title, t.status, t.assignee, t.last_activity_at) for t in tickets]
+    rows = [
+        TicketSummary(t.id, t.title, t.status, t.assignee, t.last_activity_at, t.unread)
+        for t in tickets
+    ]
     return HistoryView(tickets=rows, page=page, pages=pages_for(total))
 
 

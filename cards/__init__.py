@@ -1,6 +1,7 @@
 """Adaptive Card builders: pure functions from view data to card dicts (schema 1.5)."""
 
 from cards.actions import INPUT_IDS, ActionData, InvalidAction, Verb, parse_action
+from cards.choose import MAX_CHOICES, choose_ticket_card
 from cards.elements import MAX_CARD_BYTES, card_size
 from cards.extension import message_ticket_card
 from cards.form import ticket_form_card
@@ -31,6 +32,7 @@ from cards.welcome import help_card, welcome_card
 __all__ = [
     "INPUT_IDS",
     "MAX_CARD_BYTES",
+    "MAX_CHOICES",
     "ActionData",
     "CardMessage",
     "ChoiceLabels",
@@ -51,6 +53,7 @@ __all__ = [
     "agent_reply_card",
     "assignment_line",
     "card_size",
+    "choose_ticket_card",
     "created_line",
     "error_card",
     "help_card",

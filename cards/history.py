@@ -136,7 +136,10 @@ def _row(ticket: TicketSummary, locale: str | None, tz: tzinfo) -> Json:
                         "items": [
                             {
                                 "type": "RichTextBlock",
-                                "inlines": [run(one_line(ticket.title, 120), weight="Bolder")],
+                                "inlines": [
+                                    run(one_line(ticket.title, 120), weight="Bolder"),
+                                    *_unread(ticket.unread, locale),
+                                ],
                             },
                             meta,
                         ],
@@ -163,3 +166,13 @@ def _row(ticket: TicketSummary, locale: str | None, tz: tzinfo) -> Json:
             }
         ],
     }
+
+
+def _unread(count: int, locale: str | None) -> list[Json]:
+    """Return the "2 new" mark after a title, or nothing when all was seen."""
+    if count <= 0:
+        return []
+    key = "card.history.unread.one" if count == 1 else "card.history.unread.other"
+    return [
+        run(f"  ● {t(key, locale, count=count)}", color="Accent", weight="Bolder", size="Small")
+    ]

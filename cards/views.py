@@ -21,6 +21,8 @@ class TicketSummary:
     status: str
     assignee: str | None
     updated_at: datetime
+    # Agent messages the employee has not seen yet (on the web or on a ticket card here).
+    unread: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,6 +86,16 @@ PT: Final[Mapping[str, str]] = MappingProxyType(
         "card.history.empty": "Você ainda não abriu nenhum chamado.",
         "card.history.empty.hint": "Quando abrir um, ele aparece aqui com o status atualizado.",
         "card.history.updated": "Atualizado em {date}",
+        "card.history.unread.one": "1 nova",
+        "card.choose.title": "Para qual chamado é esta mensagem?",
+        "card.choose.hint": (
+            "Você tem mais de um chamado aberto. Escolha onde enviar; dá para ajustar o texto "
+            "antes."
+        ),
+        "card.choose.message": "Sua mensagem",
+        "card.choose.send": "Enviar aqui",
+        "card.choose.new": "Novo chamado com esta mensagem",
+        "card.history.unread.other": "{count} novas",
         "card.ticket.number": "Chamado #{id}",
         "card.ticket.unassigned": "Aguardando atendente",
         "card.message.deleted": "(mensagem apagada)",
@@ -196,6 +206,16 @@ EN: Final[Mapping[str, str]] = MappingProxyType(
         "card.history.empty": "You have not opened any tickets yet.",
         "card.history.empty.hint": "Once you open one, it shows up here with its current status.",
         "card.history.updated": "Updated {date}",
+        "card.history.unread.one": "1 new",
+        "card.choose.title": "Which ticket is this message for?",
+        "card.choose.hint": (
+            "You have more than one open ticket. Choose where to send it; you can edit the text "
+            "first."
+        ),
+        "card.choose.message": "Your message",
+        "card.choose.send": "Send here",
+        "card.choose.new": "New ticket with this message",
+        "card.history.unread.other": "{count} new",
         "card.ticket.number": "Ticket #{id}",
         "card.ticket.unassigned": "Waiting for an agent",
         "card.message.deleted": "(message deleted)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -209,6 +210,25 @@ def _builders(locale: str) -> dict[str, Callable[[], dict[str, Any]]]:
                 2,
             ),
             locale,
+        ),
+        "history_unread": lambda: cards.history_card(
+            HistoryView(
+                [
+                    replace(summary, unread=unread)
+                    for summary, unread in zip(_summaries(3, 301), (2, 1, 0), strict=True)
+                ],
+                1,
+                1,
+            ),
+            locale,
+        ),
+        "choose_ticket": lambda: cards.choose_ticket_card(
+            "A impressora voltou a travar, mesmo depois da troca do fusor.",
+            [replace(s, unread=i % 2) for i, s in enumerate(_summaries(3, 401)) if i != 2],
+            locale,
+        ),
+        "choose_ticket_huge": lambda: cards.choose_ticket_card(
+            HUGE, [TicketSummary(i, HUGE, "open", None, T0, 9) for i in range(1, 20)], locale
         ),
         "ticket_open": lambda: cards.ticket_card(_ticket("open"), locale, tz=SAO_PAULO),
         "ticket_pending": lambda: cards.ticket_card(_ticket("pending"), locale),
