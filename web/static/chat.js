@@ -261,7 +261,7 @@
       if (sent <= seenSent) { return; }
       seenSent = sent;
       post("seen", { upTo: sent }).catch(function () { seenSent = 0; });
-    }, 800);
+    }, 1500);
   }
 
   document.addEventListener("visibilitychange", function () {
