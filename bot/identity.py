@@ -90,7 +90,13 @@ class Identities:
             fresh = _unchanged(known, stored, tenant=tenant, name=name, locale=locale)
             if fresh and _same_place(stored.reference, reference):
                 # Most turns: nothing to write, so no write transaction at all.
-                return Caller(known.id, locale, known.display_name, known.current_ticket_id)
+                return Caller(
+                    known.id,
+                    locale,
+                    known.display_name,
+                    known.current_ticket_id,
+                    known.current_ticket_at,
+                )
         # The roster lookup costs a call to Teams, so only the first time we see someone.
         email = None if known is not None else await _roster_email(context, sender.id)
         async with self._sessions.begin() as session:
