@@ -46,6 +46,9 @@ PT = {
         "Navegadores com sessão aberta na sua conta. Não reconhece algum? Encerre a sessão "
         "dele e troque sua senha."
     ),
+    "profile.sessions.intro_no_password": (
+        "Navegadores com sessão aberta na sua conta. Não reconhece algum? Encerre a sessão dele."
+    ),
     "profile.sessions.unknown_device": "Navegador desconhecido",
     "profile.sessions.this": "Este navegador",
     "profile.sessions.last_seen": "Último uso",
@@ -120,6 +123,9 @@ EN = {
     "profile.sessions.intro": (
         "Browsers with an open session on your account. Don't recognise one? End its session "
         "and change your password."
+    ),
+    "profile.sessions.intro_no_password": (
+        "Browsers with an open session on your account. Don't recognise one? End its session."
     ),
     "profile.sessions.unknown_device": "Unknown browser",
     "profile.sessions.this": "This browser",

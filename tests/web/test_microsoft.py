@@ -16,7 +16,14 @@ from sqlalchemy import select
 
 from db.models import User
 from tests.fakes.oidc import FakeIdentityProvider, IdpUser
-from tests.web.conftest import Client, MakeWeb, page_csrf, shot_path, signup
+from tests.web.conftest import (
+    Client,
+    MakeWeb,
+    accessibility_problems,
+    page_csrf,
+    shot_path,
+    signup,
+)
 from tickets import keys
 from tickets.users import find_or_create_entra_user
 
@@ -217,6 +224,12 @@ async def test_microsoft_login_in_chromium(
     assert session["user"]["name"] == "Marta Lima"
     assert session["user"]["microsoftLinked"] is True
     await page.screenshot(path=shot_path("microsoft_login_done.en.png"))
+    # Its profile: no password to change, and Microsoft cannot be unlinked (the only way in).
+    await page.get_by_role("link", name="Profile").click()
+    await expect(page.locator("#ms-only")).to_be_visible()
+    await expect(page.locator("#password-none")).to_be_visible()
+    await page.screenshot(path=shot_path("profile_microsoft.en.png"), full_page=True)
+    assert await accessibility_problems(page) == []
 
 
 async def test_unlink_microsoft_only_while_another_way_to_sign_in_is_left(
