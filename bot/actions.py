@@ -204,7 +204,10 @@ class CardActions:
         """Return the card of one of the caller's tickets."""
         info = await self._service.get_ticket(caller.user_id, ticket_id)
         timeline = await self._service.recent(caller.user_id, ticket_id)
-        return views.ticket_card(info, timeline, caller.locale, views.choice_labels(self._settings))
+        labels = views.choice_labels(self._settings)
+        return views.ticket_card(
+            info, timeline, caller.locale, labels, views.file_links(self._settings)
+        )
 
     async def _history(self, caller: Caller, page: int) -> Card:
         _, total = await self._service.list_tickets(caller.user_id, limit=1)

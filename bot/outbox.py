@@ -33,6 +33,7 @@ from bot.limits import RateLimiter
 from bot.outbox_send import MAX_ATTEMPTS, OutboxStats, RenderSettings, Sender
 from db import outbox as store
 from tickets import trace
+from tickets.attachments import FileLinks
 from tickets.tasks import ConnectionLoop, listen_until_lost, stop_gracefully
 
 __all__ = ["OutboxStats", "OutboxTuning", "OutboxWorker"]
@@ -69,6 +70,7 @@ class OutboxWorker:
         base_url: str,
         default_locale: str,
         labels: cards.ChoiceLabels | None = None,
+        links: FileLinks | None = None,
         limiter: RateLimiter | None = None,
         tuning: OutboxTuning = OutboxTuning(),
     ) -> None:
@@ -85,7 +87,7 @@ class OutboxWorker:
             sessions,
             gateway,
             self.limiter,
-            RenderSettings(base_url.rstrip("/"), default_locale, labels or {}),
+            RenderSettings(base_url.rstrip("/"), default_locale, labels or {}, links),
             stats=self.stats,
             max_attempts=tuning.max_attempts,
         )

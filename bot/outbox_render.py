@@ -21,6 +21,7 @@ from db import repo
 from db.outbox import Claim
 from i18n import t
 from tickets import reads
+from tickets.attachments import FileLinks
 from tickets.deliveries import (
     AgentMessage,
     CardUpdate,
@@ -56,8 +57,12 @@ async def render(
     default_locale: str,
     base_url: str,
     labels: cards.ChoiceLabels | None = None,
+    links: FileLinks | None = None,
 ) -> Rendered:
-    """Render a claimed row in its user's locale (reads the ticket for card updates)."""
+    """Render a claimed row in its user's locale (reads the ticket for card updates).
+
+    `links` signs the links to messages' files (card images are fetched without a cookie).
+    """
     delivery = from_row(claim.kind, claim.payload, claim.ticket_id)
     if delivery is None:
         return Rendered(skip=f"unknown outbox kind {claim.kind!r}")
@@ -69,10 +74,12 @@ async def render(
                 asked = await answer_cards.card_for_message(
                     session, claim.user_id, delivery.ticket_id, delivery.message_id, locale
                 )
+                stored = await repo.message_of(session, delivery.ticket_id, delivery.message_id)
             if asked is not None:
                 # A survey or bot question: native controls instead of the plain reply card.
                 return Rendered(message=OutgoingMessage(card=asked), fallback=link)
-            return _agent_message(delivery, locale, link)
+            files = views.card_files(TimelineItem.of_message(stored), links) if stored else ()
+            return _agent_message(delivery, locale, link, files)
         case StatusLine():
             line = cards.status_line(
                 delivery.ticket_id,
@@ -90,16 +97,22 @@ async def render(
     async with sessions() as session:
         match delivery:
             case MessageUpdate():
-                return await _message_update(session, claim, delivery, locale)
+                return await _message_update(session, claim, delivery, locale, links)
             case CardUpdate():
-                return await _card_update(session, claim, delivery, locale, labels or {})
+                return await _card_update(session, claim, delivery, locale, labels or {}, links)
             case TicketCard():
-                return await _new_ticket_card(session, claim, delivery, locale, link, labels or {})
+                return await _new_ticket_card(
+                    session, claim, delivery, locale, link, labels or {}, links
+                )
 
 
-def _agent_message(delivery: AgentMessage, locale: str, link: str) -> Rendered:
+def _agent_message(
+    delivery: AgentMessage, locale: str, link: str, files: tuple[cards.CardFile, ...]
+) -> Rendered:
     """Render an agent's reply on its own card, answerable in place."""
-    message = cards.CardMessage("agent", delivery.author, delivery.content, delivery.created_at)
+    message = cards.CardMessage(
+        "agent", delivery.author, delivery.content, delivery.created_at, files=files
+    )
     card = views.reply_card(delivery.ticket_id, delivery.title, message, locale)
     fallback = (
         f"{t('card.reply.title', locale, id=delivery.ticket_id)} — "
@@ -115,9 +128,10 @@ async def _new_ticket_card(
     locale: str,
     link: str,
     labels: cards.ChoiceLabels,
+    links: FileLinks | None,
 ) -> Rendered:
     """Render a ticket's card as a new message (a ticket opened outside this chat)."""
-    card = await _ticket_card(session, claim, delivery.ticket_id, locale, labels)
+    card = await _ticket_card(session, claim, delivery.ticket_id, locale, labels, links)
     if card is None:
         return Rendered(skip="ticket deleted")
     info, body = card
@@ -126,7 +140,11 @@ async def _new_ticket_card(
 
 
 async def _message_update(
-    session: AsyncSession, claim: Claim, delivery: MessageUpdate, locale: str
+    session: AsyncSession,
+    claim: Claim,
+    delivery: MessageUpdate,
+    locale: str,
+    links: FileLinks | None,
 ) -> Rendered:
     """Put an agent reply's card in place again: edited, deleted, or a question answered."""
     ticket = await repo.ticket_for_user(session, claim.user_id, delivery.ticket_id)
@@ -144,7 +162,7 @@ async def _message_update(
     if asked is not None:
         # A survey or question, now answered (or edited): its card, in place.
         return Rendered(message=OutgoingMessage(card=asked), activity_id=shown)
-    reply = views.card_message(TimelineItem.of_message(message))
+    reply = views.card_message(TimelineItem.of_message(message), links)
     card = views.reply_card(ticket.id, ticket.title, reply, locale)
     return Rendered(message=OutgoingMessage(card=card), activity_id=shown)
 
@@ -155,6 +173,7 @@ async def _card_update(
     delivery: CardUpdate,
     locale: str,
     labels: cards.ChoiceLabels,
+    links: FileLinks | None,
 ) -> Rendered:
     """Put the ticket's card in place again with the ticket as it is now."""
     ticket = await repo.ticket_for_user(session, claim.user_id, delivery.ticket_id)
@@ -165,7 +184,7 @@ async def _card_update(
     if await outbox_repo.card_update_superseded(session, claim, ticket.id):
         # The later update renders the same current state: one PUT is enough.
         return Rendered(skip="superseded by a later card update")
-    card = await _ticket_card(session, claim, ticket.id, locale, labels)
+    card = await _ticket_card(session, claim, ticket.id, locale, labels, links)
     if card is None:
         return Rendered(skip="ticket deleted")
     return Rendered(
@@ -174,7 +193,12 @@ async def _card_update(
 
 
 async def _ticket_card(
-    session: AsyncSession, claim: Claim, ticket_id: int, locale: str, labels: cards.ChoiceLabels
+    session: AsyncSession,
+    claim: Claim,
+    ticket_id: int,
+    locale: str,
+    labels: cards.ChoiceLabels,
+    links: FileLinks | None,
 ) -> tuple[TicketInfo, dict[str, Any]] | None:
     """Build the ticket's card exactly as a click on it does (same reads, same builder)."""
     ticket = await repo.ticket_for_user(session, claim.user_id, ticket_id)
@@ -182,4 +206,4 @@ async def _ticket_card(
         return None
     info = TicketInfo.of(ticket)
     timeline = await reads.timeline_tail(session, ticket_id, limit=CARD_TIMELINE)
-    return info, views.ticket_card(info, timeline, locale, labels)
+    return info, views.ticket_card(info, timeline, locale, labels, links)

@@ -24,6 +24,7 @@ from db import accounts, teams
 from db import outbox as store
 from db.models import OutboxState, ReferenceState
 from tickets import trace
+from tickets.attachments import FileLinks
 from tickets.deliveries import DeliveryKind
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ class RenderSettings:
     base_url: str
     default_locale: str
     labels: cards.ChoiceLabels = field(default_factory=dict)
+    links: FileLinks | None = None
 
 
 class Sender:
@@ -105,6 +107,7 @@ class Sender:
             default_locale=self._view.default_locale,
             base_url=self._view.base_url,
             labels=self._view.labels,
+            links=self._view.links,
         )
         trace.mark("outbox.rendered", claim.id)
         if rendered.skip is not None:

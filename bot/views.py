@@ -9,6 +9,7 @@ from typing import Any
 
 import cards
 from cards import (
+    CardFile,
     CardMessage,
     ChoiceLabels,
     FormView,
@@ -18,8 +19,10 @@ from cards import (
     TicketView,
 )
 from i18n import t
+from tickets.attachments import FileLinks, file_of
 from tickets.errors import FormInvalid, HelpdeskRejected, TicketError, TicketNotFound
 from tickets.settings import Settings
+from tickets.uploads import UploadRefused
 from tickets.views import TicketInfo, TimelineItem
 
 PAGE_SIZE = 10
@@ -59,10 +62,13 @@ def form_view(
 
 
 def ticket_view(
-    info: TicketInfo, timeline: Sequence[TimelineItem], labels: ChoiceLabels | None = None
+    info: TicketInfo,
+    timeline: Sequence[TimelineItem],
+    labels: ChoiceLabels | None = None,
+    links: FileLinks | None = None,
 ) -> TicketView:
     """Build the ticket card's view: details plus the messages (events are left out)."""
-    messages = [card_message(item) for item in timeline if item.kind == "message"]
+    messages = [card_message(item, links) for item in timeline if item.kind == "message"]
     return TicketView(
         id=info.id,
         title=info.title,
@@ -83,13 +89,44 @@ def ticket_card(
     timeline: Sequence[TimelineItem],
     locale: str,
     labels: ChoiceLabels | None = None,
+    links: FileLinks | None = None,
 ) -> dict[str, Any]:
     """Build a ticket's card: one path for the card shown on click and the one updated in place."""
-    return cards.ticket_card(ticket_view(info, timeline, labels), locale)
+    return cards.ticket_card(ticket_view(info, timeline, labels, links), locale)
 
 
-def card_message(item: TimelineItem) -> CardMessage:
-    """Build one message of a card from a timeline item."""
+def refused_text(refused: UploadRefused, locale: str) -> str:
+    """Say which limit a file broke, in a short reply."""
+    limit = refused.limit
+    if refused.reason == "too_large":
+        limit = f"{int(refused.limit) // (1024 * 1024)} MB"
+    return t(f"ticket.upload.{refused.reason}", locale, name=refused.name, limit=limit)
+
+
+def file_links(settings: Settings) -> FileLinks:
+    """Return the signer of the cards' file links (one place for the outbox and the actions)."""
+    return FileLinks(settings.base_url, settings.SECRET_KEY.get_secret_value())
+
+
+def card_files(item: TimelineItem, links: FileLinks | None) -> tuple[CardFile, ...]:
+    """Give a message's files signed links (Teams fetches card images without our cookie)."""
+    if links is None or item.deleted:
+        return ()
+    shown = []
+    for stored in item.attachments:
+        found = file_of(stored)
+        if found is None:
+            continue
+        picture = found.file_type == "image" or found.content_type.startswith("image/")
+        image = (
+            links.url(item.ticket_id, found.id, thumb=bool(found.thumb_url)) if picture else None
+        )
+        shown.append(CardFile(found.name, links.url(item.ticket_id, found.id), image))
+    return tuple(shown)
+
+
+def card_message(item: TimelineItem, links: FileLinks | None = None) -> CardMessage:
+    """Build one message of a card from a timeline item (its files linked with `links`)."""
     question = item.question
     return CardMessage(
         item.direction,
@@ -100,6 +137,7 @@ def card_message(item: TimelineItem) -> CardMessage:
         survey=item.survey is not None,
         rating=item.survey.rating if item.survey else None,
         answer=question.answer_text() if question and question.answered else None,
+        files=card_files(item, links),
     )
 
 

@@ -19,6 +19,7 @@ from cards.survey import SurveyView, survey_card
 from cards.text import assignment_line, created_line, status_line
 from cards.ticket import agent_reply_card, ticket_card
 from cards.views import (
+    CardFile,
     CardMessage,
     ChoiceLabels,
     FormView,
@@ -34,6 +35,7 @@ __all__ = [
     "MAX_CARD_BYTES",
     "MAX_CHOICES",
     "ActionData",
+    "CardFile",
     "CardMessage",
     "ChoiceLabels",
     "Field",

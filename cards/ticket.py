@@ -250,6 +250,8 @@ def message_heading(message: CardMessage, ctx: Ctx) -> list[Json]:
 
 def message_text(message: CardMessage, ctx: Ctx) -> list[Json]:
     """Show the words (or the deleted marker), cut to the card's budget with a note when cut."""
+    if message.files and not message.deleted and not message.content.strip():
+        return []  # a files-only message: its files are the message
     content, cut = clip(_words(message, ctx).strip(), ctx.budget)
     body = [rich(content, spacing="Small")]
     if cut:
@@ -270,7 +272,43 @@ def message_answer(message: CardMessage, ctx: Ctx) -> list[Json]:
     return [rich(line, spacing="Small", weight="Bolder", color="Good")]
 
 
-MESSAGE_PARTS: Final[tuple[MessagePart, ...]] = (message_heading, message_text, message_answer)
+# Pictures a card shows at most per message; the others are links like any file.
+MAX_IMAGES: Final = 3
+
+
+def message_files(message: CardMessage, ctx: Ctx) -> list[Json]:
+    """Show pictures (each opens full size) and the other files as links named by the file."""
+    if message.deleted:
+        return []
+    shown: list[Json] = []
+    links: list[Json] = []
+    for file in message.files:
+        label = t("card.file.open", ctx.locale, name=one_line(file.name, 80))
+        if file.image_url is not None and len(shown) < MAX_IMAGES:
+            shown.append(
+                {
+                    "type": "Image",
+                    "url": file.image_url,
+                    "altText": label,
+                    "size": "Large",
+                    "spacing": "Small",
+                    "selectAction": {"type": "Action.OpenUrl", "url": file.url, "title": label},
+                }
+            )
+        else:
+            # A button, not a Markdown link: a file's name is never parsed as formatting.
+            links.append({"type": "Action.OpenUrl", "title": label, "url": file.url})
+    if links:
+        shown.append({"type": "ActionSet", "spacing": "Small", "actions": links})
+    return shown
+
+
+MESSAGE_PARTS: Final[tuple[MessagePart, ...]] = (
+    message_heading,
+    message_text,
+    message_files,
+    message_answer,
+)
 
 
 def _words(message: CardMessage, ctx: Ctx) -> str:

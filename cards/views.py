@@ -26,6 +26,15 @@ class TicketSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class CardFile:
+    """A file of a message: ``image_url`` set for a picture shown in the card, else a link."""
+
+    name: str
+    url: str
+    image_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CardMessage:
     """One message of a ticket; ``direction`` is ``requester``, ``agent`` or ``system``."""
 
@@ -41,6 +50,7 @@ class CardMessage:
     rating: int | None = None
     # A bot question's chosen answer, once given.
     answer: str | None = None
+    files: Sequence[CardFile] = ()
 
 
 @dataclass(frozen=True, slots=True)

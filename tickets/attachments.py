@@ -148,6 +148,28 @@ def signature(secret: str, ticket_id: int, attachment_id: int, expires: int) -> 
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
+# A card stays in a chat for days; its images must still open then. A re-rendered card (any
+# update in place) gets fresh links.
+LINK_TTL = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class FileLinks:
+    """Absolute, signed, expiring links to a ticket's files for clients without our cookie."""
+
+    base_url: str
+    secret: str
+    ttl: int = LINK_TTL
+
+    def url(self, ticket_id: int, attachment_id: int, *, thumb: bool = False) -> str:
+        """Return a link that opens the file (or its thumbnail) until it expires."""
+        # Whole hours: the same card rendered twice within the hour has the same links.
+        expires = (int(time.time()) // 3600 + 1) * 3600 + self.ttl
+        sig = signature(self.secret, ticket_id, attachment_id, expires)
+        path = url_of(ticket_id, attachment_id, thumb=thumb)
+        return f"{self.base_url.rstrip('/')}{path}?expires={expires}&sig={sig}"
+
+
 def signed_ok(secret: str, ticket_id: int, attachment_id: int, expires: str, sig: str) -> bool:
     """Check a signed link: right signature and not expired."""
     if not expires.isdigit() or int(expires) < time.time():

@@ -12,6 +12,7 @@ from cards import CardMessage, FormView, HistoryView, TicketSummary, TicketView
 from tests.cards.answer_cases import answer_builders
 
 LOCALES = ("pt-BR", "en")
+FILES = "https://chamados.example.com/tickets/42/attachments"
 T0 = datetime(2025, 3, 5, 17, 7, tzinfo=UTC)
 SAO_PAULO = timezone(timedelta(hours=-3))
 COMPLEXITIES = ("Baixa", "Média", "Alta")
@@ -234,6 +235,27 @@ def _builders(locale: str) -> dict[str, Callable[[], dict[str, Any]]]:
         "ticket_pending": lambda: cards.ticket_card(_ticket("pending"), locale),
         "ticket_resolved": lambda: cards.ticket_card(_ticket("resolved"), locale),
         "ticket_long": lambda: cards.ticket_card(_ticket("snoozed", long=True), locale),
+        "agent_reply_files": lambda: cards.agent_reply_card(
+            cards.ReplyView(
+                42,
+                "Impressora do 2º andar não imprime",
+                CardMessage(
+                    "agent",
+                    "Ana Souza",
+                    "",
+                    T0,
+                    files=(
+                        cards.CardFile(
+                            "painel.png",
+                            f"{FILES}/7?expires=1&sig=ab",
+                            f"{FILES}/7/thumb?expires=1&sig=ab",
+                        ),
+                        cards.CardFile("manual [v2].pdf", f"{FILES}/8?expires=1&sig=cd"),
+                    ),
+                ),
+            ),
+            locale,
+        ),
         "agent_reply": lambda: cards.agent_reply_card(
             cards.ReplyView(
                 42,
