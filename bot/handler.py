@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
-from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
+import httpx
+from botbuilder.core import BotAdapter, CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,6 +20,7 @@ from bot.actions import ActionResult, CardActions, CardPlace
 from bot.commands import Command, parse_command
 from bot.extension import INVOKES as MESSAGE_ACTION_INVOKES
 from bot.extension import MessageActions
+from bot.files import DownloadFailed, IncomingFile, download, incoming_files
 from bot.gateway import TeamsGateway
 from bot.help import search_query
 from bot.identity import Caller, Identities, locale_of
@@ -30,6 +33,7 @@ from tickets.help import HelpService
 from tickets.presence import PresenceService
 from tickets.service import TicketService
 from tickets.settings import Settings
+from tickets.uploads import Upload, UploadPolicy, UploadRefused, spooled
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +64,10 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
         gateway: TeamsGateway | None = None,
         answers: AnswerService | None = None,
         presence: PresenceService | None = None,
+        http: httpx.AsyncClient | None = None,
     ) -> None:
         self._service = service
+        self._http = http
         self._settings = settings
         self._identities = Identities(sessions, settings.DEFAULT_LOCALE)
         self.actions = CardActions(service, sessions, settings, help_service, answers, presence)
@@ -101,7 +107,37 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
         if context.activity.value is not None:
             await self._submit(context, caller)
             return
+        files = incoming_files(context.activity.attachments)
+        if files and self._http is not None:
+            reply = await self._send_files(context, caller, files)
+            await context.send_activity(text_message(reply))
+            return
         await self._text(context, caller, context.activity.text or "")
+
+    async def _send_files(
+        self, context: TurnContext, caller: Caller, files: list[IncomingFile]
+    ) -> str:
+        """Download the files (bounded, streamed) and send them with the text to the ticket."""
+        locale = caller.locale
+        # Files cannot wait for a "which ticket?" card: they go to a clear target or nowhere.
+        ticket_id = (await self.actions.free_text_target(caller)).ticket_id
+        if ticket_id is None:
+            return t("bot.no_current", locale)
+        assert self._http is not None
+        policy = UploadPolicy(
+            max_bytes=self._settings.ATTACHMENT_MAX_BYTES, types=self._settings.ATTACHMENT_TYPES
+        )
+        text = _plain(context.activity.text)
+        with spooled(policy) as spool:
+            try:
+                token = await _bot_token(context) if any(f.needs_token for f in files) else None
+                for file in files:
+                    await download(self._http, file, spool, token)
+            except UploadRefused as refused:
+                return views.refused_text(refused, locale)
+            except DownloadFailed:
+                return t("bot.file.download_failed", locale)
+            return await self._post(caller, ticket_id, text, spool.files)
 
     def _help_card(self, locale: str) -> dict[str, Any]:
         return cards.help_card(
@@ -145,10 +181,14 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
         else:
             await self._no_current(context, caller.locale)
 
-    async def _post(self, caller: Caller, ticket_id: int, text: str) -> str:
+    async def _post(
+        self, caller: Caller, ticket_id: int, text: str, files: Sequence[Upload] = ()
+    ) -> str:
         locale = caller.locale
         try:
-            await self._service.post_message(caller.user_id, ticket_id, text, origin=Origin.TEAMS)
+            await self._service.post_message(
+                caller.user_id, ticket_id, text, origin=Origin.TEAMS, files=files
+            )
             info = await self._service.get_ticket(caller.user_id, ticket_id)
         except TicketNotFound:
             return t("bot.no_current", locale)
@@ -245,6 +285,25 @@ def _invoke(status: HTTPStatus, kind: str, value: Any) -> InvokeResponse:
     """Build an invoke response whose body is a plain dict (never an msrest model)."""
     body = {"statusCode": int(status), "type": kind, "value": value}
     return InvokeResponse(status=int(status), body=body)
+
+
+async def _bot_token(context: TurnContext) -> str | None:
+    """Return the bot's token for this turn's connector (inline pictures need it)."""
+    client = context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
+    credentials = getattr(getattr(client, "config", None), "credentials", None)
+    if credentials is None or not hasattr(credentials, "get_access_token"):
+        return None
+    try:
+        token = credentials.get_access_token()
+    except Exception:  # no bot identity (local playground): the file host needs none
+        log.info("no bot token for a file download", exc_info=True)
+        return None
+    return str(token) if token else None
+
+
+def _plain(text: str | None) -> str:
+    """Return the typed words of a message that carried files (Teams may send none)."""
+    return (text or "").strip()
 
 
 def _error_id() -> str:

@@ -61,6 +61,7 @@ async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
         gateway=gateway,
         answers=app[keys.ANSWERS],
         presence=app[keys.PRESENCE],
+        http=app[keys.HTTP],
     )
     adapter.on_turn_error = bot.on_error
     app[BOT] = BotRuntime(adapter, bot, credentials)
@@ -79,6 +80,7 @@ async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
         base_url=settings.base_url,
         default_locale=settings.DEFAULT_LOCALE,
         labels=views.choice_labels(settings),
+        links=views.file_links(settings),
     )
     app[OUTBOX] = worker
     await worker.start()

@@ -25,6 +25,9 @@ PT = {
         "Não enviada: o suporte não respondeu. Seu texto e seus arquivos continuam aqui."
     ),
     "ticket.upload.retry": "Tentar de novo",
+    "bot.file.download_failed": (
+        "Não consegui baixar o arquivo do Teams; nada foi enviado. Tente de novo."
+    ),
     "form.files.label": "Arquivos",
     "form.files.hint": (
         "Capturas de tela, PDF, documentos, planilhas: até {files} arquivos de até {size} cada. "
@@ -55,6 +58,9 @@ EN = {
         "Not sent: the helpdesk did not answer. Your text and files are still here."
     ),
     "ticket.upload.retry": "Try again",
+    "bot.file.download_failed": (
+        "I could not download the file from Teams; nothing was sent. Please try again."
+    ),
     "form.files.label": "Files",
     "form.files.hint": (
         "Screenshots, PDFs, documents, spreadsheets: up to {files} files of up to {size} each. "

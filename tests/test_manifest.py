@@ -211,11 +211,12 @@ def test_manifest_is_filled_from_settings(package: Package) -> None:
         assert "{{" not in package.files[name].decode("utf-8"), f"unfilled placeholder in {name}"
 
 
-def test_bot_is_personal_only_conversational_and_without_files(package: Package) -> None:
+def test_bot_is_personal_only_conversational_and_takes_files(package: Package) -> None:
     (bot,) = package.json("manifest.json")["bots"]
     assert bot["botId"] == APP_ID
     assert bot["scopes"] == ["personal"]
-    assert bot["supportsFiles"] is False
+    # Files sent in the 1:1 chat reach the current ticket (file.download.info attachments).
+    assert bot["supportsFiles"] is True
     assert bot["isNotificationOnly"] is False
     # Teams rule the schema cannot express: a command list only for scopes the bot has.
     for command_list in bot["commandLists"]:
