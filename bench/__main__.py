@@ -25,7 +25,7 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 
 def benchmarks() -> dict[str, Benchmark]:
     """Return every benchmark by name, in the order `make bench` runs them."""
-    from bench import fanout, growth, ingest, reply, teams, turns
+    from bench import fanout, growth, ingest, reply, teams, turns, uploads
 
     return {
         "ingest": ingest.webhook_ingest,
@@ -34,6 +34,7 @@ def benchmarks() -> dict[str, Benchmark]:
         "teams": teams.teams_sustained,
         "fanout": fanout.fan_out,
         "turns": turns.bot_turns,
+        "uploads": uploads.uploads,
     }
 
 

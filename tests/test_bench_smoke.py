@@ -115,3 +115,12 @@ def test_teams_sustained(tmp_path: Path) -> None:
     assert ours["sent"] == ours["replies"] == ours["offered"] > 0, ours
     assert ours["breaches"] == 0 and ours["sent_per_s"] > 0, ours
     assert figures["bare"]["sent"] == figures["bare"]["replies"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_uploads_memory(tmp_path: Path) -> None:
+    uploads = run_bench("uploads", tmp_path / "r.json")["uploads"]
+    assert [row["run"] for row in uploads["runs"]] == [1, 2, 3]
+    # Spooled to disk and streamed on: far below the file's size, let alone twice it.
+    assert uploads["within_bound"] is True and uploads["extra_per_file"] < 2.0
