@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from base64 import b64encode
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -10,6 +11,7 @@ from typing import Any
 import cards
 from cards import CardMessage, FormView, HistoryView, TicketSummary, TicketView
 from tests.cards.answer_cases import answer_builders
+from tests.web.files import png
 
 LOCALES = ("pt-BR", "en")
 FILES = "https://chamados.example.com/tickets/42/attachments"
@@ -248,7 +250,8 @@ def _builders(locale: str) -> dict[str, Callable[[], dict[str, Any]]]:
                         cards.CardFile(
                             "painel.png",
                             f"{FILES}/7?expires=1&sig=ab",
-                            f"{FILES}/7/thumb?expires=1&sig=ab",
+                            # The renderer here is offline: the picture comes inline.
+                            "data:image/png;base64," + b64encode(png(160, 90)).decode(),
                         ),
                         cards.CardFile("manual [v2].pdf", f"{FILES}/8?expires=1&sig=cd"),
                     ),
