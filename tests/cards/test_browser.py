@@ -119,3 +119,22 @@ async def test_links_typed_by_people_are_not_rendered_as_links(
     assert (
         await harness.get_by_text("[Clique aqui](https://evil.example)", exact=False).count() == 1
     )
+
+
+async def test_which_ticket_sends_the_kept_text_to_the_chosen_ticket(
+    harness: Page, built_cards: dict[str, dict[str, Any]]
+) -> None:
+    await render(harness, built_cards["choose_ticket.pt-BR"])
+    box = harness.get_by_label("Sua mensagem")
+    await expect(box).to_have_value("A impressora voltou a travar, mesmo depois da troca do fusor.")
+    await box.fill("Travou de novo.")
+    await harness.get_by_role("button", name="Enviar aqui").nth(1).click()
+    await harness.get_by_role("button", name="Novo chamado com esta mensagem").click()
+    assert await harness.evaluate("window.executed") == [
+        {
+            "type": "Action.Execute",
+            "verb": "ticket.reply",
+            "data": {"ticketId": 402, "reply": "Travou de novo."},
+        },
+        {"type": "Action.Execute", "verb": "ticket.new", "data": {"reply": "Travou de novo."}},
+    ]
