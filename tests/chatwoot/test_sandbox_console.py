@@ -168,3 +168,31 @@ async def test_console_and_mailbox_speak_pt_br_first_then_english(
     await expect(page.locator("main")).to_have_text("Nenhum e-mail ainda.")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "mailbox-empty-pt.png"))
+
+
+async def test_console_relays_agent_typing_and_shows_the_contacts(
+    chromium: Browser, api: Api
+) -> None:
+    cid = await seed(api)
+    page = await open_console(chromium, api, 1280)
+    card = page.locator(f"#conv-{cid}")
+    composer = card.locator("textarea[name=content]")
+
+    def typing(status: str) -> object:
+        return lambda r: r.url.endswith("/typing") and f'"status":"{status}"' in (r.post_data or "")
+
+    # As the dashboard does: "on" at the first key, "off" after a pause.
+    async with page.expect_request(typing("on")):
+        await composer.press_sequentially("Já vou")
+    async with page.expect_request(typing("off")):
+        await composer.press_sequentially("!")
+    base = f"/contacts/teams-jane/conversations/{cid}"
+    status, _ = await api.call("POST", f"{base}/toggle_typing", json={"typing_status": "on"})
+    assert status == 200
+    await expect(card.locator(".head .typing")).to_have_text("o contato está digitando…")
+    status, _ = await api.call("POST", f"{base}/update_last_seen")
+    assert status == 200
+    await expect(card.locator(".head")).to_contain_text("visto pelo contato:")
+    conv = api.sb.state.conversations[cid]
+    assert [entry["status"] for entry in conv.contact_typing_log] == ["on"]
+    assert conv.contact_seen_calls == 1
