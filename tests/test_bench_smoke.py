@@ -61,6 +61,7 @@ def test_ingest_and_duplicates(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(200)  # three database sizes filled one after another: minutes when busy
 def test_growth(tmp_path: Path) -> None:
     sizes = run_bench("growth", tmp_path / "r.json")["growth"]["sizes"]
     assert [row["tickets"] for row in sizes] == sorted({row["tickets"] for row in sizes})
@@ -84,6 +85,7 @@ def test_agent_reply(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(200)  # the service and a baseline, each with every socket: minutes when busy
 def test_fan_out(tmp_path: Path) -> None:
     phases = run_bench("fanout", tmp_path / "r.json")["fan_out"]["phases"]
     assert len(phases) == 2 and phases[0]["sockets"] < phases[1]["sockets"]
