@@ -17,6 +17,7 @@ from typing import Any
 
 import jwt
 from aiohttp import web
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
@@ -41,8 +42,12 @@ class TeamsIdentityProvider:
         self.metadata_fetches = 0
 
     async def start(self) -> None:
-        """Start serving."""
+        """Start serving, with the SDK's process-wide key cache forgetting this address."""
         await self._server.start()
+        # The SDK caches metadata and keys per URL for an hour and only refetches on a miss after
+        # that hour; an earlier issuer of this test process that had the same ephemeral port would
+        # leave its keys there, and our fresh kid would be refused (a 401 that came and went).
+        JwtTokenExtractor.metadataCache.pop(self.metadata_url, None)
 
     async def stop(self) -> None:
         """Stop serving."""
