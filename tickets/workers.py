@@ -30,6 +30,8 @@ from tickets.settings import Settings
 log = logging.getLogger("tickets.workers")
 
 POLL = 0.2  # seconds between looks at the workers
+# What a worker imports to build the app (create_app imports the front doors when it runs).
+PRELOAD = ["tickets.app", "web.routes", "web.webhook", "bot.routes"]
 STOP_TIMEOUT = 15.0
 READY_TIMEOUT = 90.0
 # A worker that dies sooner than this after its start waits before the next one (crash loop).
@@ -83,7 +85,10 @@ class Supervisor:
     def __init__(self, settings: Settings, count: int, setup: Setup | None = None) -> None:
         self._settings = settings
         self._setup = setup
-        self._context = multiprocessing.get_context("spawn")
+        # A fork server that imported the app once forks each worker (and each restart)
+        # without importing it again; nothing of this process's loop or threads is inherited.
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(PRELOAD)
         self._workers: list[BaseProcess | None] = [None] * count
         self._started = [0.0] * count
         self._backoff = [0.0] * count
