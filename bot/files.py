@@ -12,6 +12,7 @@ import logging
 import mimetypes
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -36,7 +37,24 @@ class IncomingFile:
     needs_token: bool
 
 
-def incoming_files(attachments: list[Any] | None) -> list[IncomingFile]:
+# Hosts that may receive the bot's token with a picture's download (besides the turn's own
+# service URL): the Bot Framework's and Teams' own.
+TOKEN_HOSTS = (".botframework.com", ".trafficmanager.net", ".teams.microsoft.com")
+
+
+def token_host(url: str, service_url: str | None) -> bool:
+    """Tell whether a picture's URL may be sent the bot's token (never to a foreign host)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if not host:
+        return False
+    if service_url and host == (urlsplit(service_url).hostname or "").lower():
+        return True
+    return host.endswith(TOKEN_HOSTS)
+
+
+def incoming_files(
+    attachments: list[Any] | None, service_url: str | None = None
+) -> list[IncomingFile]:
     """Return the files of a message's attachments (cards and the HTML copy are left out)."""
     found: list[IncomingFile] = []
     for index, attachment in enumerate(attachments or [], start=1):
@@ -51,7 +69,8 @@ def incoming_files(attachments: list[Any] | None) -> list[IncomingFile]:
         elif kind.startswith("image/") and getattr(attachment, "content_url", None):
             extension = mimetypes.guess_extension(kind) or ".png"
             picture = name or f"imagem-{index}{extension}"
-            found.append(IncomingFile(picture, str(attachment.content_url), kind, True))
+            url = str(attachment.content_url)
+            found.append(IncomingFile(picture, url, kind, token_host(url, service_url)))
     return found
 
 

@@ -107,7 +107,7 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
         if context.activity.value is not None:
             await self._submit(context, caller)
             return
-        files = incoming_files(context.activity.attachments)
+        files = incoming_files(context.activity.attachments, context.activity.service_url)
         if files and self._http is not None:
             reply = await self._send_files(context, caller, files)
             await context.send_activity(text_message(reply))

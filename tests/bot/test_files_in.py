@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.files import incoming_files
 from sandbox import SandboxServer
 from tests.bot.harness import TeamsUser
 from tests.bot.test_conversation import FORM, conversations, open_form
@@ -107,3 +109,18 @@ async def test_refused_and_missing_files_get_a_short_reply_and_send_nothing(
     assert "Não consegui baixar o arquivo do Teams" in (user.inbox()[-1].text or "")
     [record] = await conversations(sandbox)
     assert not [m for m in record["messages"] if m["attachments"]]
+
+
+def test_the_bot_token_goes_only_to_teams_hosts() -> None:
+    service = "https://smba.trafficmanager.net/amer/"
+    pasted = [
+        SimpleNamespace(content_type="image/png", content_url=url, name=None, content=None)
+        for url in (
+            "https://smba.trafficmanager.net/amer/v3/attachments/1/views/original",
+            "https://us-api.asm.skype.com.evil.example/v1/objects/1",
+            "http://127.0.0.1:9/files/x.png",
+        )
+    ]
+    found = incoming_files(pasted, service)
+    assert [f.needs_token for f in found] == [True, False, False]
+    assert [f.name for f in found] == ["imagem-1.png", "imagem-2.png", "imagem-3.png"]
