@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from chatwoot.events import AssigneeChanged, EventSource
 from db.models import Origin, TicketEvent
 from sandbox import SandboxServer
 from tests.conftest import aim_webhooks, settings_for
@@ -112,3 +114,53 @@ async def test_a_delete_lost_below_the_watermark_is_applied_by_catch_up(
     assert await relay.catch_up() is True
     _ticket, again, _events = await state(admin_client, info.id)
     assert [(m.id, m.deleted) for m in again] == [(m.id, m.deleted) for m in messages]
+
+
+async def test_the_periodic_catch_up_repairs_an_assignee_a_late_snapshot_undid(
+    database_url: str, sandbox: SandboxServer
+) -> None:
+    sandbox.config.api_access_token = APP_TOKEN
+    settings = settings_for(
+        database_url,
+        sandbox,
+        CHATWOOT_API_ACCESS_TOKEN=APP_TOKEN,
+        CHATWOOT_ACCOUNT_ID=sandbox.config.account_id,
+        CHATWOOT_CATCH_UP_SECONDS=5,
+    )
+    async with TestClient(TestServer(create_app(settings), host="127.0.0.1")) as client:
+        await aim_webhooks(sandbox, client)
+        service = client.app[keys.SERVICE]
+        user_id = await new_user(client)
+        info = await service.open_ticket(user_id, form(), origin=Origin.WEB)
+        cid = info.chatwoot_conversation_id
+        await control(sandbox, "agents", {"name": "Rita Alves"})
+        await control(sandbox, f"conversations/{cid}/assign", {"agent": "Rita Alves"})
+
+        async def assignee_is(name: str | None) -> bool:
+            ticket, _messages, _events = await state(client, info.id)
+            return ticket.assignee_name == name
+
+        await eventually(lambda: assignee_is("Rita Alves"))
+        # A snapshot built before the assignment, delivered after it (unordered jobs).
+        late = AssigneeChanged(
+            conversation_id=cid,
+            inbox_id=None,
+            assignee_name=None,
+            assignee_id=None,
+            occurred_at=datetime.now(UTC) - timedelta(seconds=30),
+            source=EventSource.WEBHOOK,
+        )
+        assert await client.app[keys.INGESTOR].ingest(late) == "stored"  # it undid Rita
+        # Nothing else happens in Chatwoot: the periodic read alone puts Rita back.
+        await eventually(lambda: assignee_is("Rita Alves"), timeout=20)
+
+
+def test_the_catch_up_period_is_bounded() -> None:
+    from pydantic import ValidationError
+
+    from tests.conftest import make_settings
+
+    assert make_settings().CHATWOOT_CATCH_UP_SECONDS == 300
+    for bad in (0, 1, 10**6):
+        with pytest.raises(ValidationError, match="CHATWOOT_CATCH_UP_SECONDS"):
+            make_settings(CHATWOOT_CATCH_UP_SECONDS=bad)

@@ -155,6 +155,7 @@ async def _relay(app: web.Application) -> AsyncIterator[None]:
         app[keys.SESSIONMAKER],
         cable_url=cable_url(app[keys.SETTINGS].CHATWOOT_BASE_URL),
         lock_dsn=plain_dsn(app[keys.SETTINGS].DATABASE_URL or ""),
+        periodic_catch_up=app[keys.SETTINGS].CHATWOOT_CATCH_UP_SECONDS,
     )
     app[keys.RELAY] = relay
     await relay.start()

@@ -132,6 +132,13 @@ class Settings(BaseSettings):
     CHATWOOT_ACCOUNT_ID: int | None = Field(
         None, description="Optional Chatwoot account id (with CHATWOOT_API_ACCESS_TOKEN)."
     )
+    CHATWOOT_CATCH_UP_SECONDS: float = Field(
+        300.0,
+        ge=5.0,
+        le=86400.0,
+        description="How often the cable holder also reads recent tickets back from Chatwoot "
+        "(messages, deletes, status, assignee), besides after every fault it sees.",
+    )
     CHATWOOT_PORTAL_SLUG: str = Field(
         "",
         pattern=r"^[A-Za-z0-9_-]{0,100}$",
