@@ -12,7 +12,7 @@ import aiohttp
 from i18n import t
 from tests.bot.harness import TeamsUser, find_action
 from tests.fakes.connector import Received
-from tests.soak.ledger import Context, SentMessage, TicketRecord, tokens_in
+from tests.soak.ledger import Context, SentMessage, TicketRecord
 from tests.soak.stack import Stack
 
 PASSWORD = "correct horse battery staple"
@@ -359,11 +359,13 @@ class WebEmployee(Employee):
             if ticket_id not in self.ticket_ids:
                 ledger.foreign_ids.append((self.key, "ws", ticket_id))
                 return
-            if item["id"] <= self.ws_last.get(ticket_id, 0):
+            # An edited or deleted item comes again with a newer cursor and replaces the old.
+            cursor = int(item.get("cursor") or item["id"])
+            if cursor <= self.ws_last.get(ticket_id, 0):
                 ledger.ws_repeats[self.key] += 1
                 return
-            self.ws_last[ticket_id] = int(item["id"])
-            ledger.ws_items[(self.key, ticket_id)].update(tokens_in(str(item.get("content"))))
+            self.ws_last[ticket_id] = cursor
+            ledger.ws_view[(self.key, ticket_id)][int(item["id"])] = str(item.get("content"))
             ledger.counts["ws_items"] += 1
         elif kind == "ticket":
             ticket_id = int(frame["ticket"]["id"])

@@ -159,9 +159,9 @@ class Ledger:
     seen: dict[str, dict[str, set[str]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(set))
     )
-    # (user, ticket id) -> token -> how many /ws item frames carried it
-    ws_items: dict[tuple[str, int], Counter[str]] = field(
-        default_factory=lambda: defaultdict(Counter)
+    # (user, ticket id) -> item id -> the content of the newest version /ws sent of it
+    ws_view: dict[tuple[str, int], dict[int, str]] = field(
+        default_factory=lambda: defaultdict(dict)
     )
     ws_repeats: Counter[str] = field(default_factory=Counter)
     foreign_ids: list[tuple[str, str, int]] = field(default_factory=list)
@@ -178,6 +178,13 @@ class Ledger:
         found = tokens_in(text)
         if found:
             self.seen[user][channel].update(found)
+
+    def ws_items(self, user: str, ticket_id: int) -> Counter[str]:
+        """Token -> how many items on the user's live page of a ticket show it now."""
+        counts: Counter[str] = Counter()
+        for content in self.ws_view[(user, ticket_id)].values():
+            counts.update(set(tokens_in(content)))
+        return counts
 
     def error(self, message: str) -> None:
         """Keep an unexpected answer for the report (bounded)."""

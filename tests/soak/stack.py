@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "dQeNFu9HZgco-oebj4xkETB6u1tXN7EwdT4llYg8aBk"
 WEBHOOK_TOKEN = "m0rQfdC2WZVEME5T3XYkEtcuKl60hg-y0B4eL-JrDMo"
 WEBHOOK_SECRET = "lfEyJTRFJz3Ti73-CaTKWX6yExBpL3lTz4uhNmKQlRk"
+API_ACCESS_TOKEN = "umtcBJ8Y78OYOCXNat5a-GqSh-SCQIq-"
 # Two workers (the default) start in ~20 s, but 60+ s when the machine is shared many ways.
 START_TIMEOUT = 150.0
 STOP_TIMEOUT = 15.0
@@ -277,7 +278,12 @@ async def running_stack(server: EmbeddedPostgres, logs: Path) -> AsyncIterator[S
     port = free_port()
     hook = f"http://127.0.0.1:{port}/api/chatwoot/webhook?token={WEBHOOK_TOKEN}"
     sandbox = ThreadedSandbox(
-        SandboxConfig(webhook_url=hook, webhook_secret=WEBHOOK_SECRET, ping_interval=1.0)
+        SandboxConfig(
+            webhook_url=hook,
+            webhook_secret=WEBHOOK_SECRET,
+            ping_interval=1.0,
+            api_access_token=API_ACCESS_TOKEN,
+        )
     )
     idp, connector = TeamsIdentityProvider(), FakeConnector()
     service: ServiceProcess | None = None
@@ -299,6 +305,13 @@ async def running_stack(server: EmbeddedPostgres, logs: Path) -> AsyncIterator[S
             "CHATWOOT_INBOX_IDENTIFIER": sandbox.server.config.inbox_identifier,
             "CHATWOOT_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
             "CHATWOOT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            # The Application API, as a real deployment has it: labels, and the assignee that
+            # catch-up reads back (the Client API never shows it).
+            "CHATWOOT_API_ACCESS_TOKEN": API_ACCESS_TOKEN,
+            "CHATWOOT_ACCOUNT_ID": str(sandbox.server.config.account_id),
+            # A snapshot that arrives late (unordered jobs) can leave an assignee behind until
+            # the next catch-up; the short run's settling is shorter than the default period.
+            "CHATWOOT_CATCH_UP_SECONDS": "30",
             "MICROSOFT_APP_ID": APP_ID,
             "MICROSOFT_APP_PASSWORD": APP_PASSWORD,
             "MICROSOFT_APP_TENANT_ID": TENANT,

@@ -18,12 +18,14 @@ import asyncpg
 import pytest
 
 from db.embedded import EmbeddedPostgres
-from tests.soak.audit import render, run_audit, settle
+from tests.soak.audit import run_audit
 from tests.soak.chaos import Chaos
 from tests.soak.desk import AGENTS, Desk
 from tests.soak.employees import TIMEOUT, Employee, TeamsEmployee, WebEmployee
 from tests.soak.ledger import AUDIT_TABLE, Context, plan_from_env
+from tests.soak.settle import settle
 from tests.soak.stack import Stack, running_stack
+from tests.soak.table import render
 
 
 async def _load(ctx: Context, stack: Stack, employees: list[Employee], chaos: Chaos) -> None:
