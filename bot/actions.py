@@ -16,10 +16,10 @@ from bot.answer_actions import AnswerActions
 from bot.help import TeamsHelp
 from bot.identity import Caller
 from cards import ActionData, Verb
-from db import teams as teams_repo
 from db.models import Origin
 from i18n import t
 from tickets.answers import AnswerService
+from tickets.deliveries import show_card_at
 from tickets.errors import (
     FormInvalid,
     HelpdeskRejected,
@@ -114,16 +114,19 @@ class CardActions:
             log.info("could not mark ticket %s seen: %r", ticket_id, exc)
 
     async def remember(self, caller: Caller, ticket_id: int, place: CardPlace) -> None:
-        """Record the message that now shows the ticket's card (the outbox updates it later)."""
+        """Record the message that now shows the ticket's card (the outbox updates it later).
+
+        The ticket's card that was newest in this chat collapses to a summary: one full card.
+        """
         if not place.activity_id:
             return
         async with self._sessions.begin() as session:
-            await teams_repo.set_ticket_card(
+            await show_card_at(
                 session,
-                ticket_id,
-                requester_id=caller.user_id,
-                activity_id=place.activity_id,
+                user_id=caller.user_id,
+                ticket_id=ticket_id,
                 conversation_id=place.conversation_id,
+                activity_id=place.activity_id,
             )
 
     async def _dispatch(self, caller: Caller, action: ActionData) -> ActionResult:

@@ -18,12 +18,14 @@ from bot import answer_cards, views
 from bot.gateway import OutgoingMessage
 from db import outbox as outbox_repo
 from db import repo
+from db.models import Ticket
 from db.outbox import Claim
 from i18n import t
 from tickets import reads
 from tickets.attachments import FileLinks
 from tickets.deliveries import (
     AgentMessage,
+    CardSummary,
     CardUpdate,
     MessageUpdate,
     StatusLine,
@@ -48,6 +50,10 @@ class Rendered:
     # Plain text with a link to the web page, for when Teams finds the message too large.
     fallback: str | None = None
     skip: str | None = None
+    # Once sent, this message is the ticket's newest card in the chat (older ones may collapse);
+    # `reply_id` when it shows that one reply alone, not the whole ticket.
+    live: bool = False
+    reply_id: int | None = None
 
 
 async def render(
@@ -104,6 +110,8 @@ async def render(
                 return await _new_ticket_card(
                     session, claim, delivery, locale, link, labels or {}, links
                 )
+            case CardSummary():
+                return await _card_summary(session, claim, delivery, locale)
 
 
 def _agent_message(
@@ -118,7 +126,12 @@ def _agent_message(
         f"{t('card.reply.title', locale, id=delivery.ticket_id)} — "
         f"{t('card.reply.from', locale, agent=delivery.author)}: {link}"
     )
-    return Rendered(message=OutgoingMessage(card=card), fallback=fallback)
+    return Rendered(
+        message=OutgoingMessage(card=card),
+        fallback=fallback,
+        live=True,
+        reply_id=delivery.message_id or None,
+    )
 
 
 async def _new_ticket_card(
@@ -136,7 +149,9 @@ async def _new_ticket_card(
         return Rendered(skip="ticket deleted")
     info, body = card
     line = cards.created_line(info.id, info.title, locale)
-    return Rendered(message=OutgoingMessage(text=line, card=body), fallback=f"{line} {link}")
+    return Rendered(
+        message=OutgoingMessage(text=line, card=body), fallback=f"{line} {link}", live=True
+    )
 
 
 async def _message_update(
@@ -146,7 +161,11 @@ async def _message_update(
     locale: str,
     links: FileLinks | None,
 ) -> Rendered:
-    """Put an agent reply's card in place again: edited, deleted, or a question answered."""
+    """Put an agent reply's own card in place again: edited, deleted, or a question answered.
+
+    When the ticket's full card is the newest, the card update queued with this row shows the
+    change there; a collapsed card shows no message text at all.
+    """
     ticket = await repo.ticket_for_user(session, claim.user_id, delivery.ticket_id)
     message = await repo.message_of(session, delivery.ticket_id, delivery.message_id)
     if ticket is None or message is None:
@@ -156,6 +175,11 @@ async def _message_update(
     )
     if not shown:
         return Rendered(skip="the reply was never shown in this conversation")
+    newest = _is_newest_card(ticket, claim, shown)
+    if newest and ticket.teams_card_message_id is None:
+        return Rendered(skip="the ticket's card update shows the change")
+    if not newest and await outbox_repo.collapsed(session, ticket.id, claim.target, shown):
+        return Rendered(skip="the card shows only the ticket's summary")
     asked = await answer_cards.card_for_message(
         session, claim.user_id, ticket.id, message.id, locale
     )
@@ -165,6 +189,27 @@ async def _message_update(
     reply = views.card_message(TimelineItem.of_message(message), links)
     card = views.reply_card(ticket.id, ticket.title, reply, locale)
     return Rendered(message=OutgoingMessage(card=card), activity_id=shown)
+
+
+async def _card_summary(
+    session: AsyncSession, claim: Claim, delivery: CardSummary, locale: str
+) -> Rendered:
+    """Collapse an older card of the ticket to its summary (a newer card carries on below)."""
+    ticket = await repo.ticket_for_user(session, claim.user_id, delivery.ticket_id)
+    if ticket is None:
+        return Rendered(skip="ticket deleted")
+    if not delivery.activity_id or _is_newest_card(ticket, claim, delivery.activity_id):
+        # The employee opened this card again meanwhile: it is the one to keep.
+        return Rendered(skip="the card is the ticket's newest again")
+    card = views.summary_card(TicketInfo.of(ticket), locale)
+    return Rendered(message=OutgoingMessage(card=card), activity_id=delivery.activity_id)
+
+
+def _is_newest_card(ticket: Ticket, claim: Claim, activity_id: str) -> bool:
+    return (
+        ticket.teams_card_activity_id == activity_id
+        and ticket.teams_card_conversation_id == claim.target
+    )
 
 
 async def _card_update(
@@ -181,6 +226,10 @@ async def _card_update(
         return Rendered(skip="ticket deleted")
     if not ticket.teams_card_activity_id or ticket.teams_card_conversation_id != claim.target:
         return Rendered(skip="no ticket card in this conversation")
+    if ticket.teams_card_message_id is not None:
+        # The newest card shows one reply (its edits come as message updates); the status
+        # change reached the chat as its own line.
+        return Rendered(skip="the newest card is a reply's own card")
     if await outbox_repo.card_update_superseded(session, claim, ticket.id):
         # The later update renders the same current state: one PUT is enough.
         return Rendered(skip="superseded by a later card update")

@@ -25,7 +25,7 @@ from db import outbox as store
 from db.models import OutboxState, ReferenceState
 from tickets import trace
 from tickets.attachments import FileLinks
-from tickets.deliveries import DeliveryKind
+from tickets.deliveries import show_card_at
 
 log = logging.getLogger(__name__)
 
@@ -131,19 +131,22 @@ class Sender:
             if delivery.outcome is Outcome.GONE:
                 delivery = replace(delivery, outcome=Outcome.FAILED, detail="gone after re-create")
         if delivery.outcome is Outcome.TOO_LARGE and rendered.fallback is not None:
-            small = Rendered(message=OutgoingMessage(text=rendered.fallback))
-            fallback = await self._call(claim, small)
+            # The plain line is no card: the ticket's card stays where it was.
+            rendered = Rendered(message=OutgoingMessage(text=rendered.fallback))
+            fallback = await self._call(claim, rendered)
             if fallback is None:
                 return
             delivery = fallback
         if delivery.outcome is Outcome.SENT:
             trace.mark("outbox.sent", claim.id)
-            await self._record_sent(claim, delivery)
+            await self._record_sent(claim, delivery, shown=rendered)
             trace.mark("outbox.recorded", claim.id)
             return
         await self._record(claim, delivery)
 
-    async def _record_sent(self, claim: store.Claim, delivery: Delivery) -> None:
+    async def _record_sent(
+        self, claim: store.Claim, delivery: Delivery, *, shown: Rendered
+    ) -> None:
         """Store a send Teams accepted, retrying through a database blip.
 
         Never downgraded to a retryable outcome: that would post the message a second time.
@@ -152,7 +155,7 @@ class Sender:
         delay = 0.2
         for _ in range(8):
             try:
-                await self._record(claim, delivery)
+                await self._record(claim, delivery, shown=shown)
                 return
             except asyncio.CancelledError:
                 raise
@@ -218,26 +221,25 @@ class Sender:
         log.info("outbox: re-created the 1:1 chat of user %d", claim.user_id)
         return replace(claim, target=conversation, service_url=service_url, reference=reference)
 
-    async def _record(self, claim: store.Claim, delivery: Delivery) -> None:
+    async def _record(
+        self, claim: store.Claim, delivery: Delivery, *, shown: Rendered | None = None
+    ) -> None:
         """Release the lease with the outcome, in one transaction; wake the other workers."""
         outcome = delivery.outcome
         reason = _reason(delivery)
         async with self._sessions.begin() as session:
             if outcome is Outcome.SENT:
                 owned = await store.mark_sent(session, claim, delivery.activity_id)
-                if (
-                    owned
-                    and claim.kind == DeliveryKind.TICKET_CARD
-                    and claim.ticket_id
-                    and delivery.activity_id
-                ):
-                    # Later status changes update this very message in place.
-                    await teams.set_ticket_card(
+                if owned and shown and shown.live and claim.ticket_id and delivery.activity_id:
+                    # Later changes update this very message in place; the card it
+                    # replaces in this chat collapses to a summary.
+                    await show_card_at(
                         session,
-                        claim.ticket_id,
-                        requester_id=claim.user_id,
-                        activity_id=delivery.activity_id,
+                        user_id=claim.user_id,
+                        ticket_id=claim.ticket_id,
                         conversation_id=claim.target,
+                        activity_id=delivery.activity_id,
+                        reply_id=shown.reply_id,
                     )
                 self.stats.sent += 1
             elif outcome is Outcome.THROTTLED:

@@ -95,6 +95,11 @@ def ticket_card(
     return cards.ticket_card(ticket_view(info, timeline, labels, links), locale)
 
 
+def summary_card(info: TicketInfo, locale: str) -> dict[str, Any]:
+    """Build the summary an older card of the ticket collapses to."""
+    return cards.ticket_summary_card(ticket_view(info, ()), locale)
+
+
 def refused_text(refused: UploadRefused, locale: str) -> str:
     """Say which limit a file broke, in a short reply."""
     limit = refused.limit

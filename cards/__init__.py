@@ -17,7 +17,7 @@ from cards.notices import error_card
 from cards.question import Field, Option, QuestionView, RichItem, question_card
 from cards.survey import SurveyView, survey_card
 from cards.text import assignment_line, created_line, status_line
-from cards.ticket import agent_reply_card, ticket_card
+from cards.ticket import agent_reply_card, ticket_card, ticket_summary_card
 from cards.views import (
     CardFile,
     CardMessage,
@@ -70,5 +70,6 @@ __all__ = [
     "survey_card",
     "ticket_card",
     "ticket_form_card",
+    "ticket_summary_card",
     "welcome_card",
 ]

@@ -173,6 +173,30 @@ def ticket_actions(view: TicketView, ctx: Ctx) -> list[Json]:
     return actions
 
 
+# ---- summary card (an older card of the ticket, collapsed) ---------------------------------
+
+
+def ticket_summary_card(view: TicketView, locale: str | None, tz: tzinfo = UTC) -> Json:
+    """Build the summary an older card of a ticket collapses to once a newer one carries on."""
+    ctx = Ctx(locale, tz)
+    body = [element for part in SUMMARY_PARTS for element in part(view, ctx)]
+    return card(body, summary_actions(view, ctx), locale)
+
+
+def continued_below(_view: TicketView, ctx: Ctx) -> list[Json]:
+    """Say that the ticket's conversation goes on in the newest card, further down."""
+    return [text(t("card.summary.below", ctx.locale), isSubtle=True, size="Small")]
+
+
+SUMMARY_PARTS: Final[tuple[TicketPart, ...]] = (header, continued_below)
+
+
+def summary_actions(view: TicketView, ctx: Ctx) -> list[Json]:
+    """Offer View, which shows the whole ticket here again."""
+    view_ticket = ActionData(Verb.OPEN, ticket_id=view.id)
+    return [execute(t("card.action.view", ctx.locale), view_ticket, inputs=False)]
+
+
 # ---- agent-reply card parts -----------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ Like `db.repo`, every function takes the session and never commits.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -76,19 +77,52 @@ async def reference_by_conversation(
     return result.scalar_one_or_none()
 
 
-async def set_ticket_card(
+@dataclass(frozen=True, slots=True)
+class CardMove:
+    """What moving a ticket's card found: whether it is the user's, and the card it replaced."""
+
+    moved: bool
+    # The older card in the same chat (None if there was none, or it was in another chat).
+    previous: str | None = None
+    # The reply that older card showed alone; None when it was the full card.
+    previous_reply: int | None = None
+
+
+async def move_ticket_card(
     session: AsyncSession,
     ticket_id: int,
     *,
     requester_id: int,
     activity_id: str,
     conversation_id: str,
-) -> bool:
-    """Remember the Teams message that shows a ticket's card, so later changes update it."""
+    reply_id: int | None,
+) -> CardMove:
+    """Point the ticket's card at a new message (a reply's own card when ``reply_id`` is set).
+
+    The row is locked for the swap, so two moves never both miss the card between them.
+    """
     result = await session.execute(
-        update(Ticket)
+        select(
+            Ticket.teams_card_activity_id,
+            Ticket.teams_card_conversation_id,
+            Ticket.teams_card_message_id,
+        )
         .where(Ticket.id == ticket_id, Ticket.requester_id == requester_id)
-        .values(teams_card_activity_id=activity_id, teams_card_conversation_id=conversation_id)
-        .returning(Ticket.id)
+        .with_for_update()
     )
-    return result.scalar_one_or_none() is not None
+    row = result.one_or_none()
+    if row is None:
+        return CardMove(moved=False)
+    old_activity, old_conversation, old_reply = row
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket_id)
+        .values(
+            teams_card_activity_id=activity_id,
+            teams_card_conversation_id=conversation_id,
+            teams_card_message_id=reply_id,
+        )
+    )
+    if old_activity and old_conversation == conversation_id and old_activity != activity_id:
+        return CardMove(moved=True, previous=old_activity, previous_reply=old_reply)
+    return CardMove(moved=True)

@@ -34,6 +34,9 @@ class DeliveryKind(StrEnum):
     TICKET_CARD = "ticket_card"
     # "…is typing" in the chat while an agent types a reply (bounded per chat by its key).
     TYPING = "typing"
+    # A card that is no longer the ticket's newest shrinks to a one-line summary, so the chat
+    # shows each reply once: on the newest card, where the employee reads on.
+    CARD_SUMMARY = "card_summary"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +90,17 @@ class Typing:
     ticket_id: int
 
 
-Delivery = AgentMessage | CardUpdate | MessageUpdate | StatusLine | TicketCard | Typing
+@dataclass(frozen=True, slots=True)
+class CardSummary:
+    """Collapse the ticket's older card (the Teams message ``activity_id``) to its summary."""
+
+    ticket_id: int
+    activity_id: str
+
+
+Delivery = (
+    AgentMessage | CardSummary | CardUpdate | MessageUpdate | StatusLine | TicketCard | Typing
+)
 
 
 def to_row(delivery: Delivery) -> tuple[DeliveryKind, dict[str, Any]]:
@@ -113,6 +126,11 @@ def to_row(delivery: Delivery) -> tuple[DeliveryKind, dict[str, Any]]:
             return DeliveryKind.TICKET_CARD, {"ticket_id": delivery.ticket_id}
         case Typing():
             return DeliveryKind.TYPING, {"ticket_id": delivery.ticket_id}
+        case CardSummary():
+            return DeliveryKind.CARD_SUMMARY, {
+                "ticket_id": delivery.ticket_id,
+                "activity_id": delivery.activity_id,
+            }
         case StatusLine():
             return DeliveryKind.STATUS_LINE, {
                 "ticket_id": delivery.ticket_id,
@@ -168,6 +186,8 @@ def from_row(kind: str, payload: Mapping[str, Any], ticket_id: int | None) -> De
         return TicketCard(ticket_id=ticket)
     if kind == DeliveryKind.TYPING:
         return Typing(ticket_id=ticket)
+    if kind == DeliveryKind.CARD_SUMMARY:
+        return CardSummary(ticket_id=ticket, activity_id=str(payload.get("activity_id") or ""))
     if kind == DeliveryKind.STATUS_LINE:
         return StatusLine(
             ticket_id=ticket,
@@ -202,6 +222,54 @@ async def queue(
     if queued:
         await outbox_repo.wake_workers(session)
     return len(references)
+
+
+async def show_card_at(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    ticket_id: int,
+    conversation_id: str,
+    activity_id: str,
+    reply_id: int | None = None,
+) -> bool:
+    """Make a Teams message the ticket's newest card, collapsing the cards it would repeat.
+
+    A reply's own card (``reply_id``) repeats only a full card before it, which collapses; a
+    full card repeats every reply, so every older card of the ticket in that chat collapses.
+    Each reply is then shown once in the chat. Returns whether the ticket is the user's.
+    """
+    move = await teams_repo.move_ticket_card(
+        session,
+        ticket_id,
+        requester_id=user_id,
+        activity_id=activity_id,
+        conversation_id=conversation_id,
+        reply_id=reply_id,
+    )
+    older: list[str] = []
+    if move.previous is not None and (reply_id is None or move.previous_reply is None):
+        older.append(move.previous)
+    if move.moved and reply_id is None:
+        older += await outbox_repo.reply_cards(session, ticket_id, conversation_id)
+    queued = False
+    for card in dict.fromkeys(older):
+        if card == activity_id:
+            continue
+        kind, payload = to_row(CardSummary(ticket_id, card))
+        queued |= await repo.enqueue(
+            session,
+            user_id=user_id,
+            ticket_id=ticket_id,
+            target=conversation_id,
+            kind=kind,
+            payload=payload,
+            # Keyed on the move too: a card opened again can collapse again later.
+            dedupe_key=f"summary:{card}:{activity_id}:{conversation_id}",
+        )
+    if queued:
+        await outbox_repo.wake_workers(session)
+    return move.moved
 
 
 def _when(raw: Any) -> datetime | None:

@@ -105,6 +105,8 @@ class Ticket(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     teams_card_activity_id: Mapped[str | None] = mapped_column(String(200))
     teams_card_conversation_id: Mapped[str | None] = mapped_column(String(400))
+    # The reply (our message id) the newest card shows alone; None when it is the full card.
+    teams_card_message_id: Mapped[int | None] = mapped_column(Integer)
     status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Chatwoot message id up to which a Client API read proved we hold every message; the
     # next catch-up reads from here (not from the newest id we hold, which may sit past a gap).

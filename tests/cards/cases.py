@@ -259,6 +259,7 @@ def _builders(locale: str) -> dict[str, Callable[[], dict[str, Any]]]:
             ),
             locale,
         ),
+        "ticket_summary": lambda: cards.ticket_summary_card(_ticket("pending"), locale),
         "agent_reply": lambda: cards.agent_reply_card(
             cards.ReplyView(
                 42,
