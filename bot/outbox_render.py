@@ -118,8 +118,8 @@ def _agent_message(
     delivery: AgentMessage, locale: str, link: str, files: tuple[cards.CardFile, ...]
 ) -> Rendered:
     """Render an agent's reply on its own card, answerable in place."""
-    message = cards.CardMessage(
-        "agent", delivery.author, delivery.content, delivery.created_at, files=files
+    message = views.agent_message(
+        delivery.author, delivery.content, delivery.created_at, files=files
     )
     card = views.reply_card(delivery.ticket_id, delivery.title, message, locale)
     fallback = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import cards
@@ -15,12 +16,14 @@ from cards import (
     FormView,
     HistoryView,
     ReplyView,
+    Span,
     TicketSummary,
     TicketView,
 )
 from i18n import t
 from tickets.attachments import FileLinks, file_of
 from tickets.errors import FormInvalid, HelpdeskRejected, TicketError, TicketNotFound
+from tickets.markdown import spans
 from tickets.settings import Settings
 from tickets.uploads import UploadRefused
 from tickets.views import TicketInfo, TimelineItem
@@ -131,8 +134,9 @@ def card_files(item: TimelineItem, links: FileLinks | None) -> tuple[CardFile, .
 
 
 def card_message(item: TimelineItem, links: FileLinks | None = None) -> CardMessage:
-    """Build one message of a card from a timeline item (its files linked with `links`)."""
+    """Build one message of a card from a timeline item (files linked, agent Markdown parsed)."""
     question = item.question
+    styled = item.direction == "agent" and not item.deleted
     return CardMessage(
         item.direction,
         item.author,
@@ -143,6 +147,30 @@ def card_message(item: TimelineItem, links: FileLinks | None = None) -> CardMess
         rating=item.survey.rating if item.survey else None,
         answer=question.answer_text() if question and question.answered else None,
         files=card_files(item, links),
+        spans=card_spans(item.spans) if styled else (),
+    )
+
+
+def agent_message(
+    author: str, content: str, created_at: datetime | None, files: Sequence[CardFile] = ()
+) -> CardMessage:
+    """Build an agent's reply for its card from what ingest queued."""
+    return CardMessage(
+        "agent", author, content, created_at, files=tuple(files), spans=card_spans(spans(content))
+    )
+
+
+def card_spans(parsed: Sequence[Mapping[str, Any]]) -> tuple[Span, ...]:
+    """Turn the Markdown parser's spans into the cards' spans."""
+    return tuple(
+        Span(
+            str(span.get("text") or ""),
+            bold=bool(span.get("bold")),
+            italic=bool(span.get("italic")),
+            code=bool(span.get("code")),
+            href=str(span["href"]) if span.get("href") else None,
+        )
+        for span in parsed
     )
 
 

@@ -25,6 +25,7 @@ from cards.views import (
     FormView,
     HistoryView,
     ReplyView,
+    Span,
     TicketSummary,
     TicketView,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "QuestionView",
     "ReplyView",
     "RichItem",
+    "Span",
     "SuggestedArticle",
     "SuggestionsView",
     "SurveyView",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from typing import Final
 
+from cards import markdown
 from cards.actions import ActionData, Verb
 from cards.elements import Json, badge, card, clip, execute, one_line, rich, run, text
 from cards.text import choice_label
@@ -273,11 +274,19 @@ def message_heading(message: CardMessage, ctx: Ctx) -> list[Json]:
 
 
 def message_text(message: CardMessage, ctx: Ctx) -> list[Json]:
-    """Show the words (or the deleted marker), cut to the card's budget with a note when cut."""
+    """Show the words (or the deleted marker), cut to the card's budget with a note when cut.
+
+    An agent's Markdown is shown styled (``cards.markdown``); everything else as plain text, and
+    the survey in our own words (its Chatwoot text differs by channel).
+    """
     if message.files and not message.deleted and not message.content.strip():
         return []  # a files-only message: its files are the message
-    content, cut = clip(_words(message, ctx).strip(), ctx.budget)
-    body = [rich(content, spacing="Small")]
+    if message.spans and not message.deleted and not message.survey:
+        inlines, cut = markdown.runs(message.spans, ctx.budget)
+        body: list[Json] = [{"type": "RichTextBlock", "inlines": inlines, "spacing": "Small"}]
+    else:
+        content, cut = clip(_words(message, ctx).strip(), ctx.budget)
+        body = [rich(content, spacing="Small")]
     if cut:
         body.append(text(t("card.message.truncated", ctx.locale), isSubtle=True, size="Small"))
     return body

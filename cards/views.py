@@ -35,6 +35,17 @@ class CardFile:
 
 
 @dataclass(frozen=True, slots=True)
+class Span:
+    """A piece of an agent's Markdown: its text and its style (``href`` is http(s) only)."""
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+    code: bool = False
+    href: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CardMessage:
     """One message of a ticket; ``direction`` is ``requester``, ``agent`` or ``system``."""
 
@@ -51,6 +62,8 @@ class CardMessage:
     # A bot question's chosen answer, once given.
     answer: str | None = None
     files: Sequence[CardFile] = ()
+    # An agent's Markdown, parsed: shown styled. Empty means plain text (the employee's own).
+    spans: Sequence[Span] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import cards
+from bot.views import agent_message
 from cards import CardMessage, FormView, HistoryView, TicketSummary, TicketView
 from tests.cards.answer_cases import answer_builders
 from tests.web.files import png
@@ -19,6 +20,13 @@ T0 = datetime(2025, 3, 5, 17, 7, tzinfo=UTC)
 SAO_PAULO = timezone(timedelta(hours=-3))
 COMPLEXITIES = ("Baixa", "Média", "Alta")
 SECTORS = ("Financeiro", "RH", "TI", "Operações")
+# What an agent types in Chatwoot's editor (hard breaks already normalised at ingest).
+MARKDOWN = (
+    "**Importante:** reinicie o _roteador_ antes.\n"
+    "- rode `ipconfig /renew`\n"
+    "- veja https://intranet.example/vpn\n"
+    "Guia completo: [Guia da VPN](https://intranet.example/guia) · 2 * 3 = 6 · <b>sem HTML</b>"
+)
 HUGE = "Linha longa com acentuação e emoji 🙂 [link](https://evil.example) **negrito** " * 400
 
 
@@ -47,10 +55,9 @@ def _messages(long: bool) -> list[CardMessage]:
     return [
         CardMessage("requester", "Carla Dias", "A impressora mostra erro 49.", T0),
         CardMessage("system", "", "Ana Souza assumiu o chamado", T0 + timedelta(minutes=3)),
-        CardMessage(
-            "agent",
+        agent_message(
             "Ana Souza",
-            body or "Olá Carla! Pode desligar e ligar de novo, por favor?",
+            body or "Olá Carla! Pode **desligar e ligar** de novo, por favor?",
             T0 + timedelta(minutes=9),
         ),
         CardMessage(
@@ -59,8 +66,7 @@ def _messages(long: bool) -> list[CardMessage]:
             body or "Fiz isso, continua igual.",
             T0 + timedelta(minutes=20),
         ),
-        CardMessage(
-            "agent",
+        agent_message(
             "Ana Souza",
             body or "Troquei o fusor. Consegue testar? [Clique aqui](https://evil.example)",
             T0 + timedelta(hours=2),
@@ -274,8 +280,14 @@ def _builders(locale: str) -> dict[str, Callable[[], dict[str, Any]]]:
             ),
             locale,
         ),
+        "agent_reply_markdown": lambda: cards.agent_reply_card(
+            cards.ReplyView(
+                42, "VPN cai a cada 10 minutos", agent_message("Ana Souza", MARKDOWN, T0)
+            ),
+            locale,
+        ),
         "agent_reply_huge": lambda: cards.agent_reply_card(
-            cards.ReplyView(42, HUGE, CardMessage("agent", HUGE, HUGE * 3, None)), locale
+            cards.ReplyView(42, HUGE, agent_message(HUGE, HUGE * 3, None)), locale
         ),
         "suggestions": lambda: _suggestions(locale),
         "suggestions_search": lambda: cards.suggestions_card(

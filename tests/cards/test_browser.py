@@ -102,7 +102,7 @@ async def test_reply_sends_text_and_ticket_id(
     ]
 
 
-async def test_links_typed_by_people_are_not_rendered_as_links(
+async def test_agent_links_open_where_they_say_and_people_markdown_is_never_parsed(
     harness: Page, built_cards: dict[str, dict[str, Any]]
 ) -> None:
     # Control: the harness does turn markdown links into anchors in a plain TextBlock ...
@@ -113,12 +113,27 @@ async def test_links_typed_by_people_are_not_rendered_as_links(
     }
     await render(harness, control)
     assert await harness.locator('#card a[href="https://evil.example"]').count() == 1
-    # ... but the agent's "[Clique aqui](https://evil.example)" in a ticket stays literal text.
+    # ... the agent's "[Clique aqui](https://evil.example)" is a link whose address is shown.
     await render(harness, built_cards["ticket_open.pt-BR"])
-    assert await harness.locator("#card a").count() == 0
-    assert (
-        await harness.get_by_text("[Clique aqui](https://evil.example)", exact=False).count() == 1
-    )
+    [link] = await harness.locator("#card a").all()
+    assert await link.inner_text() == "Clique aqui"
+    assert "Clique aqui (https://evil.example)" in await harness.locator("#card").inner_text()
+    await link.click()
+    assert [e["type"] for e in await harness.evaluate("window.executed")] == ["Action.OpenUrl"]
+    # Styled agent Markdown: bold, italics, code, bullets; nothing typed shows as markup.
+    await render(harness, built_cards["agent_reply_markdown.en"])
+    shown = await harness.locator("#card").inner_text()
+    assert "**" not in shown and "`" not in shown and "_roteador_" not in shown
+    assert "• rode ipconfig /renew" in shown and "2 * 3 = 6 · <b>sem HTML</b>" in shown
+    assert await harness.locator("#card b").count() == 0
+    bold = harness.get_by_text("Importante:", exact=True)
+    assert await bold.evaluate("e => getComputedStyle(e).fontWeight") in ("600", "700", "bold")
+    italic = harness.get_by_text("roteador", exact=True)
+    assert await italic.evaluate("e => getComputedStyle(e).fontStyle") == "italic"
+    code = harness.get_by_text("ipconfig /renew", exact=True)
+    assert "mono" in (await code.evaluate("e => getComputedStyle(e).fontFamily")).lower()
+    hrefs = await harness.locator("#card a").all_inner_texts()
+    assert hrefs == ["https://intranet.example/vpn", "Guia da VPN"]
 
 
 async def test_which_ticket_sends_the_kept_text_to_the_chosen_ticket(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import cards
+from bot.views import agent_message
 from cards import CardMessage, FormView, HistoryView, TicketSummary, TicketView
 from cards.elements import clip, plain
 from cards.text import field_error
@@ -219,3 +220,47 @@ def test_ticket_card_shows_the_survey_in_our_words_and_answers() -> None:
     assert "cw.example" not in texts
     assert texts.count("Como foi o atendimento? Dê uma nota de 1 a 5.") == 2
     assert "Sua resposta: VPN" in texts and "4 de 5" in texts
+
+
+def test_agent_markdown_becomes_styled_runs_that_are_never_parsed_again() -> None:
+    content = "**Reinicie** o _modem_ e rode `ping 1.1.1.1` {{DATE(2017-02-14T06:08:39Z)}}"
+    reply = agent_message("Ana", content, T0)
+    runs = [
+        n for n in _walk(cards.ticket_card(_one("open", reply), "en")) if n.get("type") == "TextRun"
+    ]
+    styled = {run["text"]: run for run in runs}
+    assert styled["Reinicie"]["weight"] == "Bolder"
+    assert styled["modem"]["italic"] is True
+    assert styled["ping 1.1.1.1"]["fontType"] == "Monospace"
+    assert not any("{{" in run["text"] for run in runs)
+    assert not any("**" in run["text"] or "`" in run["text"] for run in runs)
+
+
+def test_a_link_opens_its_own_address_which_the_card_shows() -> None:
+    reply = agent_message("Ana", "[Reset password](https://evil.example/x)", T0)
+    card = cards.ticket_card(_one("open", reply), "en")
+    [link] = [n for n in _walk(card) if n.get("selectAction")]
+    assert link["text"] == "Reset password"
+    assert link["selectAction"] == {"type": "Action.OpenUrl", "url": "https://evil.example/x"}
+    assert " (https://evil.example/x)" in _texts(card)
+    javascript = agent_message("Ana", "[click](javascript:alert(1))", T0)
+    card = cards.ticket_card(_one("open", javascript), "en")
+    assert not [n for n in _walk(card) if n.get("selectAction")]
+
+
+def test_a_deleted_agent_message_shows_only_the_marker() -> None:
+    gone = agent_message("Ana", "**secret**", T0)
+    deleted = CardMessage("agent", "Ana", "", T0, deleted=True, spans=gone.spans)
+    texts = _texts(cards.ticket_card(_one("open", deleted), "en"))
+    assert "(message deleted)" in texts and not any("secret" in text for text in texts)
+
+
+def test_styled_markdown_is_cut_to_the_budget_and_says_so() -> None:
+    reply = agent_message("Ana", "**negrito** e texto " * 2_000, T0)
+    card = cards.ticket_card(_one("open", reply), "pt-BR")
+    assert cards.card_size(card) < cards.MAX_CARD_BYTES
+    assert "[mensagem cortada; veja a íntegra na página web]" in _texts(card)
+
+
+def _one(status: str, message: CardMessage) -> TicketView:
+    return TicketView(1, "VPN", status, None, None, None, T0, T0, [message])
