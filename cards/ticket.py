@@ -254,8 +254,11 @@ def message_block(message: CardMessage, ctx: Ctx) -> list[Json]:
 
 def message_heading(message: CardMessage, ctx: Ctx) -> list[Json]:
     """Show the author (agents in the accent colour) and, on the right, when."""
+    # A message with no sender (e.g. a template an inbox sent before its name was known) is
+    # the support team's, as on the web page.
+    name = message.author or (t("ticket.agent", ctx.locale) if message.direction == "agent" else "")
     author = rich(
-        one_line(message.author, 80),
+        one_line(name, 80),
         weight="Bolder",
         size="Small",
         color="Accent" if message.direction == "agent" else "Default",

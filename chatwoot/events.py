@@ -63,6 +63,15 @@ class MessageEvent:
     # Chatwoot's time of this version of the message (its own clock): the cable's
     # `updated_at`, or a signed webhook's timestamp; None when the source says nothing.
     updated_at: datetime | None = None
+    # The inbox's name, which webhooks carry (`inbox.name`); the cable and Client API do not.
+    inbox_name: str | None = None
+
+    @property
+    def author_name(self) -> str | None:
+        """Return who wrote it: the sender, or for a template (sent by the inbox) the inbox."""
+        if self.sender_name:
+            return self.sender_name
+        return self.inbox_name if self.message_type is MessageType.TEMPLATE else None
 
     @property
     def dedupe_key(self) -> str:

@@ -90,6 +90,7 @@ def _message(kind: Literal["created", "updated"]) -> _Builder:
             deleted=as_map(data.get("content_attributes")).get("deleted") is True,
             content_attributes=dict(as_map(data.get("content_attributes"))),
             updated_at=parse_time(data.get("updated_at")),
+            inbox_name=as_str(as_map(data.get("inbox")).get("name")),
         )
         return [event]
 

@@ -184,6 +184,16 @@ async def message_known(
     return result.scalar_one_or_none()
 
 
+async def fill_author(session: AsyncSession, chatwoot_message_id: int, author: str) -> bool:
+    """Name the author of a stored message that has none yet; tell whether one was filled."""
+    result = await session.execute(
+        update(Message)
+        .where(Message.chatwoot_message_id == chatwoot_message_id, Message.author == "")
+        .values(author=author)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def add_event(
     session: AsyncSession,
     *,

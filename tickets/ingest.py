@@ -191,7 +191,7 @@ class Ingestor:
         if not incoming:
             options = options_of(event.content_type, attributes)
             kind, payload = agent_message_row(
-                author=event.sender_name or "",
+                author=event.author_name or "",
                 content="\n".join([content, *(f"• {title}" for title in options)]),
                 created_at=event.created_at,
             )
@@ -201,7 +201,7 @@ class Ingestor:
             chatwoot_message_id=event.message_id,
             echo_id=event.echo_id if incoming else None,
             direction=Direction.REQUESTER if incoming else Direction.AGENT,
-            author=event.sender_name or "",
+            author=event.author_name or "",
             content=content,
             attachments=[] if event.deleted else [stored_of(a) for a in event.attachments],
             created_at=event.created_at,
@@ -225,7 +225,17 @@ class Ingestor:
             # Not committed before the statement began: look again under the advisory lock.
             return await self._message(event), False
         outcome = IngestOutcome.STORED if stored.message_id is not None else known
+        if outcome is IngestOutcome.DUPLICATE and event.author_name:
+            await self._name_author(event, stored.ticket_id, stored.requester_id)
         return outcome, stored.receipt_recorded
+
+    async def _name_author(
+        self, event: MessageEvent, ticket_id: int, requester_id: int | None
+    ) -> None:
+        """Name a stored template's author from a later copy (its cable copy had none)."""
+        async with self._sessions.begin() as session:
+            if await repo.fill_author(session, event.message_id, event.author_name or ""):
+                await notify_changed(session, TicketChanged(ticket_id, requester_id or 0))
 
     async def _message(self, event: MessageEvent) -> IngestOutcome:
         async with self._sessions.begin() as session:
@@ -247,7 +257,7 @@ class Ingestor:
                 chatwoot_message_id=event.message_id,
                 echo_id=event.echo_id if incoming else None,
                 direction=Direction.REQUESTER if incoming else Direction.AGENT,
-                author=event.sender_name or "",
+                author=event.author_name or "",
                 content="" if event.deleted else (event.content or ""),
                 attachments=[] if event.deleted else [stored_of(a) for a in event.attachments],
                 origin=Origin.CHATWOOT,
@@ -260,6 +270,11 @@ class Ingestor:
                 chatwoot_updated_at=event.updated_at,
             )
             if stored is None:
+                # A template's cable copy has no author; its webhook copy names the inbox.
+                if event.author_name and await repo.fill_author(
+                    session, event.message_id, event.author_name
+                ):
+                    await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
                 return IngestOutcome.DUPLICATE
             # An agent's reply ends their "typing" (the dashboard's typing_off may come later).
             cleared: dict[str, Any] = {} if incoming else {"agent_typing": None}

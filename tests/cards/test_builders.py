@@ -264,3 +264,9 @@ def test_styled_markdown_is_cut_to_the_budget_and_says_so() -> None:
 
 def _one(status: str, message: CardMessage) -> TicketView:
     return TicketView(1, "VPN", status, None, None, None, T0, T0, [message])
+
+
+def test_an_agent_message_without_a_name_is_the_support_teams() -> None:
+    nameless = agent_message("", "Olá! Respondemos em até 2 horas.", T0)
+    assert "Suporte" in _texts(cards.ticket_card(_one("open", nameless), "pt-BR"))
+    assert "Support" in _texts(cards.ticket_card(_one("open", nameless), "en"))
