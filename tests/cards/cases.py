@@ -75,6 +75,24 @@ def _messages(long: bool) -> list[CardMessage]:
     ]
 
 
+def ticket_view_with_reply(reply: str) -> TicketView:
+    """Return an open ticket whose newest message is an agent's reply."""
+    return TicketView(
+        id=42,
+        title="Impressora do 2º andar não imprime",
+        status="open",
+        assignee="Ana Souza",
+        sector="TI",
+        complexity="Média",
+        created_at=T0,
+        updated_at=T0 + timedelta(hours=2),
+        messages=[
+            CardMessage("requester", "Carla Dias", "A impressora mostra erro 49.", T0),
+            agent_message("Ana Souza", reply, T0 + timedelta(hours=2)),
+        ],
+    )
+
+
 def _ticket(status: str, long: bool = False) -> TicketView:
     return TicketView(
         id=42,

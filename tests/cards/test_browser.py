@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
+import cards
 from cards import Verb
+from tests.cards import cases
 from tests.cards.cases import all_cards
 from tests.cards.conftest import ARTIFACTS, render
 
@@ -153,3 +155,45 @@ async def test_which_ticket_sends_the_kept_text_to_the_chosen_ticket(
         },
         {"type": "Action.Execute", "verb": "ticket.new", "data": {"reply": "Travou de novo."}},
     ]
+
+
+@pytest.mark.parametrize("locale", ["pt-BR", "en"])
+async def test_a_reply_shows_once_in_the_chat_after_and_twice_before(
+    harness: Page, locale: str
+) -> None:
+    """Screenshot the chat around an agent reply: the old way (twice) and the new way (once)."""
+    reply = "Troquei o fusor. Consegue testar?"
+    ticket = cases.ticket_view_with_reply(reply)
+    reply_card = cards.agent_reply_card(
+        cards.ReplyView(ticket.id, ticket.title, ticket.messages[-1]), locale
+    )
+    chats = {
+        # Before: the ticket's card was updated with the reply, and the reply came as a card too.
+        "before": [cards.ticket_card(ticket, locale), reply_card],
+        # After: the full card collapsed to its summary; the new card carries the reply.
+        "after": [cards.ticket_summary_card(ticket, locale), reply_card],
+    }
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for name, chat in chats.items():
+        await harness.evaluate("document.getElementById('chat')?.remove()")
+        for card in chat:
+            assert await render(harness, card) == []
+            await harness.evaluate(
+                """() => {
+                  let chat = document.getElementById('chat');
+                  if (!chat) {
+                    chat = document.createElement('div');
+                    chat.id = 'chat';
+                    chat.style.cssText = 'display:flex;flex-direction:column;gap:12px;width:560px';
+                    document.body.appendChild(chat);
+                  }
+                  const bubble = document.getElementById('card').cloneNode(true);
+                  bubble.removeAttribute('id');
+                  chat.appendChild(bubble);
+                }"""
+            )
+        await harness.evaluate("document.getElementById('card').replaceChildren()")
+        shown = await harness.locator("#chat").inner_text()
+        assert shown.count(reply) == (2 if name == "before" else 1)
+        await harness.locator("#chat").screenshot(path=str(ARTIFACTS / f"chat_{name}.{locale}.png"))
+    await harness.evaluate("document.getElementById('chat')?.remove()")
