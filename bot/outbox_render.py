@@ -17,7 +17,7 @@ import cards
 from bot import answer_cards, views
 from bot.gateway import OutgoingMessage
 from db import outbox as outbox_repo
-from db import repo
+from db import outbox_cards, repo
 from db.models import Ticket
 from db.outbox import Claim
 from i18n import t
@@ -170,7 +170,7 @@ async def _message_update(
     message = await repo.message_of(session, delivery.ticket_id, delivery.message_id)
     if ticket is None or message is None:
         return Rendered(skip="message gone")
-    shown = await outbox_repo.sent_activity(
+    shown = await outbox_cards.sent_activity(
         session, f"msg:{message.chatwoot_message_id}:{claim.target}"
     )
     if not shown:
@@ -178,7 +178,7 @@ async def _message_update(
     newest = _is_newest_card(ticket, claim, shown)
     if newest and ticket.teams_card_message_id is None:
         return Rendered(skip="the ticket's card update shows the change")
-    if not newest and await outbox_repo.collapsed(session, ticket.id, claim.target, shown):
+    if not newest and await outbox_cards.collapsed(session, ticket.id, claim.target, shown):
         return Rendered(skip="the card shows only the ticket's summary")
     asked = await answer_cards.card_for_message(
         session, claim.user_id, ticket.id, message.id, locale

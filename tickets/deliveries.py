@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import outbox as outbox_repo
-from db import repo
+from db import outbox_cards, repo
 from db import teams as teams_repo
 
 
@@ -251,7 +251,7 @@ async def show_card_at(
     if move.previous is not None and (reply_id is None or move.previous_reply is None):
         older.append(move.previous)
     if move.moved and reply_id is None:
-        older += await outbox_repo.reply_cards(session, ticket_id, conversation_id)
+        older += await outbox_cards.reply_cards(session, ticket_id, conversation_id)
     queued = False
     for card in dict.fromkeys(older):
         if card == activity_id:
