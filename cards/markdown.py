@@ -26,8 +26,10 @@ def runs(spans: Sequence[Span], budget: int) -> tuple[list[Json], bool]:
     """Return the TextRuns of a message cut to ``budget`` UTF-8 bytes, and whether it was cut."""
     out: list[Json] = []
     left = budget
+    line_start = True
     for span in _capped(spans):
-        text = span.text if span.href or span.code else bullets(span.text)
+        text = span.text if span.href or span.code else bullets(span.text, line_start)
+        line_start = span.text.endswith("\n")
         size = len(text.encode("utf-8"))
         if size > left:
             cut, _ = clip(text, max(left, 4))
@@ -46,9 +48,15 @@ def _capped(spans: Sequence[Span]) -> list[Span]:
     return [*spans[: MAX_RUNS - 1], Span(rest)]
 
 
-def bullets(text: str) -> str:
-    """Show Markdown list markers at the start of a line as bullets."""
-    return _BULLET.sub(lambda match: f"{match[1]}• ", text)
+def bullets(text: str, line_start: bool = True) -> str:
+    """Show Markdown list markers at the start of a line as bullets.
+
+    ``line_start`` says whether the text begins a line (it may follow a styled span instead).
+    """
+    if line_start:
+        return _BULLET.sub(lambda match: f"{match[1]}• ", text)
+    head, newline, rest = text.partition("\n")
+    return head + newline + (_BULLET.sub(lambda match: f"{match[1]}• ", rest) if newline else "")
 
 
 def _styled(text: str, span: Span) -> Json:

@@ -270,3 +270,9 @@ def test_an_agent_message_without_a_name_is_the_support_teams() -> None:
     nameless = agent_message("", "Olá! Respondemos em até 2 horas.", T0)
     assert "Suporte" in _texts(cards.ticket_card(_one("open", nameless), "pt-BR"))
     assert "Support" in _texts(cards.ticket_card(_one("open", nameless), "en"))
+
+
+def test_list_markers_become_bullets_only_at_the_start_of_a_line() -> None:
+    reply = agent_message("Ana", "**Passos** - leia\n- reinicie\n* teste 2 - 1", T0)
+    texts = "".join(_texts(cards.ticket_card(_one("open", reply), "pt-BR")))
+    assert "Passos - leia\n• reinicie\n• teste 2 - 1" in texts
