@@ -30,6 +30,8 @@ from web.uploads import policy_of, read_message_form, upload_limits
 
 PAGE_SIZE = 20
 FILTERS = ("all", "open", "resolved")
+# The fields of a timeline item that answers.js needs to give a survey or question its control.
+CONTROL_KEYS = frozenset({"id", "deleted", "question", "survey"})
 
 
 def setup_pages(app: web.Application) -> None:
@@ -212,8 +214,13 @@ async def ticket_page(request: web.Request) -> web.Response:
                     "locale": locale,
                     "status": ticket.status,
                     "strings": i18n.client_catalog(locale),
-                    # Surveys and bot questions: answers.js gives them their controls.
-                    "controls": [i.to_json() for i in items if i.question or i.survey],
+                    # Surveys and bot questions: answers.js gives them their controls. Only
+                    # what it reads: the text is on the page already, once.
+                    "controls": [
+                        {key: value for key, value in i.to_json().items() if key in CONTROL_KEYS}
+                        for i in items
+                        if i.question or i.survey
+                    ],
                     "uploads": upload_limits(request),
                 }
             ),
