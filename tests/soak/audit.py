@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.soak import audit_safety
+from tests.soak import audit_files, audit_safety
 from tests.soak.employees import TeamsEmployee, WebEmployee
 from tests.soak.ledger import Context, tokens_in
 from tests.soak.stack import Stack
@@ -34,6 +34,7 @@ async def run_audit(
     check_replies(scene, audit)
     ambiguous = check_employee_messages(scene, audit)
     orphans = check_tickets(scene, audit)
+    audit_files.check(scene, audit, CRASH_WINDOW)
     audit_safety.check(scene, audit)
     audit.diagnose(scene.truth)
     ledger = ctx.ledger

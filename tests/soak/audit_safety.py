@@ -28,6 +28,8 @@ def _owner_of(scene: Scene, token: str) -> str | None:
         return ledger.tickets[token].owner
     if kind == "E" and token in ledger.messages:
         return ledger.messages[token].owner
+    if kind == "F" and token in ledger.files:
+        return _owner_of(scene, ledger.files[token])
     if kind in "AP" and token in ledger.agent_tokens:
         return scene.truth.owner_of_conversation.get(ledger.agent_tokens[token])
     return None

@@ -118,7 +118,11 @@ async def reply(
         form = aiohttp.FormData()
         form.add_field("content", text)
         form.add_field("agent", name)
-        form.add_field("attachments", png_bytes(), filename="tela.png", content_type="image/png")
+        # The file's own token in its name: the audit counts files like messages.
+        file_token = ctx.token("F")
+        ctx.ledger.files[file_token] = token
+        filename = f"tela-{file_token}.png"
+        form.add_field("attachments", png_bytes(), filename=filename, content_type="image/png")
         status, sent = await send("POST", path, data=form)
     else:
         status, sent = await send(

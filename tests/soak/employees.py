@@ -137,8 +137,12 @@ class WebEmployee(Employee):
 
     def __init__(self, ctx: Context, stack: Stack, key: str) -> None:
         super().__init__(ctx, stack, key)
+        # The address our proxy would record for this employee's machine.
+        number = int(key[1:])
         self.http = aiohttp.ClientSession(
-            cookie_jar=aiohttp.CookieJar(unsafe=True), timeout=TIMEOUT
+            cookie_jar=aiohttp.CookieJar(unsafe=True),
+            timeout=TIMEOUT,
+            headers={"X-Forwarded-For": f"10.{number // 256 % 256}.{number % 256}.{len(key)}"},
         )
         self.csrf = ""
         self.email = f"{key}@soak.example"
@@ -242,16 +246,41 @@ class WebEmployee(Employee):
         else:
             self.ctx.ledger.error(f"{self.key} open answered {status}: {str(body)[:200]}")
 
+    def _message_body(self, message: SentMessage) -> dict[str, Any]:
+        """The request's body: JSON, or (for a message with a file) multipart."""
+        if not message.file:
+            return {"json": {"content": message.content}}
+        form = aiohttp.FormData()
+        form.add_field("content", message.content)
+        form.add_field(
+            "attachments",
+            f"Anexo {message.file} de {self.key}.\n".encode(),
+            filename=f"anexo-{message.file}.txt",
+            content_type="text/plain",
+        )
+        return {"data": form}
+
     async def send_message(self) -> None:
-        """POST the message; a 503 or a refused connection keeps it for a retry."""
+        """POST the message; a 503 or a refused connection keeps it for a retry.
+
+        Some messages carry a file; those go with their token as Idempotency-Key, so one whose
+        answer was lost (ambiguous) is retried too.
+        """
         ticket, message = self.next_message()
+        first_try = not message.file and message.refused + message.ambiguous == 0
+        if first_try and self.ctx.rng.random() < 0.3:
+            message.file = self.ctx.token("F")
+            self.ctx.ledger.files[message.file] = message.token
+        headers = {"X-CSRF-Token": self.csrf}
+        if message.file:
+            headers["Idempotency-Key"] = message.token
         try:
             status, body = await request(
                 self.http,
                 "POST",
                 self.url(f"/api/conversations/{ticket.ticket_id}/messages"),
-                json={"content": message.content},
-                headers={"X-CSRF-Token": self.csrf},
+                headers=headers,
+                **self._message_body(message),
             )
         except Refused:
             message.refused += 1
@@ -259,15 +288,19 @@ class WebEmployee(Employee):
             return
         except Ambiguous:
             message.ambiguous += 1
+            if message.file:
+                self.retry.append(message)
             return
         if status == 201:
             message.confirmed = True
-            self.ctx.ledger.counts["web_messages"] += 1
+            self.ctx.ledger.counts["web_files" if message.file else "web_messages"] += 1
         elif status == 503:
             message.refused += 1
             self.retry.append(message)
         elif status >= 500:
             message.ambiguous += 1
+            if message.file:
+                self.retry.append(message)
         else:
             self.ctx.ledger.error(f"{self.key} message answered {status}: {str(body)[:200]}")
 

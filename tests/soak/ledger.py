@@ -19,8 +19,9 @@ import pytest
 AUDIT_TABLE = pytest.StashKey[str]()
 
 # Every piece of text the soak writes carries one token: T ticket title, E employee message,
-# A agent reply, P private note, X bad input. Fixed width, so no token is inside another.
-TOKEN = re.compile(r"\b([TEAPX])(\d{7})q\b")
+# A agent reply, P private note, X bad input, F a file's name. Fixed width, so no token is
+# inside another.
+TOKEN = re.compile(r"\b([TEAPXF])(\d{7})q\b")
 
 
 def tokens_in(text: str) -> list[str]:
@@ -130,6 +131,8 @@ class SentMessage:
     confirmed: bool = False
     refused: int = 0
     ambiguous: int = 0
+    # The F token in the name of the file it carries ("" for text only).
+    file: str = ""
 
 
 @dataclass
@@ -154,6 +157,8 @@ class Ledger:
     tickets: dict[str, TicketRecord] = field(default_factory=dict)
     messages: dict[str, SentMessage] = field(default_factory=dict)
     agent_tokens: dict[str, int] = field(default_factory=dict)
+    # F token -> the A or E token of the message carrying the file.
+    files: dict[str, str] = field(default_factory=dict)
     bad: list[BadInput] = field(default_factory=list)
     # user -> channel -> tokens seen there
     seen: dict[str, dict[str, set[str]]] = field(
@@ -206,7 +211,7 @@ class Context:
     _numbers: Any = field(default_factory=lambda: itertools.count(1))
 
     def token(self, kind: str) -> str:
-        """Return a fresh token of a kind (T, E, A, P, X)."""
+        """Return a fresh token of a kind (T, E, A, P, X, F)."""
         return f"{kind}{next(self._numbers):07d}q"
 
     @property

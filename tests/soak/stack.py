@@ -320,6 +320,9 @@ async def running_stack(server: EmbeddedPostgres, logs: Path) -> AsyncIterator[S
             "PYTHONPATH": str(ROOT),
             # Every soak employee signs up from 127.0.0.1.
             "SIGNUPS_PER_ADDRESS_HOUR": "100000",
+            # Each web employee comes through our proxy from their own address (sign-in
+            # throttles count per address, and 127.0.0.1 for all would soon be refused).
+            "TRUSTED_PROXY_HOPS": "1",
             # Service processes on the port (the soak's default: 2, as `--workers 2`).
             "WORKERS": os.environ.get("SOAK_WORKERS") or "2",
         }

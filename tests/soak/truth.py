@@ -30,6 +30,8 @@ class Truth:
     titles: Counter[str] = field(default_factory=Counter)  # T token -> conversations
     everything: set[str] = field(default_factory=set)  # every token anywhere in the sandbox
     where: dict[str, tuple[int, int, Any]] = field(default_factory=dict)  # token -> cid, id, at
+    file_public: dict[str, int] = field(default_factory=dict)  # agent's F token -> conversation
+    file_incoming: Counter[str] = field(default_factory=Counter)  # F token -> messages holding it
 
     @classmethod
     def build(
@@ -58,6 +60,7 @@ class Truth:
                     truth.where.setdefault(
                         token, (int(conversation["id"]), int(message["id"]), message["created_at"])
                     )
+                truth.index_files(conversation, message)
                 for token in here:
                     if message["message_type"] == "incoming":
                         truth.incoming[token] += 1
@@ -66,6 +69,15 @@ class Truth:
                     elif token.startswith("P") and message["private"]:
                         truth.private[token] = int(conversation["id"])
         return truth
+
+    def index_files(self, conversation: dict[str, Any], message: dict[str, Any]) -> None:
+        """Note the F tokens in the names of a message's attachments (public or incoming)."""
+        names = json.dumps(message.get("attachments") or [])
+        for token in {t for t in tokens_in(names) if t.startswith("F")}:
+            if message["message_type"] == "incoming":
+                self.file_incoming[token] += 1
+            elif not message["private"]:
+                self.file_public[token] = int(conversation["id"])
 
 
 async def read_database(
@@ -90,12 +102,12 @@ async def read_database(
     return list(tickets), list(messages), {r["state"]: int(r["n"]) for r in states}
 
 
-def teams_sends(employee: TeamsEmployee) -> dict[str, list[float]]:
-    """Agent tokens in the messages posted to a Teams chat -> arrival times."""
+def teams_sends(employee: TeamsEmployee, kind: str = "A") -> dict[str, list[float]]:
+    """Agent tokens (replies, or with kind F files) posted to a Teams chat -> arrival times."""
     sends: dict[str, list[float]] = defaultdict(list)
     for received in employee.user.inbox():
         for token in set(tokens_in(json.dumps(received.activity))):
-            if token.startswith("A"):
+            if token.startswith(kind):
                 sends[token].append(received.at)
     return sends
 
@@ -112,6 +124,8 @@ class Scene:
     ticket_of_conversation: dict[int, int]
     db_counts: Counter[str]  # token -> stored messages holding it
     api_counts: dict[str, Counter[str]] = field(default_factory=dict)  # user -> token -> items
+    # user -> F token -> timeline items whose `attachments` list names it
+    api_files: dict[str, Counter[str]] = field(default_factory=dict)
     page_counts: dict[str, Counter[str]] = field(default_factory=dict)  # user -> token -> times
     api_status: dict[int, str] = field(default_factory=dict)  # ticket id -> status on the API
 
@@ -149,15 +163,19 @@ async def look(
 async def _look_at_web(scene: Scene, employee: WebEmployee) -> None:
     """Every ticket's timeline and state through the API, and its page, as the user sees them."""
     counts: Counter[str] = Counter()
+    files: Counter[str] = Counter()
     on_page: Counter[str] = Counter()
     for ticket in employee.tickets:
         if ticket.ticket_id is None:
             continue
         for item in await employee.timeline(ticket):
             counts.update(set(tokens_in(str(item.get("content")))))
+            names = json.dumps(item.get("attachments") or [])
+            files.update({t for t in tokens_in(names) if t.startswith("F")})
         scene.api_status[ticket.ticket_id] = str((await employee.ticket(ticket))["status"])
         html = await employee.page(ticket)
         on_page.update(tokens_in(html))
         scene.ctx.ledger.observe(employee.key, "page", html)
     scene.api_counts[employee.key] = counts
+    scene.api_files[employee.key] = files
     scene.page_counts[employee.key] = on_page
