@@ -1,10 +1,8 @@
 """Switches that make the soak's sandbox behave like more of real Chatwoot.
 
 ``SOAK_SANDBOX_BEHAVIOURS`` names some of ``BEHAVIOURS`` (comma-separated, ``all``,
-``realistic`` or ``none``); ``make soak`` runs ``realistic`` (every behaviour but the
-single-conversation lock). Unset (``make test``'s short run), the same without bot questions:
-since questions became cards (issue 17) a question's text shows in its bubble and its card, and
-the audit still counts that as a duplicate (3x on the page, 2x in Teams).
+``realistic`` or ``none``); unset, ``realistic`` is on (every behaviour but the
+single-conversation lock), in ``make test``'s short run as in ``make soak``.
 """
 
 from __future__ import annotations
@@ -46,7 +44,7 @@ _CONTROL_CALLS: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
 # What a real Chatwoot does by default or commonly. The lock is left out: with it every
 # employee's second ticket is refused, by design.
 REALISTIC = frozenset(BEHAVIOURS) - {"lock_to_single_conversation"}
-DEFAULT: frozenset[str] = REALISTIC - {"questions"}
+DEFAULT: frozenset[str] = REALISTIC
 
 
 def from_env() -> frozenset[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -174,7 +175,11 @@ async def _look_at_web(scene: Scene, employee: WebEmployee) -> None:
             files.update({t for t in tokens_in(names) if t.startswith("F")})
         scene.api_status[ticket.ticket_id] = str((await employee.ticket(ticket))["status"])
         html = await employee.page(ticket)
-        on_page.update(tokens_in(html))
+        # What the page shows, once per timeline item: scripts' data (the controls of a bot
+        # question, for answers.js) is not shown text.
+        shown = re.sub(r"<script\b.*?</script>", "", html, flags=re.S)
+        for item in shown.split(' data-id="')[1:]:
+            on_page.update(set(tokens_in(item)))
         scene.ctx.ledger.observe(employee.key, "page", html)
     scene.api_counts[employee.key] = counts
     scene.api_files[employee.key] = files
