@@ -260,7 +260,7 @@ async def test_lock_to_single_conversation_is_refused_clearly_and_logged_once(
     app_client: Client, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     from tickets.errors import HelpdeskRejected
-    from tickets.service import LOCKED_TO_ONE_CONVERSATION
+    from tickets.opening import LOCKED_TO_ONE_CONVERSATION
 
     await _patch(sandbox, "inbox", {"lock_to_single_conversation": True})
     service = app_client.app[keys.SERVICE]
@@ -283,7 +283,7 @@ async def test_a_known_conversation_of_another_contact_is_refused(
     app_client: Client, sandbox: SandboxServer
 ) -> None:
     from tickets.errors import HelpdeskRejected
-    from tickets.service import CONVERSATION_OF_ANOTHER_CONTACT
+    from tickets.opening import CONVERSATION_OF_ANOTHER_CONTACT
 
     # This database already holds the id the helpdesk will hand out next (it lost its data,
     # or the database belonged to another Chatwoot).

@@ -2,56 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import hmac
-import logging
-import uuid
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from chatwoot.attributes import (
-    contact_attributes,
-    conversation_attributes,
-    priority_for,
-    sector_label,
-)
-from chatwoot.client import ChatwootClient, OutgoingFile
-from chatwoot.errors import ChatwootRejected, ChatwootUnavailable
-from chatwoot.models import Conversation
-from chatwoot.parsing import message_event_from_api
-from db import accounts, parked, presence, repo
-from db.models import ChatwootContactLink, Direction, Origin, User
+from chatwoot.client import ChatwootClient
+from db import accounts, presence, repo
+from db.models import ChatwootContactLink, Origin
 from tickets import reads
-from tickets.attachments import stored_of
-from tickets.errors import HelpdeskRejected, HelpdeskUnavailable, TicketNotFound, helpdesk_call
-from tickets.forms import TicketForm, validate_message, validate_ticket_form
-from tickets.hub import TicketChanged, notify_changed
+from tickets.contacts import Contacts
+from tickets.errors import TicketNotFound
+from tickets.forms import TicketForm
 from tickets.ingest import Ingestor
+from tickets.messages import MessagePoster
+from tickets.opening import TicketOpener
 from tickets.uploads import Upload
 from tickets.views import TicketInfo, TimelineItem
 
-log = logging.getLogger(__name__)
 # Deeper pages than this are not a real use; it also keeps the value inside int8.
 MAX_OFFSET = 1_000_000
-
-
-# Shown to the employee inside the front doors' "the helpdesk refused" line (both languages:
-# the reason is not translated there).
-LOCKED_TO_ONE_CONVERSATION = (
-    "o suporte aceita só uma conversa por pessoa, então não dá para abrir outro chamado agora; "
-    "a equipe de TI foi avisada / the helpdesk allows one conversation per person, so no new "
-    "ticket can be opened now; IT has been told"
-)
-CONVERSATION_OF_ANOTHER_CONTACT = (
-    "o suporte devolveu a conversa de outra pessoa; nada foi criado e a equipe de TI foi "
-    "avisada / the helpdesk returned someone else's conversation; nothing was created and IT "
-    "has been told"
-)
 
 
 class TicketService:
@@ -69,72 +39,37 @@ class TicketService:
         sectors: Sequence[str],
     ) -> None:
         self._sessions = sessions
-        self._complexities = tuple(complexities)
-        self._sectors = tuple(sectors)
-        self._chatwoot = chatwoot
-        # Replays what Chatwoot did while a ticket was being created (parked events).
-        self._ingestor = ingestor
-        self._inbox = inbox
-        self._secret = secret.encode()
-        # Serializes one user's ticket creations in this process (double clicks, two tabs).
-        self._user_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
+        self._contacts = Contacts(sessions, chatwoot, inbox=inbox, secret=secret)
+        self._opener = TicketOpener(
+            sessions,
+            chatwoot,
+            ingestor,
+            self._contacts,
+            inbox=inbox,
+            complexities=complexities,
+            sectors=sectors,
         )
+        self._poster = MessagePoster(sessions, chatwoot, self._contacts)
 
-    # ---- identity in Chatwoot -------------------------------------------------------------
+    # ---- identity in Chatwoot (tickets.contacts) ------------------------------------------
 
     def source_id_for(self, user_id: int) -> str:
         """Derive the user's deterministic contact source_id, so contact creation is idempotent."""
-        digest = hmac.new(self._secret, f"contact:{user_id}".encode(), hashlib.sha256)
-        return f"tft-{user_id}-{digest.hexdigest()[:12]}"
+        return self._contacts.source_id_for(user_id)
 
     async def ensure_contact(self, user_id: int) -> ChatwootContactLink:
         """Return the user's contact link, creating the Chatwoot contact the first time."""
-        async with self._sessions() as session:
-            link = await repo.get_contact_link(session, user_id, self._inbox)
-            user = await accounts.get_user(session, user_id)
-        if link is not None:
-            return link
-        if user is None:
-            raise TicketNotFound("unknown user")
-        contact = await helpdesk_call(
-            self._chatwoot.create_contact(
-                source_id=self.source_id_for(user_id),
-                name=user.display_name or (user.email or f"user {user_id}"),
-                custom_attributes=_contact_attributes(user) or None,
-            )
-        )
-        async with self._sessions.begin() as session:
-            return await repo.add_contact_link(
-                session,
-                user_id=user_id,
-                inbox=self._inbox,
-                source_id=contact.source_id,
-                pubsub_token=contact.pubsub_token,
-                contact_id=contact.id,
-            )
+        return await self._contacts.ensure_contact(user_id)
 
     async def refresh_contact(self, user_id: int) -> None:
         """Tell agents the user's current name and address state (the contact), best effort."""
-        async with self._sessions() as session:
-            link = await repo.get_contact_link(session, user_id, self._inbox)
-            user = await accounts.get_user(session, user_id)
-        if link is None or user is None:
-            return  # the contact is created later, with the current name and attributes
-        fields: dict[str, Any] = {"name": _name_of(user)}
-        if user.email:
-            fields["custom_attributes"] = _contact_attributes(user)
-        try:
-            await self._chatwoot.update_contact(link.source_id, **fields)
-        except (ChatwootUnavailable, ChatwootRejected) as exc:
-            log.warning("could not update user %s's contact in Chatwoot: %s", user_id, exc)
+        await self._contacts.refresh_contact(user_id)
 
-    # ---- open a ticket --------------------------------------------------------------------
+    # ---- open a ticket (tickets.opening) --------------------------------------------------
 
     def validate_ticket_form(self, fields: Mapping[str, Any] | TicketForm) -> TicketForm:
         """Check a ticket request against the configured choices; raise FormInvalid if wrong."""
-        raw = fields.as_fields() if isinstance(fields, TicketForm) else fields
-        return validate_ticket_form(raw, complexities=self._complexities, sectors=self._sectors)
+        return self._opener.validate_ticket_form(fields)
 
     async def open_ticket(
         self,
@@ -145,203 +80,12 @@ class TicketService:
         idempotency_key: str | None = None,
         files: Sequence[Upload] = (),
     ) -> TicketInfo:
-        """Validate the request, create the Chatwoot conversation and first message, store it.
-
-        `files` go with the first message.
-
-        Bad fields raise FormInvalid before anything is sent. A failure leaves no ticket; a
-        conversation that may exist in Chatwoot is adopted by the next attempt instead of
-        duplicated, and the same idempotency key returns one ticket.
-        """
-        form = self.validate_ticket_form(fields)
-        if (existing := await self._existing(user_id, idempotency_key)) is not None:
-            return existing
-        lock = self._user_locks.setdefault(user_id, asyncio.Lock())
-        async with lock:
-            # Checked again under the lock: a double click waited for the first click here.
-            if (existing := await self._existing(user_id, idempotency_key)) is not None:
-                return existing
-            try:
-                return await self._open_ticket(user_id, form, origin, idempotency_key, files)
-            except IntegrityError:
-                # A concurrent request in another process stored the same key or conversation.
-                if (existing := await self._existing(user_id, idempotency_key)) is not None:
-                    return existing
-                raise HelpdeskUnavailable("a concurrent request is opening this ticket") from None
-
-    async def _existing(self, user_id: int, idempotency_key: str | None) -> TicketInfo | None:
-        """Return the ticket a request with this key already created, if any."""
-        if not idempotency_key:
-            return None
-        async with self._sessions() as session:
-            existing = await repo.ticket_by_key(session, idempotency_key)
-        if existing is None:
-            return None
-        if existing.requester_id != user_id:
-            raise TicketNotFound("idempotency key belongs to someone else")
-        return TicketInfo.of(existing)
-
-    async def _open_ticket(
-        self,
-        user_id: int,
-        form: TicketForm,
-        origin: Origin,
-        idempotency_key: str | None,
-        files: Sequence[Upload],
-    ) -> TicketInfo:
-        async with self._sessions() as session:
-            user = await accounts.get_user(session, user_id)
-        if user is None:
-            raise TicketNotFound("unknown user")
-        link = await self.ensure_contact(user_id)
-        adopt = await self._mark_pending(link.id)
-        conversation = await self._adoptable(link, form.first_message()) if adopt else None
-        if conversation is None:
-            conversation = await helpdesk_call(
-                self._chatwoot.create_conversation(
-                    link.source_id, custom_attributes=self._attributes(form, user)
-                )
-            )
-            await self._refuse_a_known_conversation(conversation.id, link)
-        first = conversation.first_incoming()
-        if first is None:
-            first = await helpdesk_call(
-                self._chatwoot.create_message(
-                    link.source_id,
-                    conversation.id,
-                    content=form.first_message(),
-                    echo_id=f"tft-open-{uuid.uuid4().hex}",
-                    files=[OutgoingFile(f.name, f.content_type, f.file) for f in files],
-                )
-            )
-        async with self._sessions.begin() as session:
-            # Events that reached us before this commit were parked under this lock; the ones
-            # after it find the ticket (see `Ingestor._ticket`).
-            await parked.lock_conversation(session, conversation.id)
-            ticket = await repo.add_ticket(
-                session,
-                requester_id=user_id,
-                contact_link_id=link.id,
-                beneficiary_name=form.beneficiary_name,
-                beneficiary_email=form.beneficiary_email,
-                title=form.title,
-                description=form.description,
-                complexity=form.complexity,
-                sector=form.sector,
-                chatwoot_conversation_id=conversation.id,
-                origin=origin,
-                idempotency_key=idempotency_key,
-                # No watermark yet: catch-up reads the whole conversation once (an adopted orphan).
-                synced_message_id=None,
-            )
-            await repo.add_message(
-                session,
-                ticket_id=ticket.id,
-                chatwoot_message_id=first.id,
-                direction=Direction.REQUESTER,
-                author=_name_of(user),
-                content=first.content or form.first_message(),
-                attachments=[stored_of(a) for a in first.attachments],
-                origin=origin,
-                # Chatwoot's clock, like every agent reply: the timeline shows its order.
-                created_at=first.created_at,
-            )
-            await repo.clear_create_pending(session, link.id)
-            await accounts.set_current_ticket(session, user_id, ticket.id)
-            await notify_changed(session, TicketChanged(ticket.id, user_id))
-        await self._after_commit(conversation, first.id, link.source_id)
-        await self._route_labels(conversation.id, form)
-        return TicketInfo.of(ticket)
-
-    async def _after_commit(
-        self, conversation: Conversation, first_id: int, source_id: str
-    ) -> None:
-        """Apply what Chatwoot did before the ticket committed.
-
-        First the events parked meanwhile, then the rest of an adopted conversation (its
-        replies may be older than anything still parked).
-        """
-        await self._ingestor.replay_parked(conversation.id)
-        for message in conversation.messages:
-            if message.id != first_id:
-                await self._ingestor.ingest(message_event_from_api(message, source_id=source_id))
-
-    async def _refuse_a_known_conversation(
-        self, conversation_id: int, link: ChatwootContactLink
-    ) -> None:
-        """Refuse a "new" conversation that already holds a ticket: never two on one."""
-        async with self._sessions() as session:
-            holder = await repo.ticket_by_conversation(session, conversation_id)
-        if holder is None:
-            return
-        if holder.contact_link_id == link.id:
-            log.error(
-                "Chatwoot inbox %s answered a new conversation with this contact's conversation "
-                "%s: the inbox setting lock_to_single_conversation is on; turn it off "
-                "(Settings → Inboxes → the inbox → Configuration) so each ticket gets its own",
-                self._inbox,
-                conversation_id,
-            )
-            raise HelpdeskRejected(LOCKED_TO_ONE_CONVERSATION)
-        log.error(
-            "Chatwoot answered a new conversation with conversation %s, which is ticket %s of "
-            "another contact: this database was used with another Chatwoot or inbox, or the "
-            "helpdesk lost its data; point CHATWOOT_BASE_URL/CHATWOOT_INBOX_IDENTIFIER back",
-            conversation_id,
-            holder.id,
-        )
-        raise HelpdeskRejected(CONVERSATION_OF_ANOTHER_CONTACT)
-
-    async def _mark_pending(self, link_id: int) -> bool:
-        """Flag a create in flight; return True when an earlier one may have left an orphan."""
-        async with self._sessions.begin() as session:
-            return await repo.mark_create_pending(session, link_id)
-
-    async def _adoptable(self, link: ChatwootContactLink, expected: str) -> Conversation | None:
-        """Find a conversation of this contact that Chatwoot has and we do not (a lost create)."""
-        conversations = await helpdesk_call(self._chatwoot.list_conversations(link.source_id))
-        async with self._sessions() as session:
-            known = await repo.conversation_ids_of(session, link.id)
-        # Only a conversation this very request could have made: empty, or opened with the
-        # same first message. Anything else belongs to some other interrupted attempt.
-        orphans = [
-            c
-            for c in conversations
-            if c.id not in known
-            and ((first := c.first_incoming()) is None or first.content == expected)
-        ]
-        if not orphans:
-            return None
-        orphan = max(orphans, key=lambda conversation: conversation.id)
-        log.info("adopting conversation %s left by an interrupted ticket creation", orphan.id)
-        return orphan
-
-    @staticmethod
-    def _attributes(form: TicketForm, user: User) -> dict[str, str]:
-        return conversation_attributes(
-            title=form.title,
-            complexity=form.complexity,
-            sector=form.sector,
-            requester=_name_of(user),
-            requester_email=user.email or "",
-            beneficiary=(form.beneficiary_name or "") if form.for_other else _name_of(user),
-            beneficiary_email=(form.beneficiary_email or "") if form.for_other else None,
+        """Validate the request, create the Chatwoot conversation and first message, store it."""
+        return await self._opener.open_ticket(
+            user_id, fields, origin=origin, idempotency_key=idempotency_key, files=files
         )
 
-    async def _route_labels(self, conversation_id: int, form: TicketForm) -> None:
-        if not self._chatwoot.application_api_enabled:
-            return
-        try:
-            await self._chatwoot.set_labels_and_priority(
-                conversation_id,
-                [sector_label(form.sector)],
-                priority_for(form.complexity, self._complexities),
-            )
-        except (ChatwootUnavailable, ChatwootRejected) as exc:
-            # Routing hints are a convenience: the ticket exists, so never fail it for them.
-            log.warning("could not label conversation %s: %s", conversation_id, exc)
-
-    # ---- messages -------------------------------------------------------------------------
+    # ---- messages (tickets.messages) ------------------------------------------------------
 
     async def post_message(
         self,
@@ -353,59 +97,10 @@ class TicketService:
         files: Sequence[Upload] = (),
         idempotency_key: str | None = None,
     ) -> TimelineItem:
-        """Send the employee's message (text, files or both) to Chatwoot and store it once.
-
-        The same `idempotency_key` again (a retry after an error) returns the message already
-        stored under it instead of sending it twice.
-        """
-        text = validate_message(content, allow_empty=bool(files))
-        async with self._sessions() as session:
-            ticket = await repo.ticket_for_user(session, user_id, ticket_id)
-            user = await accounts.get_user(session, user_id)
-        if ticket is None or user is None:
-            raise TicketNotFound(str(ticket_id))
-        echo_id = _echo_id(user_id, idempotency_key)
-        if idempotency_key:
-            async with self._sessions() as session:
-                known = await repo.message_known(session, 0, echo_id)
-            if known is not None and known.ticket_id == ticket.id:
-                return TimelineItem.of_message(known)
-        link = await self.ensure_contact(user_id)
-        outgoing = [OutgoingFile(f.name, f.content_type, f.file) for f in files]
-        sent = await helpdesk_call(
-            self._chatwoot.create_message(
-                link.source_id,
-                ticket.chatwoot_conversation_id,
-                content=text,
-                echo_id=echo_id,
-                files=outgoing,
-            )
+        """Send the employee's message (text, files or both) to Chatwoot and store it once."""
+        return await self._poster.post_message(
+            user_id, ticket_id, content, origin=origin, files=files, idempotency_key=idempotency_key
         )
-        async with self._sessions.begin() as session:
-            await repo.lock_ticket(session, ticket.id)  # timeline ids in commit order
-            stored = await repo.add_message(
-                session,
-                ticket_id=ticket.id,
-                chatwoot_message_id=sent.id,
-                echo_id=echo_id,
-                direction=Direction.REQUESTER,
-                author=_name_of(user),
-                content=sent.content if sent.content is not None else text,
-                attachments=[stored_of(a) for a in sent.attachments],
-                origin=origin,
-                created_at=sent.created_at,
-            )
-            if stored is None:
-                # The webhook or cable echo got here first and stored it: return that row,
-                # with our echo id (a webhook has none) so a retry with the same key finds it.
-                stored = await repo.message_known(session, sent.id, echo_id)
-                assert stored is not None
-                if stored.echo_id is None:
-                    stored.echo_id = echo_id
-            await repo.touch_ticket(session, ticket.id)
-            await accounts.set_current_ticket(session, user_id, ticket.id)
-            await notify_changed(session, TicketChanged(ticket.id, user_id))
-            return TimelineItem.of_message(stored)
 
     async def reopen(self, user_id: int, ticket_id: int, note: str) -> TimelineItem:
         """Reopen a resolved ticket: Chatwoot reopens a conversation on a contact message."""
@@ -461,22 +156,3 @@ class TicketService:
         """Remember the ticket the user last opened, viewed or answered (bot free text)."""
         async with self._sessions.begin() as session:
             await accounts.set_current_ticket(session, user_id, ticket_id)
-
-
-def _contact_attributes(user: User) -> dict[str, str | bool]:
-    verified = user.email_verified_at is not None or user.email_verified_by_entra
-    return contact_attributes(
-        user.email, verified=verified, verified_by_entra=user.email_verified_by_entra
-    )
-
-
-def _echo_id(user_id: int, idempotency_key: str | None) -> str:
-    """Return the message's echo id: derived from the client's key, so a retry finds it."""
-    if not idempotency_key:
-        return f"tft-{uuid.uuid4().hex}"
-    digest = hashlib.sha256(f"{user_id}:{idempotency_key}".encode()).hexdigest()
-    return f"tft-k-{digest[:32]}"
-
-
-def _name_of(user: User) -> str:
-    return user.display_name or user.email or f"#{user.id}"

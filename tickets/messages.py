@@ -1,0 +1,106 @@
+"""Post the employee's message to a ticket: sent to Chatwoot once, stored once."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from chatwoot.client import ChatwootClient, OutgoingFile
+from db import accounts, repo
+from db.models import Direction, Origin
+from tickets.attachments import stored_of
+from tickets.contacts import Contacts, name_of
+from tickets.errors import TicketNotFound, helpdesk_call
+from tickets.forms import validate_message
+from tickets.hub import TicketChanged, notify_changed
+from tickets.uploads import Upload
+from tickets.views import TimelineItem
+
+
+class MessagePoster:
+    """Send employees' messages on their tickets, deduplicated by the client's key."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        chatwoot: ChatwootClient,
+        contacts: Contacts,
+    ) -> None:
+        self._sessions = sessions
+        self._chatwoot = chatwoot
+        self._contacts = contacts
+
+    async def post_message(
+        self,
+        user_id: int,
+        ticket_id: int,
+        content: str,
+        *,
+        origin: Origin,
+        files: Sequence[Upload] = (),
+        idempotency_key: str | None = None,
+    ) -> TimelineItem:
+        """Send the employee's message (text, files or both) to Chatwoot and store it once.
+
+        The same `idempotency_key` again (a retry after an error) returns the message already
+        stored under it instead of sending it twice.
+        """
+        text = validate_message(content, allow_empty=bool(files))
+        async with self._sessions() as session:
+            ticket = await repo.ticket_for_user(session, user_id, ticket_id)
+            user = await accounts.get_user(session, user_id)
+        if ticket is None or user is None:
+            raise TicketNotFound(str(ticket_id))
+        echo_id = _echo_id(user_id, idempotency_key)
+        if idempotency_key:
+            async with self._sessions() as session:
+                known = await repo.message_known(session, 0, echo_id)
+            if known is not None and known.ticket_id == ticket.id:
+                return TimelineItem.of_message(known)
+        link = await self._contacts.ensure_contact(user_id)
+        outgoing = [OutgoingFile(f.name, f.content_type, f.file) for f in files]
+        sent = await helpdesk_call(
+            self._chatwoot.create_message(
+                link.source_id,
+                ticket.chatwoot_conversation_id,
+                content=text,
+                echo_id=echo_id,
+                files=outgoing,
+            )
+        )
+        async with self._sessions.begin() as session:
+            await repo.lock_ticket(session, ticket.id)  # timeline ids in commit order
+            stored = await repo.add_message(
+                session,
+                ticket_id=ticket.id,
+                chatwoot_message_id=sent.id,
+                echo_id=echo_id,
+                direction=Direction.REQUESTER,
+                author=name_of(user),
+                content=sent.content if sent.content is not None else text,
+                attachments=[stored_of(a) for a in sent.attachments],
+                origin=origin,
+                created_at=sent.created_at,
+            )
+            if stored is None:
+                # The webhook or cable echo got here first and stored it: return that row,
+                # with our echo id (a webhook has none) so a retry with the same key finds it.
+                stored = await repo.message_known(session, sent.id, echo_id)
+                assert stored is not None
+                if stored.echo_id is None:
+                    stored.echo_id = echo_id
+            await repo.touch_ticket(session, ticket.id)
+            await accounts.set_current_ticket(session, user_id, ticket.id)
+            await notify_changed(session, TicketChanged(ticket.id, user_id))
+            return TimelineItem.of_message(stored)
+
+
+def _echo_id(user_id: int, idempotency_key: str | None) -> str:
+    """Return the message's echo id: derived from the client's key, so a retry finds it."""
+    if not idempotency_key:
+        return f"tft-{uuid.uuid4().hex}"
+    digest = hashlib.sha256(f"{user_id}:{idempotency_key}".encode()).hexdigest()
+    return f"tft-k-{digest[:32]}"
