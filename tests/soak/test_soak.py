@@ -25,7 +25,7 @@ from tests.soak.employees import TIMEOUT, Employee, TeamsEmployee, WebEmployee
 from tests.soak.ledger import AUDIT_TABLE, Context, plan_from_env
 from tests.soak.settle import settle
 from tests.soak.stack import Stack, running_stack
-from tests.soak.table import render
+from tests.soak.table import Audit, render
 
 
 async def _load(ctx: Context, stack: Stack, employees: list[Employee], chaos: Chaos) -> None:
@@ -109,6 +109,7 @@ async def test_soak(
             await _load(ctx, stack, [*web, *teams], chaos)
             waited, left = await settle(ctx, stack, web, teams)
             audit = await run_audit(ctx, stack, web, teams)
+            _judge_the_run(audit, left)
             if audit.problems:
                 await keep_evidence(stack, tmp_path)
         finally:
@@ -129,3 +130,23 @@ async def test_soak(
     print(table)
     if audit.problems:
         pytest.fail(table + "\n\nservice log tail:\n" + stack.service.tail(), pytrace=False)
+
+
+# Rows that a run that really exercised both front doors cannot leave at zero.
+EXERCISED = (
+    "tickets opened (web)",
+    "tickets opened (teams)",
+    "employee messages (web)",
+    "employee messages (teams)",
+    "agent replies → web API",
+    "agent replies → Teams",
+)
+
+
+def _judge_the_run(audit: Audit, left: dict[str, int]) -> None:
+    """Fail a run that did not settle, or that proved nothing (a row every run must fill)."""
+    if left:
+        audit.fail(f"still in flight after settling: {left}")
+    for name in EXERCISED:
+        if audit.rows[name].sent == 0:
+            audit.fail(f"nothing was exercised on '{name}': the load never got through")
