@@ -23,7 +23,8 @@ from botframework.connector.auth import (
 )
 
 from bot.connector import TurnAuthentication
-from tickets.settings import Settings, is_loopback
+from tickets.setting_values import is_loopback
+from tickets.settings import Settings
 
 log = logging.getLogger(__name__)
 

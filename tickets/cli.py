@@ -28,11 +28,11 @@ from tickets.binding import check_helpdesk_binding
 from tickets.http_limits import runner_options
 from tickets.logs import configure_logging
 from tickets.ports import PortBusyError, check_ports, port_error
+from tickets.setting_values import is_loopback
 from tickets.settings import (
     ManifestSettings,
     Settings,
     SettingsError,
-    is_loopback,
     load_settings,
 )
 from tickets.workers import run_workers, wait_for_signal

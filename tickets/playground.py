@@ -24,7 +24,8 @@ import httpx
 from aiohttp import web
 
 from tickets.ports import PortBusyError, check_ports
-from tickets.settings import Settings, SettingsError, is_loopback, load_settings
+from tickets.setting_values import is_loopback
+from tickets.settings import Settings, SettingsError, load_settings
 
 CLI = (
     Path(__file__).resolve().parents[1]

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import re
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from tickets import setting_values as values
 from tickets.choices import Choices
 from tickets.entropy import secret_problem
+from tickets.setting_values import is_loopback
 from tickets.smtp import SmtpConfig
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-000000"  # noqa: S105 (refused on https)
 MULTI_TENANT_AUTHORITIES = frozenset({"organizations", "common", "consumers"})
-DOMAIN_RE = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 DEFAULT_SECTORS = (
     "TI:TI|IT,RH:RH|HR,Financeiro:Financeiro|Finance,Facilities,Jurídico:Jurídico|Legal"
 )
@@ -49,13 +47,6 @@ DEFAULT_ATTACHMENT_TYPES = (
     "video/quicktime",
 )
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "changethis", "password"})
-
-
-def _split_list(value: object) -> object:
-    """Accept a comma-separated string for list settings."""
-    if isinstance(value, str):
-        return [item.strip() for item in value.split(",") if item.strip()]
-    return value
 
 
 class Settings(BaseSettings):
@@ -223,50 +214,32 @@ class Settings(BaseSettings):
     @field_validator("ADMIN_EMAILS", "ALLOWED_TENANTS", "ATTACHMENT_TYPES", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
-        return _split_list(value)
+        return values.split_list(value)
 
     @field_validator("TICKET_SECTORS", "TICKET_COMPLEXITIES", mode="before")
     @classmethod
     def _choices(cls, value: object) -> object:
-        if isinstance(value, str):
-            return Choices.parse(value)
-        if isinstance(value, list | tuple):
-            return Choices.parse(",".join(str(item) for item in value))
-        return value
+        return values.parse_choices(value)
 
     @field_validator("SIGNUP_ALLOWED_DOMAINS", mode="before")
     @classmethod
     def _domains(cls, value: object) -> object:
-        value = _split_list(value)
-        if isinstance(value, list):
-            return [str(item).strip().lower().lstrip("@") for item in value]
-        return value
+        return values.domain_list(value)
 
     @field_validator("SIGNUP_ALLOWED_DOMAINS")
     @classmethod
     def _domain_names(cls, value: list[str]) -> list[str]:
-        for domain in value:
-            if not DOMAIN_RE.fullmatch(domain):
-                raise ValueError(f"{domain!r} is not a domain name like empresa.com.br")
-        return value
+        return values.check_domains(value)
 
     @field_validator("SMTP_URL")
     @classmethod
     def _smtp_url(cls, value: SecretStr) -> SecretStr:
-        if value.get_secret_value():
-            # Parse now so a typo stops start-up; the message never repeats the password.
-            SmtpConfig.parse(value.get_secret_value())
-        return value
+        return values.check_smtp_url(value)
 
     @field_validator("MAIL_FROM")
     @classmethod
     def _mail_from(cls, value: str) -> str:
-        from email.utils import parseaddr
-
-        address = parseaddr(value)[1]
-        if "@" not in address or any(c in value for c in "\r\n"):
-            raise ValueError("expected an address such as 'Chamados <chamados@empresa.com>'")
-        return value
+        return values.check_mail_from(value)
 
     @field_validator("TICKET_SECTORS", "TICKET_COMPLEXITIES")
     @classmethod
@@ -278,28 +251,12 @@ class Settings(BaseSettings):
     @field_validator("DATABASE_URL")
     @classmethod
     def _database_url(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in {"postgresql", "postgres", "postgresql+asyncpg"}:
-            raise ValueError("expected postgresql://user:password@host:port/database")
-        if not parts.hostname or not parts.path.strip("/"):
-            raise ValueError("expected postgresql://user:password@host:port/database")
-        try:
-            _ = parts.port
-        except ValueError as exc:
-            raise ValueError("the port in the URL is not a number") from exc
-        return value
+        return values.check_database_url(value)
 
     @field_validator("PUBLIC_URL", "CHATWOOT_BASE_URL", "MICROSOFT_AUTHORITY_HOST")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if value == "":
-            return value
-        parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError("expected an http(s):// URL")
-        return value.rstrip("/")
+        return values.check_http_url(value)
 
     @model_validator(mode="after")
     def _consistency(self) -> Settings:
@@ -456,16 +413,6 @@ class ManifestSettings(Settings):
     def _consistency(self) -> ManifestSettings:
         # The manifest builder checks the app id and public URL it needs itself.
         return self
-
-
-def is_loopback(host: str) -> bool:
-    """Tell whether a bind address only accepts connections from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class SettingsError(Exception):
