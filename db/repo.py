@@ -24,6 +24,9 @@ from db.models import (
 )
 from db.rows import insert_new
 
+# A timeline event with the newest Chatwoot message id stored before it (see _event_anchor).
+AnchoredEvent = tuple[TicketEvent, int]
+
 
 async def get_contact_link(
     session: AsyncSession, user_id: int, inbox: str, *, lock: bool = False
@@ -126,7 +129,7 @@ async def tickets_of(
 
 async def timeline(
     session: AsyncSession, ticket_id: int, *, after_id: int, limit: int
-) -> tuple[Sequence[Message], Sequence[TicketEvent]]:
+) -> tuple[Sequence[Message], Sequence[AnchoredEvent]]:
     """Return messages and events of a ticket past the cursor `after_id` (new or revised)."""
     cursor = func.greatest(Message.id, func.coalesce(Message.revision, 0))
     messages = await session.execute(
@@ -136,17 +139,17 @@ async def timeline(
         .limit(limit)
     )
     events = await session.execute(
-        select(TicketEvent)
+        select(TicketEvent, _event_anchor())
         .where(TicketEvent.ticket_id == ticket_id, TicketEvent.id > after_id)
         .order_by(TicketEvent.id)
         .limit(limit)
     )
-    return messages.scalars().all(), events.scalars().all()
+    return messages.scalars().all(), [(event, anchor) for event, anchor in events.all()]
 
 
 async def recent_timeline(
     session: AsyncSession, ticket_id: int, *, limit: int
-) -> tuple[Sequence[Message], Sequence[TicketEvent]]:
+) -> tuple[Sequence[Message], Sequence[AnchoredEvent]]:
     """Return the newest `limit` messages and events of a ticket, each oldest first."""
     messages = await session.execute(
         select(Message)
@@ -155,12 +158,27 @@ async def recent_timeline(
         .limit(limit)
     )
     events = await session.execute(
-        select(TicketEvent)
+        select(TicketEvent, _event_anchor())
         .where(TicketEvent.ticket_id == ticket_id)
         .order_by(TicketEvent.id.desc())
         .limit(limit)
     )
-    return list(reversed(messages.scalars().all())), list(reversed(events.scalars().all()))
+    anchored = [(event, anchor) for event, anchor in events.all()]
+    return list(reversed(messages.scalars().all())), list(reversed(anchored))
+
+
+def _event_anchor() -> Any:
+    """Return, per event, the newest Chatwoot message id its ticket had stored before it (or 0).
+
+    Events carry no Chatwoot id; within one second this places an event after the messages
+    that were there when it happened, instead of ahead of every message of that second.
+    """
+    return (
+        select(func.coalesce(func.max(Message.chatwoot_message_id), 0))
+        .where(Message.ticket_id == TicketEvent.ticket_id, Message.id < TicketEvent.id)
+        .correlate(TicketEvent)
+        .scalar_subquery()
+    )
 
 
 async def add_message(session: AsyncSession, **values: Any) -> Message | None:

@@ -11,14 +11,15 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import repo
-from db.models import Message, TicketEvent
+from db.models import Message
+from db.repo import AnchoredEvent
 from tickets.views import TimelineItem
 
 
-def merge(messages: Sequence[Message], events: Sequence[TicketEvent]) -> list[TimelineItem]:
+def merge(messages: Sequence[Message], events: Sequence[AnchoredEvent]) -> list[TimelineItem]:
     """Interleave messages and events by cursor (one sequence orders both): resume order."""
     items = [TimelineItem.of_message(m) for m in messages]
-    items += [TimelineItem.of_event(e) for e in events]
+    items += [TimelineItem.of_event(event, anchor) for event, anchor in events]
     items.sort(key=lambda item: item.cursor)
     return items
 

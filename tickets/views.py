@@ -141,6 +141,8 @@ class TimelineItem:
     survey: Survey | None = None
     revision: int | None = None
     chatwoot_id: int | None = None
+    # An event's place among Chatwoot's messages: the newest one stored before it.
+    anchor: int = 0
 
     @property
     def cursor(self) -> int:
@@ -152,9 +154,10 @@ class TimelineItem:
         """Return the display position: Chatwoot's second, then its message id, then ours.
 
         Chatwoot's ids order its messages; seconds (the precision every copy carries) place
-        events among them, and our id breaks what is left.
+        events among them, within a second after the messages stored before them (`anchor`),
+        and our id breaks what is left.
         """
-        return (int(self.created_at.timestamp()), self.chatwoot_id or 0, self.id)
+        return (int(self.created_at.timestamp()), self.chatwoot_id or self.anchor, self.id)
 
     @property
     def spans(self) -> list[dict[str, Any]]:
@@ -187,8 +190,8 @@ class TimelineItem:
         )
 
     @classmethod
-    def of_event(cls, event: TicketEvent) -> TimelineItem:
-        """Build from an event row."""
+    def of_event(cls, event: TicketEvent, anchor: int = 0) -> TimelineItem:
+        """Build from an event row; `anchor` is the newest Chatwoot message id stored before it."""
         return cls(
             id=event.id,
             ticket_id=event.ticket_id,
@@ -198,6 +201,7 @@ class TimelineItem:
             created_at=event.occurred_at,
             kind=event.kind,
             data=dict(event.data),
+            anchor=anchor,
         )
 
     @property
