@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -141,7 +142,8 @@ async def test_the_periodic_catch_up_repairs_an_assignee_a_late_snapshot_undid(
             return ticket.assignee_name == name
 
         await eventually(lambda: assignee_is("Rita Alves"))
-        # A snapshot built before the assignment, delivered after it (unordered jobs).
+        # A snapshot built before the assignment, delivered after it (unordered jobs): its
+        # Chatwoot time is older than the one applied, so it loses at once.
         late = AssigneeChanged(
             conversation_id=cid,
             inbox_id=None,
@@ -150,8 +152,13 @@ async def test_the_periodic_catch_up_repairs_an_assignee_a_late_snapshot_undid(
             occurred_at=datetime.now(UTC) - timedelta(seconds=30),
             source=EventSource.WEBHOOK,
         )
-        assert await client.app[keys.INGESTOR].ingest(late) == "stored"  # it undid Rita
-        # Nothing else happens in Chatwoot: the periodic read alone puts Rita back.
+        assert await client.app[keys.INGESTOR].ingest(late) == "dropped_stale"
+        assert await assignee_is("Rita Alves")
+        # A read taken before the assignment and applied after it carries our clock, not
+        # Chatwoot's, so nothing can date it: it undoes Rita...
+        raced = dataclasses.replace(late, source=EventSource.CATCHUP)
+        assert await client.app[keys.INGESTOR].ingest(raced) == "stored"
+        # ...and with nothing else happening in Chatwoot, the periodic read puts her back.
         await eventually(lambda: assignee_is("Rita Alves"), timeout=20)
 
 

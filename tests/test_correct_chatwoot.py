@@ -392,3 +392,25 @@ async def test_a_delete_that_overtakes_its_create_keeps_the_message_deleted(
     assert (await post_hook(app_client, created))[1]["outcomes"] == ["duplicate"]
     _t, messages, _e = await state(app_client, ticket.id)
     assert [(m.deleted, m.content) for m in messages] == [(True, "")]
+
+
+async def test_an_older_assignee_snapshot_arriving_late_does_not_undo_a_newer_one(
+    app_client: Client,
+) -> None:
+    """Jobs run unordered: Rita's snapshot lands before Sam's older one, and Rita stays."""
+    ticket = await make_ticket(app_client)
+    newer = payload("conversation_updated.assigned.json")
+    newer["meta"]["assignee"] = {"id": 4, "name": "Rita Alves", "type": "user"}
+    newer["changed_attributes"] = [{"assignee_id": {"previous_value": 3, "current_value": 4}}]
+    older = payload("conversation_updated.assigned.json")
+    older["updated_at"] = newer["updated_at"] - 60
+    status, body = await post_hook(app_client, newer)
+    assert status == 200 and body["outcomes"] == ["stored"], body
+    status, body = await post_hook(app_client, older)
+    assert status == 200 and body["outcomes"] == ["dropped_stale"], body
+    stored, _messages, events = await state(app_client, ticket.id)
+    assert stored.assignee_name == "Rita Alves"
+    assert [e.kind for e in events] == ["assigned"]
+    # The same snapshot again (a duplicate delivery) changes nothing either.
+    status, body = await post_hook(app_client, newer)
+    assert status == 200 and body["outcomes"] == ["duplicate"], body

@@ -390,6 +390,13 @@ class Ingestor:
             ticket = await self._ticket(session, event)
             if ticket is None:
                 return IngestOutcome.PARKED
+            # As for the status: a catch-up read is dated by our clock, a snapshot by Chatwoot's.
+            chatwoot_time = event.source is not EventSource.CATCHUP
+            seen = ticket.assignee_changed_at
+            if chatwoot_time and seen is not None and event.occurred_at < seen:
+                return IngestOutcome.STALE
+            if chatwoot_time and (seen is None or event.occurred_at > seen):
+                ticket.assignee_changed_at = event.occurred_at
             if ticket.assignee_name == event.assignee_name:
                 return IngestOutcome.DUPLICATE
             kind = "assigned" if event.assignee_name else "unassigned"

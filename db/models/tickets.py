@@ -108,6 +108,8 @@ class Ticket(Base):
     # The reply (our message id) the newest card shows alone; None when it is the full card.
     teams_card_message_id: Mapped[int | None] = mapped_column(Integer)
     status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Chatwoot's time of the newest assignee snapshot applied (an older one arriving late loses).
+    assignee_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Chatwoot message id up to which a Client API read proved we hold every message; the
     # next catch-up reads from here (not from the newest id we hold, which may sit past a gap).
     synced_message_id: Mapped[int | None] = mapped_column(BigInteger)
