@@ -45,6 +45,23 @@ def tenant_of(activity: Activity) -> str:
     return str(tenant.get("id") or "") if isinstance(tenant, dict) else ""
 
 
+def _trusted_oid(activity: Activity) -> str | None:
+    """Return the caller's AAD object id when this turn's identity can be trusted, else None."""
+    sender = activity.from_property
+    oid = getattr(sender, "aad_object_id", None) if sender is not None else None
+    if not oid or activity.conversation is None or not activity.conversation.id:
+        return None
+    # Identity claims are only trusted from Teams itself, and only in a 1:1 chat: another
+    # channel (Web Chat, Direct Line) lets the client write `from`, and a group chat would
+    # make agent replies land in front of other people.
+    if activity.channel_id != "msteams":
+        return None
+    # Teams always names the type; an activity without one is not known to be a 1:1 chat.
+    if activity.conversation.conversation_type != "personal":
+        return None
+    return str(oid)
+
+
 def locale_of(activity: Activity, default: str) -> Locale:
     """Return the supported locale closest to the activity's."""
     return normalize_locale(activity.locale or default, DEFAULT_LOCALE)
@@ -63,17 +80,9 @@ class Identities:
         Returns None when Teams did not say who the user is (no AAD object id).
         """
         activity = context.activity
+        oid = _trusted_oid(activity)
         sender = activity.from_property
-        oid = getattr(sender, "aad_object_id", None) if sender is not None else None
-        if not oid or activity.conversation is None or not activity.conversation.id:
-            return None
-        # Identity claims are only trusted from Teams itself, and only in a 1:1 chat: another
-        # channel (Web Chat, Direct Line) lets the client write `from`, and a group chat would
-        # make agent replies land in front of other people.
-        if activity.channel_id != "msteams":
-            return None
-        # Teams always names the type; an activity without one is not known to be a 1:1 chat.
-        if activity.conversation.conversation_type != "personal":
+        if oid is None or sender is None or activity.conversation is None:
             return None
         tenant = tenant_of(activity)
         locale = locale_of(activity, self._default_locale)

@@ -55,11 +55,8 @@ class MessagePoster:
         if ticket is None or user is None:
             raise TicketNotFound(str(ticket_id))
         echo_id = _echo_id(user_id, idempotency_key)
-        if idempotency_key:
-            async with self._sessions() as session:
-                known = await repo.message_known(session, 0, echo_id)
-            if known is not None and known.ticket_id == ticket.id:
-                return TimelineItem.of_message(known)
+        if idempotency_key and (known := await self._posted(ticket.id, echo_id)) is not None:
+            return known
         link = await self._contacts.ensure_contact(user_id)
         outgoing = [OutgoingFile(f.name, f.content_type, f.file) for f in files]
         sent = await helpdesk_call(
@@ -96,6 +93,14 @@ class MessagePoster:
             await accounts.set_current_ticket(session, user_id, ticket.id)
             await notify_changed(session, TicketChanged(ticket.id, user_id))
             return TimelineItem.of_message(stored)
+
+    async def _posted(self, ticket_id: int, echo_id: str) -> TimelineItem | None:
+        """Return the message a request with this echo id already stored on the ticket."""
+        async with self._sessions() as session:
+            known = await repo.message_known(session, 0, echo_id)
+        if known is None or known.ticket_id != ticket_id:
+            return None
+        return TimelineItem.of_message(known)
 
 
 def _echo_id(user_id: int, idempotency_key: str | None) -> str:

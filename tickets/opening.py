@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from chatwoot.attributes import conversation_attributes, priority_for, sector_label
 from chatwoot.client import ChatwootClient, OutgoingFile
 from chatwoot.errors import ChatwootRejected, ChatwootUnavailable
-from chatwoot.models import Conversation
+from chatwoot.models import Conversation, Message
 from chatwoot.parsing import message_event_from_api
 from db import accounts, parked, repo
 from db.models import ChatwootContactLink, Direction, Origin, User
@@ -134,26 +134,8 @@ class TicketOpener:
         if user is None:
             raise TicketNotFound("unknown user")
         link = await self._contacts.ensure_contact(user_id)
-        adopt = await self._mark_pending(link.id)
-        conversation = await self._adoptable(link, form.first_message()) if adopt else None
-        if conversation is None:
-            conversation = await helpdesk_call(
-                self._chatwoot.create_conversation(
-                    link.source_id, custom_attributes=self._attributes(form, user)
-                )
-            )
-            await self._refuse_a_known_conversation(conversation.id, link)
-        first = conversation.first_incoming()
-        if first is None:
-            first = await helpdesk_call(
-                self._chatwoot.create_message(
-                    link.source_id,
-                    conversation.id,
-                    content=form.first_message(),
-                    echo_id=f"tft-open-{uuid.uuid4().hex}",
-                    files=[OutgoingFile(f.name, f.content_type, f.file) for f in files],
-                )
-            )
+        conversation = await self._conversation_for(link, form, user)
+        first = await self._first_message(link, conversation, form, files)
         async with self._sessions.begin() as session:
             # Events that reached us before this commit were parked under this lock; the ones
             # after it find the ticket (see `Ingestor._ticket`).
@@ -192,6 +174,42 @@ class TicketOpener:
         await self._after_commit(conversation, first.id, link.source_id)
         await self._route_labels(conversation.id, form)
         return TicketInfo.of(ticket)
+
+    async def _conversation_for(
+        self, link: ChatwootContactLink, form: TicketForm, user: User
+    ) -> Conversation:
+        """Adopt the orphan a lost create left, or create a new conversation."""
+        adopt = await self._mark_pending(link.id)
+        conversation = await self._adoptable(link, form.first_message()) if adopt else None
+        if conversation is None:
+            conversation = await helpdesk_call(
+                self._chatwoot.create_conversation(
+                    link.source_id, custom_attributes=self._attributes(form, user)
+                )
+            )
+            await self._refuse_a_known_conversation(conversation.id, link)
+        return conversation
+
+    async def _first_message(
+        self,
+        link: ChatwootContactLink,
+        conversation: Conversation,
+        form: TicketForm,
+        files: Sequence[Upload],
+    ) -> Message:
+        """Return the conversation's first incoming message, sending it when it is missing."""
+        first = conversation.first_incoming()
+        if first is not None:
+            return first
+        return await helpdesk_call(
+            self._chatwoot.create_message(
+                link.source_id,
+                conversation.id,
+                content=form.first_message(),
+                echo_id=f"tft-open-{uuid.uuid4().hex}",
+                files=[OutgoingFile(f.name, f.content_type, f.file) for f in files],
+            )
+        )
 
     async def _after_commit(
         self, conversation: Conversation, first_id: int, source_id: str
