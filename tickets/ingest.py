@@ -12,7 +12,6 @@ looks again before it is parked (`db.parked`).
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -24,9 +23,7 @@ from chatwoot.codec import event_from_json, event_to_json
 from chatwoot.events import (
     AssigneeChanged,
     ChatwootEvent,
-    ConversationCreated,
     ConversationUpdated,
-    EventSource,
     MessageEvent,
     StatusChanged,
     TypingChanged,
@@ -35,47 +32,21 @@ from chatwoot.fields import MessageType
 from db import ingest as store
 from db import parked, repo
 from db.ingest import NewMessage, QueuedDelivery, Receipt
-from db.models import Direction, Message, Origin, Ticket, TicketStatus
+from db.models import Direction, Message, Origin, Ticket
 from tickets.attachments import stored_of
 from tickets.deliveries import (
     AgentMessage,
     CardUpdate,
-    Delivery,
     MessageUpdate,
-    StatusLine,
     agent_message_row,
-    queue,
 )
 from tickets.hub import CHANNEL as CHANGED_CHANNEL
 from tickets.hub import TicketChanged, notify_changed
+from tickets.ingest_state import IngestOutcome, apply_change, notable_changes, to_teams
 from tickets.presence import apply_typing
 from tickets.views import options_of
 
 log = logging.getLogger(__name__)
-
-# Attribute changes worth a timeline line (others, such as timestamps, are noise).
-NOTABLE_UPDATES = frozenset({"priority", "labels", "label_list", "team_id", "custom_attributes"})
-
-
-class IngestOutcome(enum.StrEnum):
-    """What ingest did with one event."""
-
-    STORED = "stored"
-    DUPLICATE = "duplicate"
-    PRIVATE = "dropped_private"
-    ACTIVITY = "dropped_activity"
-    ECHO = "dropped_echo"
-    PARKED = "parked"
-    STALE = "dropped_stale"
-    IGNORED = "ignored"
-
-
-def _status_kind(old: TicketStatus, new: TicketStatus) -> str:
-    if new is TicketStatus.RESOLVED:
-        return "resolved"
-    if new is TicketStatus.OPEN:
-        return "reopened" if old in (TicketStatus.RESOLVED, TicketStatus.SNOOZED) else "opened"
-    return str(new)
 
 
 class Ingestor:
@@ -132,17 +103,18 @@ class Ingestor:
         return await self._conversation_event(event), False
 
     async def _conversation_event(self, event: ChatwootEvent) -> IngestOutcome:
-        if isinstance(event, StatusChanged):
-            return await self._status(event)
-        if isinstance(event, AssigneeChanged):
-            return await self._assignee(event)
-        if isinstance(event, ConversationUpdated):
-            return await self._updated(event)
         if isinstance(event, TypingChanged):
             return await self._typing(event)
-        if isinstance(event, ConversationCreated):
+        if isinstance(event, ConversationUpdated) and not notable_changes(event):
             return IngestOutcome.IGNORED
-        return IngestOutcome.IGNORED  # pragma: no cover - the union is exhaustive
+        if isinstance(event, (StatusChanged, AssigneeChanged, ConversationUpdated)):
+            async with self._sessions.begin() as session:
+                ticket = await self._ticket(session, event)
+                if ticket is None:
+                    return IngestOutcome.PARKED
+                return await apply_change(session, ticket, event)
+        # ConversationCreated: the ticket comes from our own create, not from this event.
+        return IngestOutcome.IGNORED
 
     async def _ticket(self, session: AsyncSession, event: ChatwootEvent) -> Ticket | None:
         """Lock and return the event's ticket; with none yet, park the event and return None.
@@ -280,7 +252,7 @@ class Ingestor:
             cleared: dict[str, Any] = {} if incoming else {"agent_typing": None}
             await repo.touch_ticket(session, ticket.id, **cleared)
             if not incoming:
-                await _to_teams(
+                await to_teams(
                     session,
                     ticket,
                     AgentMessage(
@@ -324,13 +296,13 @@ class Ingestor:
         if known.direction is Direction.AGENT:
             # The reply's own card and the ticket card show the new text (or the marker).
             version = event.dedupe_key.rsplit(":", 1)[-1]
-            await _to_teams(
+            await to_teams(
                 session,
                 ticket,
                 MessageUpdate(ticket_id=ticket.id, message_id=known.id),
                 key=f"edit:{event.message_id}:{version}",
             )
-            await _to_teams(
+            await to_teams(
                 session,
                 ticket,
                 CardUpdate(ticket_id=ticket.id),
@@ -339,116 +311,12 @@ class Ingestor:
         await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
         return IngestOutcome.STORED
 
-    async def _status(self, event: StatusChanged) -> IngestOutcome:
-        new = TicketStatus(str(event.status))
-        async with self._sessions.begin() as session:
-            ticket = await self._ticket(session, event)
-            if ticket is None:
-                return IngestOutcome.PARKED
-            # A catch-up read is dated by our clock: never compare it with Chatwoot's times.
-            chatwoot_time = event.source is not EventSource.CATCHUP
-            seen = ticket.status_changed_at
-            if chatwoot_time and seen is not None and event.occurred_at < seen:
-                return IngestOutcome.STALE
-            if ticket.status is new:
-                # Seeing the state at this time makes any older change to it stale.
-                if chatwoot_time and (seen is None or event.occurred_at > seen):
-                    ticket.status_changed_at = event.occurred_at
-                return IngestOutcome.DUPLICATE
-            kind = _status_kind(ticket.status, new)
-            row = await repo.add_event(
-                session,
-                ticket_id=ticket.id,
-                kind=kind,
-                data={"status": str(new), "previous": str(ticket.status)},
-                occurred_at=event.occurred_at,
-                dedupe_key=event.dedupe_key,
-            )
-            if row is None:
-                return IngestOutcome.DUPLICATE
-            await repo.touch_ticket(
-                session,
-                ticket.id,
-                status=new,
-                status_changed_at=event.occurred_at if chatwoot_time else seen,
-            )
-            await _to_teams(session, ticket, CardUpdate(ticket_id=ticket.id), key=f"card:{row.id}")
-            if kind in ("resolved", "reopened"):
-                await _to_teams(
-                    session,
-                    ticket,
-                    StatusLine(
-                        ticket_id=ticket.id, title=ticket.title, event=kind, status=str(new)
-                    ),
-                    key=f"line:{row.id}",
-                )
-            await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
-            return IngestOutcome.STORED
-
-    async def _assignee(self, event: AssigneeChanged) -> IngestOutcome:
-        async with self._sessions.begin() as session:
-            ticket = await self._ticket(session, event)
-            if ticket is None:
-                return IngestOutcome.PARKED
-            # As for the status: a catch-up read is dated by our clock, a snapshot by Chatwoot's.
-            chatwoot_time = event.source is not EventSource.CATCHUP
-            seen = ticket.assignee_changed_at
-            if chatwoot_time and seen is not None and event.occurred_at < seen:
-                return IngestOutcome.STALE
-            if chatwoot_time and (seen is None or event.occurred_at > seen):
-                ticket.assignee_changed_at = event.occurred_at
-            if ticket.assignee_name == event.assignee_name:
-                return IngestOutcome.DUPLICATE
-            kind = "assigned" if event.assignee_name else "unassigned"
-            row = await repo.add_event(
-                session,
-                ticket_id=ticket.id,
-                kind=kind,
-                data={"assignee": event.assignee_name, "previous": ticket.assignee_name},
-                occurred_at=event.occurred_at,
-                dedupe_key=event.dedupe_key,
-            )
-            if row is None:
-                return IngestOutcome.DUPLICATE
-            await repo.touch_ticket(session, ticket.id, assignee_name=event.assignee_name)
-            await _to_teams(session, ticket, CardUpdate(ticket_id=ticket.id), key=f"card:{row.id}")
-            await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
-            return IngestOutcome.STORED
-
-    async def _updated(self, event: ConversationUpdated) -> IngestOutcome:
-        notable = sorted(NOTABLE_UPDATES.intersection(event.changed))
-        if not notable:
-            return IngestOutcome.IGNORED
-        async with self._sessions.begin() as session:
-            ticket = await self._ticket(session, event)
-            if ticket is None:
-                return IngestOutcome.PARKED
-            row = await repo.add_event(
-                session,
-                ticket_id=ticket.id,
-                kind="updated",
-                data={"changed": notable},
-                occurred_at=event.occurred_at,
-                dedupe_key=event.dedupe_key,
-            )
-            if row is None:
-                return IngestOutcome.DUPLICATE
-            await notify_changed(session, TicketChanged(ticket.id, ticket.requester_id))
-            return IngestOutcome.STORED
-
     async def _typing(self, event: TypingChanged) -> IngestOutcome:
         async with self._sessions.begin() as session:
             changed = await apply_typing(session, event)
         if changed is None:
             return IngestOutcome.IGNORED
         return IngestOutcome.STORED if changed else IngestOutcome.DUPLICATE
-
-
-async def _to_teams(session: AsyncSession, ticket: Ticket, delivery: Delivery, *, key: str) -> None:
-    """Queue a delivery for each Teams chat of the requester, keyed on (source id, chat)."""
-    await queue(
-        session, user_id=ticket.requester_id, ticket_id=ticket.id, delivery=delivery, key=key
-    )
 
 
 def _with_options(message: Message) -> str:

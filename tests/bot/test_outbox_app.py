@@ -18,7 +18,7 @@ from tests.fakes.connector import FakeConnector
 from tests.waiting import eventually
 from tickets import keys
 from tickets.forms import TicketForm
-from tickets.ingest import IngestOutcome
+from tickets.ingest_state import IngestOutcome
 
 Client = TestClient[web.Request, web.Application]
 
