@@ -23,7 +23,7 @@ from bot.keys import OUTBOX, TEAMS_GATEWAY
 from bot.outbox import OutboxWorker
 from db.engine import plain_dsn
 from tickets import keys
-from tickets.settings import exposure_problem
+from tickets.setting_checks import exposure_problem
 
 log = logging.getLogger(__name__)
 

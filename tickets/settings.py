@@ -10,11 +10,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tickets import setting_values as values
 from tickets.choices import Choices
-from tickets.entropy import secret_problem
-from tickets.setting_values import is_loopback
+from tickets.setting_checks import DEV_SECRET_KEY, AppType, consistency_problem
 from tickets.smtp import SmtpConfig
 
-DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-000000"  # noqa: S105 (refused on https)
 MULTI_TENANT_AUTHORITIES = frozenset({"organizations", "common", "consumers"})
 DEFAULT_SECTORS = (
     "TI:TI|IT,RH:RH|HR,Financeiro:Financeiro|Finance,Facilities,Jurídico:Jurídico|Legal"
@@ -46,7 +44,6 @@ DEFAULT_ATTACHMENT_TYPES = (
     "video/ogg",
     "video/quicktime",
 )
-PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "changethis", "password"})
 
 
 class Settings(BaseSettings):
@@ -98,9 +95,7 @@ class Settings(BaseSettings):
     )
     MICROSOFT_APP_ID: str = Field("", description="Bot (Entra app) id; empty: loopback-only dev.")
     MICROSOFT_APP_PASSWORD: SecretStr = Field(SecretStr(""), description="Bot client secret.")
-    MICROSOFT_APP_TYPE: Literal["SingleTenant", "MultiTenant", "UserAssignedMSI"] = Field(
-        "SingleTenant", description="Bot app type."
-    )
+    MICROSOFT_APP_TYPE: AppType = Field("SingleTenant", description="Bot app type.")
     MICROSOFT_APP_TENANT_ID: str = Field("", description="Bot tenant id (SingleTenant, MSI).")
     CHATWOOT_BASE_URL: str = Field(
         "", description="Chatwoot base URL; empty: start the local sandbox on 127.0.0.1:3001."
@@ -260,14 +255,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistency(self) -> Settings:
-        problem = (
-            _secret_key_problem(self)
-            or _chatwoot_problem(self)
-            or _bot_problem(self)
-            or _tenant_problem(self)
-            or exposure_problem(self)
-        )
-        if problem:
+        if problem := consistency_problem(self):
             raise ValueError(problem)
         return self
 
@@ -328,82 +316,6 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         """Public URL, or the local address when none is set."""
         return self.PUBLIC_URL or f"http://{self.HOST}:{self.PORT}"
-
-
-def _secret_key_problem(settings: Settings) -> str | None:
-    secret = settings.SECRET_KEY.get_secret_value()
-    if secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 32:
-        return "SECRET_KEY: must be at least 32 characters and not a placeholder"
-    if secret == DEV_SECRET_KEY:
-        if settings.PUBLIC_URL.startswith("https://"):
-            return "SECRET_KEY: set a real secret when PUBLIC_URL is public (https)"
-        return None
-    problem = secret_problem(secret)
-    return f"SECRET_KEY: {problem}" if problem else None
-
-
-def _chatwoot_problem(settings: Settings) -> str | None:
-    if not settings.CHATWOOT_BASE_URL:
-        return None
-    if not settings.CHATWOOT_INBOX_IDENTIFIER:
-        return "CHATWOOT_INBOX_IDENTIFIER: required when CHATWOOT_BASE_URL is set"
-    # The token is the only thing a forger must guess before the signature check, and the
-    # signature is what makes a delivery Chatwoot's: a real Chatwoot needs both.
-    token = settings.CHATWOOT_WEBHOOK_TOKEN.get_secret_value()
-    if not token:
-        return "CHATWOOT_WEBHOOK_TOKEN: required when CHATWOOT_BASE_URL is set"
-    problem = secret_problem(token)
-    if problem:
-        return f"CHATWOOT_WEBHOOK_TOKEN: {problem}"
-    if not settings.CHATWOOT_WEBHOOK_SECRET.get_secret_value():
-        return (
-            "CHATWOOT_WEBHOOK_SECRET: required when CHATWOOT_BASE_URL is set (the webhook's "
-            "secret in Chatwoot >= 4.12; unsigned deliveries are refused)"
-        )
-    return None
-
-
-def _bot_problem(settings: Settings) -> str | None:
-    if settings.MICROSOFT_APP_ID and settings.MICROSOFT_APP_TYPE == "SingleTenant":
-        if not settings.MICROSOFT_APP_TENANT_ID:
-            return "MICROSOFT_APP_TENANT_ID: required for a SingleTenant bot"
-        if not settings.MICROSOFT_APP_PASSWORD.get_secret_value():
-            return "MICROSOFT_APP_PASSWORD: required for a SingleTenant bot"
-    if bool(settings.MICROSOFT_CLIENT_ID) != bool(
-        settings.MICROSOFT_CLIENT_SECRET.get_secret_value()
-    ):
-        return "MICROSOFT_CLIENT_SECRET: set both MICROSOFT_CLIENT_ID and the secret"
-    return None
-
-
-def _tenant_problem(settings: Settings) -> str | None:
-    # "organizations" lets every Entra tenant in the world sign in and get an account.
-    if settings.microsoft_login_enabled and not settings.allowed_tenants:
-        return (
-            "ALLOWED_TENANTS: required for the web Microsoft login when MICROSOFT_TENANT_ID "
-            "is not one tenant (any organisation could sign in)"
-        )
-    return None
-
-
-def exposure_problem(settings: Settings) -> str | None:
-    """Say why the bot endpoint would be open to strangers, or None when it is not."""
-    if not settings.bot_without_auth:
-        return None
-    # Without an app id nothing authenticates activities: that is only safe when nobody but
-    # this machine can reach the endpoint — no proxy forwarding to it, no public address.
-    if not is_loopback(settings.HOST):
-        reason = "HOST is not a loopback address"
-    elif settings.TRUSTED_PROXY_HOPS:
-        reason = "TRUSTED_PROXY_HOPS says a proxy forwards to it"
-    elif settings.PUBLIC_URL:
-        reason = "PUBLIC_URL says it is reachable from outside"
-    else:
-        return None
-    return (
-        f"MICROSOFT_APP_ID: required because {reason} "
-        "(the bot endpoint would accept unauthenticated activities)"
-    )
 
 
 class ManifestSettings(Settings):
