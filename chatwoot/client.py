@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum, auto
-from types import TracebackType
-from typing import Any, BinaryIO, Self
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import httpx
 
-from chatwoot.errors import ChatwootUnavailable, rejection, retry_after
+from chatwoot.errors import ChatwootUnavailable
 from chatwoot.models import (
     Assignee,
     Contact,
@@ -27,15 +23,10 @@ from chatwoot.models import (
     parse_inbox,
     parse_message,
 )
+from chatwoot.transport import Retry, Transport
 
 log = logging.getLogger(__name__)
 
-# Bounded and small: the caller (a web request, a bot turn) is waiting.
-_ATTEMPTS = 3
-_BACKOFF_BASE = 0.2
-_BACKOFF_CAP = 2.0
-# A 429 asking us to wait longer than this is reported rather than slept through.
-_MAX_RETRY_AFTER = 5.0
 # One catch-up read takes at most this many pages; the next read goes on from there.
 _MAX_CATCHUP_PAGES = 50
 # Chatwoot's message finder answers up to 100 messages after an id.
@@ -57,23 +48,7 @@ class OutgoingFile:
     file: BinaryIO
 
 
-class _Retry(Enum):
-    """Say when a failed call may be sent again."""
-
-    SAFE = auto()  # idempotent: GETs, deterministic-id creates, resolve, typing, last seen
-    BEFORE_SEND = auto()  # only when the connection failed before the request left
-
-
-def _redact(url: str) -> str:
-    """Drop the inbox identifier and contact source id from a URL: together they are a key."""
-    parts = url.split("/")
-    for index, part in enumerate(parts[:-1]):
-        if part in ("inboxes", "contacts"):
-            parts[index + 1] = "…"
-    return "/".join(parts)
-
-
-class ChatwootClient:
+class ChatwootClient(Transport):
     """Talk to one Chatwoot API-channel inbox through the public Client API."""
 
     def __init__(
@@ -86,29 +61,11 @@ class ChatwootClient:
         api_access_token: str | None = None,
         account_id: int | None = None,
     ) -> None:
+        super().__init__(http=http, timeout=timeout)
         self.base_url = base_url.rstrip("/")
         self.inbox_identifier = inbox_identifier
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout))
-        self._timeout = timeout
         self._api_access_token = api_access_token
         self._account_id = account_id
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this object created it."""
-        if self._owns_http:
-            await self._http.aclose()
 
     # ---- plumbing -----------------------------------------------------------------------
 
@@ -124,93 +81,11 @@ class ChatwootClient:
     def _conversation_url(self, source_id: str, conversation_id: int, *parts: str | int) -> str:
         return self._contact_url(source_id, "conversations", conversation_id, *parts)
 
-    async def _request(
-        self,
-        method: str,
-        url: str,
-        *,
-        retry: _Retry,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        data: Mapping[str, str] | None = None,
-        files: Sequence[tuple[str, tuple[str, BinaryIO, str]]] | None = None,
-        http_timeout: httpx.Timeout | None = None,
-    ) -> httpx.Response:
-        """Send one call under the retry policy and map failures to typed errors."""
-        for attempt in range(1, _ATTEMPTS + 1):
-            last = attempt == _ATTEMPTS
-            try:
-                response = await self._http.request(
-                    method,
-                    url,
-                    json=json,
-                    params=params,
-                    headers=headers,
-                    data=data,
-                    files=files,
-                    timeout=httpx.USE_CLIENT_DEFAULT if http_timeout is None else http_timeout,
-                )
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                # Nothing reached Chatwoot: retrying cannot duplicate anything.
-                if last:
-                    raise ChatwootUnavailable(
-                        f"cannot connect to Chatwoot: {exc!r}", request_sent=False
-                    ) from exc
-            except httpx.TransportError as exc:
-                # A read timeout or a dropped connection after sending: Chatwoot may have acted.
-                if last or retry is not _Retry.SAFE:
-                    raise ChatwootUnavailable(f"Chatwoot did not answer: {exc!r}") from exc
-            else:
-                status = response.status_code
-                if status < 400:
-                    return response
-                if status == 429 or status >= 500:
-                    wait = retry_after(response)
-                    error = ChatwootUnavailable(
-                        f"Chatwoot answered {status}", status=status, retry_after=wait
-                    )
-                    too_long = wait is not None and wait > _MAX_RETRY_AFTER
-                    if last or retry is not _Retry.SAFE or too_long:
-                        raise error
-                    if wait is not None:
-                        await asyncio.sleep(wait)
-                        continue
-                else:
-                    raise rejection(response)
-            delay = min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1))
-            log.info("retrying %s %s (attempt %d)", method, _redact(url), attempt + 1)
-            await asyncio.sleep(random.uniform(delay / 2, delay))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _json(
-        self, method: str, url: str, *, retry: _Retry, json: Any = None, **kwargs: Any
-    ) -> Any:
-        response = await self._request(method, url, retry=retry, json=json, **kwargs)
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise ChatwootUnavailable(
-                f"Chatwoot answered non-JSON for {method} {_redact(url)}"
-            ) from exc
-
-    async def _object(self, method: str, url: str, *, retry: _Retry, **kwargs: Any) -> Any:
-        body = await self._json(method, url, retry=retry, **kwargs)
-        if not isinstance(body, Mapping):
-            raise ChatwootUnavailable(f"Chatwoot answered an unexpected body for {_redact(url)}")
-        return body
-
-    async def _list(self, url: str, **kwargs: Any) -> list[Mapping[str, Any]]:
-        body = await self._json("GET", url, retry=_Retry.SAFE, **kwargs)
-        if not isinstance(body, list):
-            raise ChatwootUnavailable(f"Chatwoot answered an unexpected body for {_redact(url)}")
-        return [item for item in body if isinstance(item, Mapping)]
-
     # ---- inbox --------------------------------------------------------------------------
 
     async def get_inbox(self) -> Inbox:
         """Read the inbox (also proves the inbox identifier is right)."""
-        return parse_inbox(await self._object("GET", self._inbox_url(), retry=_Retry.SAFE))
+        return parse_inbox(await self._object("GET", self._inbox_url(), retry=Retry.SAFE))
 
     async def ping(self) -> bool:
         """Tell whether Chatwoot answers for this inbox (readiness)."""
@@ -241,18 +116,18 @@ class ChatwootClient:
         if custom_attributes:
             body["custom_attributes"] = dict(custom_attributes)
         # Chatwoot returns the existing ContactInbox for a known source_id: safe to resend.
-        data = await self._object("POST", self._inbox_url("contacts"), retry=_Retry.SAFE, json=body)
+        data = await self._object("POST", self._inbox_url("contacts"), retry=Retry.SAFE, json=body)
         return parse_contact(data, source_id)
 
     async def get_contact(self, source_id: str) -> Contact:
         """Read a contact session by ``source_id``."""
-        data = await self._object("GET", self._contact_url(source_id), retry=_Retry.SAFE)
+        data = await self._object("GET", self._contact_url(source_id), retry=Retry.SAFE)
         return parse_contact(data, source_id)
 
     async def update_contact(self, source_id: str, **fields: Any) -> Contact:
         """Update name/email/phone_number/avatar_url/custom_attributes (blank values ignored)."""
         data = await self._object(
-            "PATCH", self._contact_url(source_id), retry=_Retry.SAFE, json=fields
+            "PATCH", self._contact_url(source_id), retry=Retry.SAFE, json=fields
         )
         # PATCH renders the bare Contact record: no source_id, no pubsub_token.
         return parse_contact(data, source_id)
@@ -265,7 +140,7 @@ class ChatwootClient:
         """Open a conversation for the contact with the ticket's custom attributes."""
         body = {"custom_attributes": dict(custom_attributes or {})}
         url = self._contact_url(source_id, "conversations")
-        data = await self._object("POST", url, retry=_Retry.BEFORE_SEND, json=body)
+        data = await self._object("POST", url, retry=Retry.BEFORE_SEND, json=body)
         return parse_conversation(data)
 
     async def list_conversations(self, source_id: str) -> list[Conversation]:
@@ -276,23 +151,23 @@ class ChatwootClient:
     async def get_conversation(self, source_id: str, conversation_id: int) -> Conversation:
         """Read one conversation by display id."""
         url = self._conversation_url(source_id, conversation_id)
-        return parse_conversation(await self._object("GET", url, retry=_Retry.SAFE))
+        return parse_conversation(await self._object("GET", url, retry=Retry.SAFE))
 
     async def resolve_conversation(self, source_id: str, conversation_id: int) -> Conversation:
         """Resolve the conversation (``toggle_status`` only ever resolves; repeats are no-ops)."""
         url = self._conversation_url(source_id, conversation_id, "toggle_status")
-        return parse_conversation(await self._object("POST", url, retry=_Retry.SAFE))
+        return parse_conversation(await self._object("POST", url, retry=Retry.SAFE))
 
     async def toggle_typing(self, source_id: str, conversation_id: int, on: bool) -> None:
         """Show or hide the contact's typing indicator to agents."""
         url = self._conversation_url(source_id, conversation_id, "toggle_typing")
         body = {"typing_status": "on" if on else "off"}
-        await self._request("POST", url, retry=_Retry.SAFE, json=body)
+        await self._request("POST", url, retry=Retry.SAFE, json=body)
 
     async def update_last_seen(self, source_id: str, conversation_id: int) -> None:
         """Mark the conversation as seen by the contact (agents' replies become read)."""
         url = self._conversation_url(source_id, conversation_id, "update_last_seen")
-        await self._request("POST", url, retry=_Retry.SAFE)
+        await self._request("POST", url, retry=Retry.SAFE)
 
     # ---- messages -----------------------------------------------------------------------
 
@@ -351,7 +226,7 @@ class ChatwootClient:
             body["echo_id"] = echo_id
         url = self._conversation_url(source_id, conversation_id, "messages")
         if not files:
-            data = await self._object("POST", url, retry=_Retry.BEFORE_SEND, json=body)
+            data = await self._object("POST", url, retry=Retry.BEFORE_SEND, json=body)
             return parse_message(data, conversation_id)
         if not content:
             del body["content"]
@@ -359,7 +234,7 @@ class ChatwootClient:
         data = await self._object(
             "POST",
             url,
-            retry=_Retry.BEFORE_SEND,
+            retry=Retry.BEFORE_SEND,
             data=body,
             files=parts,
             http_timeout=_UPLOAD_TIMEOUT,
@@ -376,7 +251,7 @@ class ChatwootClient:
         """Answer a bot question or the survey (``submitted_values``); setting it twice is safe."""
         url = self._conversation_url(source_id, conversation_id, "messages", message_id)
         body = {"submitted_values": values}
-        data = await self._object("PATCH", url, retry=_Retry.SAFE, json=body)
+        data = await self._object("PATCH", url, retry=Retry.SAFE, json=body)
         return parse_message(data, conversation_id)
 
     # ---- Application API (optional) -----------------------------------------------------
@@ -401,7 +276,7 @@ class ChatwootClient:
     async def get_assignee(self, conversation_id: int) -> Assignee:
         """Read who the conversation is assigned to (the Client API never says)."""
         data = await self._object(
-            "GET", self._app_url(conversation_id), retry=_Retry.SAFE, headers=self._app_headers()
+            "GET", self._app_url(conversation_id), retry=Retry.SAFE, headers=self._app_headers()
         )
         return parse_assignee(data)
 
@@ -415,18 +290,18 @@ class ChatwootClient:
         url = self._app_url(conversation_id, "labels")
         if labels:
             # POST replaces the whole list: read it first and keep what automations set.
-            current = await self._json("GET", url, retry=_Retry.SAFE, headers=headers)
+            current = await self._json("GET", url, retry=Retry.SAFE, headers=headers)
             kept = current.get("payload") if isinstance(current, Mapping) else None
             merged = [str(x) for x in kept if isinstance(x, str)] if isinstance(kept, list) else []
             merged += [label for label in labels if label not in merged]
             await self._request(
-                "POST", url, retry=_Retry.SAFE, json={"labels": merged}, headers=headers
+                "POST", url, retry=Retry.SAFE, json={"labels": merged}, headers=headers
             )
         if priority:
             await self._request(
                 "POST",
                 self._app_url(conversation_id, "toggle_priority"),
-                retry=_Retry.SAFE,
+                retry=Retry.SAFE,
                 json={"priority": priority},
                 headers=headers,
             )
