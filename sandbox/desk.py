@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -11,7 +9,7 @@ from typing import Any
 from sandbox import messages, shapes, templates
 from sandbox.assignment import auto_assign
 from sandbox.attachments import Upload
-from sandbox.cable import CableHub
+from sandbox.desk_events import EventFanout, contact_key, conversation_key
 from sandbox.errors import RecordInvalid
 from sandbox.rules import (
     EMAIL,
@@ -21,42 +19,23 @@ from sandbox.rules import (
     text_param,
 )
 from sandbox.state import (
-    ACTIVITY,
     INCOMING,
     STATUSES,
-    Agent,
     Contact,
     ContactInbox,
     Conversation,
     Inbox,
     Message,
-    SandboxState,
 )
-from sandbox.webhooks import WebhookDispatcher
 
 __all__ = ["Desk", "RecordInvalid"]
 
-# A webhook has 5 s to answer; waiting longer for "before the answer" would hide a hang.
-DELIVER_NOW_SECONDS = 6.0
 # How many of the contact's typing toggles a conversation remembers (tests check debouncing).
 TYPING_LOG = 50
 
 
-def _conversation_key(conv: Conversation) -> str:
-    return f"conversation:{conv.display_id}"
-
-
-def _contact_key(contact: Contact) -> str:
-    return f"contact:{contact.id}"
-
-
-class Desk:
+class Desk(EventFanout):
     """Run every sandbox action and fan its events out to webhooks and the cable."""
-
-    def __init__(self, state: SandboxState, webhooks: WebhookDispatcher, cable: CableHub) -> None:
-        self.state = state
-        self.webhooks = webhooks
-        self.cable = cable
 
     # --- contacts ---------------------------------------------------------------------------
 
@@ -87,7 +66,7 @@ class Desk:
                 object_param(params.get("custom_attributes")),
             )
             self.webhooks.enqueue(
-                _contact_key(contact),
+                contact_key(contact),
                 {**shapes.contact_webhook(self.state, contact), "event": "contact_created"},
             )
         return self.state.new_contact_inbox(contact, inbox, source_id)
@@ -126,7 +105,7 @@ class Desk:
             "event": "contact_updated",
             "changed_attributes": changes,
         }
-        self.webhooks.enqueue(_contact_key(contact), payload)
+        self.webhooks.enqueue(contact_key(contact), payload)
 
     # --- conversations ----------------------------------------------------------------------
 
@@ -289,7 +268,7 @@ class Desk:
             "conversation": shapes.conversation_webhook(self.state, conv),
             "is_private": False,
         }
-        self.webhooks.enqueue(_conversation_key(conv), payload)
+        self.webhooks.enqueue(conversation_key(conv), payload)
 
     def agent_typing(self, conv: Conversation, agent_name: str, status: str, private: bool) -> None:
         """Relay an agent's typing indicator to the webhook and the contact's cable."""
@@ -297,7 +276,7 @@ class Desk:
             raise RecordInvalid("Typing status must be on or off", ["typing_status"])
         agent = self.state.agent(agent_name)
         self.webhooks.enqueue(
-            _conversation_key(conv),
+            conversation_key(conv),
             {
                 "event": f"conversation_typing_{status}",
                 "user": shapes.user_webhook(agent),
@@ -354,72 +333,3 @@ class Desk:
     def activity(self, conv: Conversation, text: str) -> None:
         """Add an agent-only activity line."""
         self._activity(conv, text)
-
-    # --- events -----------------------------------------------------------------------------
-
-    def _activity(self, conv: Conversation, text: str) -> None:
-        # Activity lines are agent-only: Chatwoot sends them to no webhook and no contact token.
-        self.state.new_message(conv, text, ACTIVITY, None)
-
-    def message_event(
-        self,
-        msg: Message,
-        webhook_event: str,
-        cable_event: str,
-        *,
-        performer: Agent | None = None,
-        previous: dict[str, Any] | None = None,
-    ) -> None:
-        """Send a message's webhook and (unless private) its cable frame to the contact."""
-        conv = msg.conversation
-        self.state.touch("conversation", conv.display_id)
-        self.state.touch("message", (conv.display_id, msg.id))
-        if msg.message_type == ACTIVITY:
-            return
-        self.webhooks.enqueue(
-            _conversation_key(conv), shapes.message_webhook(self.state, msg, webhook_event)
-        )
-        if msg.private:
-            return
-        data = shapes.message_push(self.state, msg, with_echo=cable_event == "message.created")
-        if previous is not None:
-            data["previous_changes"] = previous
-        data["account_id"] = self.state.config.account_id
-        if performer is not None:
-            data["performer"] = shapes.user_push(performer)
-        # A message's push data is built now (Chatwoot's listener does); only its job is late.
-        self.cable.broadcast_job(conv.contact_inbox.pubsub_token, cable_event, data, lambda: data)
-
-    def _conversation_event(
-        self,
-        conv: Conversation,
-        webhook_event: str,
-        cable_event: str,
-        **extra: Any,
-    ) -> None:
-        self.state.touch("conversation", conv.display_id)
-
-        def webhook_body() -> shapes.Json:
-            return {
-                **shapes.conversation_webhook(self.state, conv),
-                "event": webhook_event,
-                **extra,
-            }
-
-        def push_data() -> shapes.Json:
-            data = shapes.conversation_push(self.state, conv)
-            data["account_id"] = self.state.config.account_id
-            return data
-
-        # The builders re-read the conversation when a late-snapshot job runs, as Chatwoot's do.
-        self.webhooks.enqueue(_conversation_key(conv), webhook_body(), webhook_body)
-        token = conv.contact_inbox.pubsub_token
-        self.cable.broadcast_job(token, cable_event, push_data(), push_data)
-
-    async def deliver_now(self, conv: Conversation) -> None:
-        """Wait until this conversation's webhooks and cable frames so far have gone out."""
-        # Bounded: a receiver that hangs must not turn the create into an error.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(DELIVER_NOW_SECONDS):
-                await self.webhooks.flush(_conversation_key(conv))
-        await self.cable.flush()
