@@ -62,83 +62,115 @@ async def seed_tickets(
     connection = await asyncpg.connect(plain(database_url))
     try:
         async with connection.transaction():
-            await connection.execute(
-                """
-                INSERT INTO users (id, email, display_name, entra_oid, entra_tid)
-                SELECT $3 + g, 'bench' || g || '@example.com', 'Bench User ' || g,
-                       'oid-' || g, $4::text || '-' || (g % $5::bigint)
-                FROM generate_series($1::bigint, $2::bigint - 1) AS g
-                ON CONFLICT DO NOTHING
-                """,
-                user_first,
-                user_stop,
-                ID_BASE,
-                TENANT,
-                tenants,
-            )
-            await connection.execute(
-                """
-                INSERT INTO teams_conversation_refs
-                    (user_id, tenant_id, conversation_id, service_url, reference)
-                SELECT $3 + g, $4::text || '-' || (g % $6::bigint), 'a:bench-' || g, $5::text,
-                       jsonb_build_object(
-                           'activityId', 'incoming-1',
-                           'user', jsonb_build_object(
-                               'id', '29:oid-' || g, 'aadObjectId', 'oid-' || g,
-                               'name', 'Bench User ' || g),
-                           'bot', jsonb_build_object('id', '28:bot', 'name', 'Chamados'),
-                           'conversation', jsonb_build_object(
-                               'id', 'a:bench-' || g,
-                               'tenantId', $4::text || '-' || (g % $6::bigint),
-                               'conversationType', 'personal'),
-                           'channelId', 'msteams',
-                           'locale', 'pt-BR',
-                           'serviceUrl', $5::text)
-                FROM generate_series($1::bigint, $2::bigint - 1) AS g
-                ON CONFLICT DO NOTHING
-                """,
-                user_first,
-                user_stop,
-                ID_BASE,
-                TENANT,
-                service_url,
-                tenants,
-            )
-            await connection.execute(
-                """
-                INSERT INTO tickets (id, requester_id, title, description, complexity, sector,
-                                     chatwoot_conversation_id, status, origin, last_activity_at)
-                SELECT $3 + g, $3 + g / $5, 'Bench ticket ' || g, 'Seeded for a benchmark',
-                       'baixa', 'TI', $4 + g,
-                       (CASE WHEN g % 3 = 0 THEN 'resolved' ELSE 'open' END)::ticket_status,
-                       'web'::origin, now() - make_interval(secs => ($2 - g))
-                FROM generate_series($1::bigint, $2::bigint - 1) AS g
-                """,
-                first,
-                stop,
-                ID_BASE,
-                CONVERSATION_BASE,
-                per_user,
-            )
+            await _insert_users(connection, user_first, user_stop, tenants)
+            await _insert_chat_refs(connection, user_first, user_stop, service_url, tenants)
+            await _insert_tickets(connection, first, stop, per_user)
             if messages_per_ticket:
-                await connection.execute(
-                    """
-                    INSERT INTO messages (ticket_id, direction, author, content, origin)
-                    SELECT $3 + g,
-                           (CASE WHEN m % 2 = 0 THEN 'requester' ELSE 'agent' END)::direction,
-                           'Bench', 'Seeded message ' || m, 'web'::origin
-                    FROM generate_series($1::bigint, $2::bigint - 1) AS g,
-                         generate_series(0, $4 - 1) AS m
-                    """,
-                    first,
-                    stop,
-                    ID_BASE,
-                    messages_per_ticket,
-                )
+                await _insert_messages(connection, first, stop, messages_per_ticket)
         await connection.execute("ANALYZE")
     finally:
         await connection.close()
     return seeded
+
+
+async def _insert_users(
+    connection: asyncpg.Connection, user_first: int, user_stop: int, tenants: int
+) -> None:
+    """Insert the bench users [user_first, user_stop), spread over `tenants` tenants."""
+    await connection.execute(
+        """
+        INSERT INTO users (id, email, display_name, entra_oid, entra_tid)
+        SELECT $3 + g, 'bench' || g || '@example.com', 'Bench User ' || g,
+               'oid-' || g, $4::text || '-' || (g % $5::bigint)
+        FROM generate_series($1::bigint, $2::bigint - 1) AS g
+        ON CONFLICT DO NOTHING
+        """,
+        user_first,
+        user_stop,
+        ID_BASE,
+        TENANT,
+        tenants,
+    )
+
+
+async def _insert_chat_refs(
+    connection: asyncpg.Connection,
+    user_first: int,
+    user_stop: int,
+    service_url: str,
+    tenants: int,
+) -> None:
+    """Insert one personal Teams chat reference per bench user, pointing at `service_url`."""
+    await connection.execute(
+        """
+        INSERT INTO teams_conversation_refs
+            (user_id, tenant_id, conversation_id, service_url, reference)
+        SELECT $3 + g, $4::text || '-' || (g % $6::bigint), 'a:bench-' || g, $5::text,
+               jsonb_build_object(
+                   'activityId', 'incoming-1',
+                   'user', jsonb_build_object(
+                       'id', '29:oid-' || g, 'aadObjectId', 'oid-' || g,
+                       'name', 'Bench User ' || g),
+                   'bot', jsonb_build_object('id', '28:bot', 'name', 'Chamados'),
+                   'conversation', jsonb_build_object(
+                       'id', 'a:bench-' || g,
+                       'tenantId', $4::text || '-' || (g % $6::bigint),
+                       'conversationType', 'personal'),
+                   'channelId', 'msteams',
+                   'locale', 'pt-BR',
+                   'serviceUrl', $5::text)
+        FROM generate_series($1::bigint, $2::bigint - 1) AS g
+        ON CONFLICT DO NOTHING
+        """,
+        user_first,
+        user_stop,
+        ID_BASE,
+        TENANT,
+        service_url,
+        tenants,
+    )
+
+
+async def _insert_tickets(
+    connection: asyncpg.Connection, first: int, stop: int, per_user: int
+) -> None:
+    """Insert tickets [first, stop), `per_user` to an owner, every third one resolved."""
+    await connection.execute(
+        """
+        INSERT INTO tickets (id, requester_id, title, description, complexity, sector,
+                             chatwoot_conversation_id, status, origin, last_activity_at)
+        SELECT $3 + g, $3 + g / $5, 'Bench ticket ' || g, 'Seeded for a benchmark',
+               'baixa', 'TI', $4 + g,
+               (CASE WHEN g % 3 = 0 THEN 'resolved' ELSE 'open' END)::ticket_status,
+               'web'::origin, now() - make_interval(secs => ($2 - g))
+        FROM generate_series($1::bigint, $2::bigint - 1) AS g
+        """,
+        first,
+        stop,
+        ID_BASE,
+        CONVERSATION_BASE,
+        per_user,
+    )
+
+
+async def _insert_messages(
+    connection: asyncpg.Connection, first: int, stop: int, messages_per_ticket: int
+) -> None:
+    """Insert `messages_per_ticket` alternating requester/agent messages on each ticket."""
+    await connection.execute(
+        """
+        INSERT INTO messages (ticket_id, direction, author, content, origin)
+        SELECT $3 + g,
+               (CASE WHEN m % 2 = 0 THEN 'requester' ELSE 'agent' END)::direction,
+               'Bench', 'Seeded message ' || m, 'web'::origin
+        FROM generate_series($1::bigint, $2::bigint - 1) AS g,
+             generate_series(0, $4 - 1) AS m
+        """,
+        first,
+        stop,
+        ID_BASE,
+        messages_per_ticket,
+    )
 
 
 async def count_rows(database_url: str, tables: tuple[str, ...]) -> dict[str, int]:
