@@ -99,6 +99,11 @@ async def growth(ctx: Context) -> dict[str, Figures]:
                 rows.append(row)
     finally:
         await ctx.pg.drop(database_url)
+    return {"growth": _figures(rows, notes)}
+
+
+def _figures(rows: list[Figures], notes: list[str]) -> Figures:
+    """Add the ratios to the smallest size and build the growth figures with their headline."""
     first = rows[0]
     for row in rows:
         row["ingest_ratio_to_smallest"] = ratio(row["ingest_per_s"], first["ingest_per_s"])
@@ -134,7 +139,7 @@ async def growth(ctx: Context) -> dict[str, Figures]:
             ),
         ],
     }
-    return {"growth": figures}
+    return figures
 
 
 async def _list_latency(
