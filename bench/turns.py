@@ -158,6 +158,11 @@ async def bot_turns(ctx: Context) -> dict[str, Figures]:
             await _series(WARMUP, echoed)
             base = _figures(*await _series(count, echoed))
         breaches = len(connector.breaches)
+    return {"bot_turn": _report(rows, base, breaches)}
+
+
+def _report(rows: list[Figures], base: Figures, breaches: int) -> Figures:
+    """Set the echo baseline on each turn row and build the figures with their headline."""
     for row in rows:
         row["baseline_p50_ms"], row["baseline_p99_ms"] = base["p50_ms"], base["p99_ms"]
     figures: Figures = {
@@ -184,4 +189,4 @@ async def bot_turns(ctx: Context) -> dict[str, Figures]:
             ),
         ],
     }
-    return {"bot_turn": figures}
+    return figures
