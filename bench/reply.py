@@ -298,12 +298,22 @@ async def agent_reply(ctx: Context) -> dict[str, Figures]:
     for path, group in steps.items():
         print(f"where a light reply's time goes ({path}):")
         print(table(group, ("step", "samples", "p50_ms", "p99_ms")))
+    return {"agent_reply": _report(rows, steps, bare, len(employees))}
+
+
+def _report(
+    rows: list[Figures],
+    steps: Figures,
+    bare: dict[tuple[str, str], Figures],
+    employee_count: int,
+) -> Figures:
+    """Set the bare app's figures on each row and build the figures with their headline."""
     for row in rows:
         base = bare[(row["load"], row["path"])]
         row["baseline_p50_ms"], row["baseline_p99_ms"] = base["p50_ms"], base["p99_ms"]
     figures: Figures = {
         "what": f"sandbox agent reply (control API) -> signed webhook -> service -> the "
-        f"employee's /ws socket and the fake Bot Connector; {len(employees)} employees, one "
+        f"employee's /ws socket and the fake Bot Connector; {employee_count} employees, one "
         f"socket each, {TENANTS} Teams tenants",
         "baseline": "the same sandbox webhooks into a bare aiohttp app that routes each to the "
         "conversation's socket and forwards one POST to the same fake connector",
@@ -320,7 +330,7 @@ async def agent_reply(ctx: Context) -> dict[str, Figures]:
             for row in rows
         ],
     }
-    return {"agent_reply": figures}
+    return figures
 
 
 async def _baseline(
