@@ -164,18 +164,7 @@ async def webhook_ingest(ctx: Context) -> dict[str, Figures]:
                         duplicates = await _duplicates(ctx, svc.webhook_url, messages, database_url)
             finally:
                 await ctx.pg.drop(database_url)
-    database_url = await ctx.pg.fresh_database("ingest_floor")
-    try:
-        async with db_baseline(ctx.logs, database_url) as (db_url, db_process):
-            stored = await _levels(
-                ctx, f"{db_url}/api/chatwoot/webhook", Messages(conversations), process=db_process
-            )
-    finally:
-        await ctx.pg.drop(database_url)
-    async with baseline(ctx.logs) as (base_url, base_process):
-        bare = await _levels(
-            ctx, f"{base_url}/api/chatwoot/webhook", Messages(conversations), process=base_process
-        )
+    stored, bare = await _baselines(ctx, conversations)
     ours = runs[1]
     for row, base, floor in zip(ours, bare, stored, strict=True):
         _compare(row, base, "baseline")
@@ -198,6 +187,23 @@ async def webhook_ingest(ctx: Context) -> dict[str, Figures]:
         if workers != 1:
             ingest[f"levels_{workers}_workers"] = rows
     return {"webhook_ingest": ingest, "duplicates": duplicates}
+
+
+async def _baselines(ctx: Context, conversations: list[int]) -> tuple[list[Figures], list[Figures]]:
+    """Run the levels on the database baseline and on the bare app; return both rows."""
+    database_url = await ctx.pg.fresh_database("ingest_floor")
+    try:
+        async with db_baseline(ctx.logs, database_url) as (db_url, db_process):
+            stored = await _levels(
+                ctx, f"{db_url}/api/chatwoot/webhook", Messages(conversations), process=db_process
+            )
+    finally:
+        await ctx.pg.drop(database_url)
+    async with baseline(ctx.logs) as (base_url, base_process):
+        bare = await _levels(
+            ctx, f"{base_url}/api/chatwoot/webhook", Messages(conversations), process=base_process
+        )
+    return stored, bare
 
 
 async def _seed(database_url: str, connector_url: str) -> list[int]:
