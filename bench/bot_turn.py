@@ -106,41 +106,7 @@ async def _measure(server: EmbeddedPostgres, turns: int, warmup: int) -> dict[st
     port = runner.addresses[0][1]
     try:
         user = TeamsUser(f"http://127.0.0.1:{port}/api/messages", connector, idp)
-        async with httpx.AsyncClient(timeout=30) as http:
-
-            async def post(activity: dict[str, Any]) -> Any:
-                header = user.authorization(activity)
-                assert header is not None
-                answer = await http.post(
-                    user.endpoint, json=activity, headers={"Authorization": header}
-                )
-                assert answer.status_code in (200, 201), answer.text
-                return answer.json() if answer.content else None
-
-            async def command(_index: int) -> None:
-                await post(user.message("meus chamados"))
-
-            async def submit(index: int) -> None:
-                data = {"formId": f"bench-{index}-{time.monotonic_ns()}", **FORM}
-                body = await post(user.execute("ticket.create", data, "m-form"))
-                assert body["type"] == "application/vnd.microsoft.card.adaptive"
-
-            ticket: dict[str, Any] = {}
-
-            async def refresh(_index: int) -> None:
-                await post(user.execute("ticket.refresh", ticket, "m-card"))
-
-            await _timed(warmup, command)
-            await _timed(warmup, submit)
-            body = await post(
-                user.execute("ticket.create", {"formId": "bench-pinned", **FORM}, "m-card")
-            )
-            ticket.update(find_action(body["value"], "ticket.refresh")["data"])
-            figures = {
-                "command": percentiles(await _timed(turns, command)),
-                "submit": percentiles(await _timed(turns, submit)),
-                "refresh": percentiles(await _timed(turns, refresh)),
-            }
+        figures = await _turn_figures(user, turns, warmup)
         figures["connector"] = {
             "token_requests": connector.token_requests,
             "breaches": len(connector.breaches),
@@ -152,6 +118,46 @@ async def _measure(server: EmbeddedPostgres, turns: int, warmup: int) -> dict[st
         await idp.stop()
         await connector.stop()
         await sandbox.stop()
+
+
+async def _turn_figures(user: TeamsUser, turns: int, warmup: int) -> dict[str, Any]:
+    """Time the command, submit and refresh turns after their warm-up."""
+    async with httpx.AsyncClient(timeout=30) as http:
+
+        async def post(activity: dict[str, Any]) -> Any:
+            header = user.authorization(activity)
+            assert header is not None
+            answer = await http.post(
+                user.endpoint, json=activity, headers={"Authorization": header}
+            )
+            assert answer.status_code in (200, 201), answer.text
+            return answer.json() if answer.content else None
+
+        async def command(_index: int) -> None:
+            await post(user.message("meus chamados"))
+
+        async def submit(index: int) -> None:
+            data = {"formId": f"bench-{index}-{time.monotonic_ns()}", **FORM}
+            body = await post(user.execute("ticket.create", data, "m-form"))
+            assert body["type"] == "application/vnd.microsoft.card.adaptive"
+
+        ticket: dict[str, Any] = {}
+
+        async def refresh(_index: int) -> None:
+            await post(user.execute("ticket.refresh", ticket, "m-card"))
+
+        await _timed(warmup, command)
+        await _timed(warmup, submit)
+        body = await post(
+            user.execute("ticket.create", {"formId": "bench-pinned", **FORM}, "m-card")
+        )
+        ticket.update(find_action(body["value"], "ticket.refresh")["data"])
+        figures = {
+            "command": percentiles(await _timed(turns, command)),
+            "submit": percentiles(await _timed(turns, submit)),
+            "refresh": percentiles(await _timed(turns, refresh)),
+        }
+    return figures
 
 
 def main() -> None:
