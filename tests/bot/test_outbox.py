@@ -29,8 +29,8 @@ from tests.fakes.connector import FakeConnector
 Sessions = async_sessionmaker[AsyncSession]
 
 
-async def settled(sessions: Sessions, *, timeout: float = 15.0) -> None:
-    """Wait until no row is pending any more."""
+async def settled(sessions: Sessions, *, timeout: float = 40.0) -> None:
+    """Wait until no row is pending any more (a hang guard: a loaded machine took over 15 s)."""
     deadline = time.monotonic() + timeout
     while any(row.state is OutboxState.PENDING for row in await rows(sessions)):
         assert time.monotonic() < deadline, "outbox rows still pending"
