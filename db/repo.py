@@ -202,6 +202,25 @@ async def message_known(
     return result.scalar_one_or_none()
 
 
+async def newest_chatwoot_message_id(session: AsyncSession, ticket_id: int) -> int | None:
+    """Return the newest Chatwoot message id stored for a ticket (None when none is)."""
+    return await session.scalar(
+        select(func.max(Message.chatwoot_message_id)).where(Message.ticket_id == ticket_id)
+    )
+
+
+async def echoed_message_ids(session: AsyncSession, chatwoot_message_ids: list[int]) -> set[int]:
+    """Return which of these Chatwoot messages are stored under an echo id of ours."""
+    if not chatwoot_message_ids:
+        return set()
+    result = await session.execute(
+        select(Message.chatwoot_message_id).where(
+            Message.chatwoot_message_id.in_(chatwoot_message_ids), Message.echo_id.is_not(None)
+        )
+    )
+    return {int(value) for value in result.scalars() if value is not None}
+
+
 async def fill_author(session: AsyncSession, chatwoot_message_id: int, author: str) -> bool:
     """Name the author of a stored message that has none yet; tell whether one was filled."""
     result = await session.execute(

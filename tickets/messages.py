@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chatwoot.client import ChatwootClient, OutgoingFile
-from db import accounts, repo
-from db.models import Direction, Origin
+from chatwoot.fields import MessageType
+from chatwoot.models import Message
+from db import accounts, claims, repo
+from db.claims import Held
+from db.models import Direction, Origin, Ticket, User
 from tickets.attachments import stored_of
 from tickets.contacts import Contacts, name_of
-from tickets.errors import TicketNotFound, helpdesk_call
+from tickets.errors import HelpdeskUnavailable, TicketNotFound, helpdesk_call
 from tickets.forms import validate_message
 from tickets.hub import TicketChanged, notify_changed
 from tickets.uploads import Upload
 from tickets.views import TimelineItem
+
+log = logging.getLogger(__name__)
 
 
 class MessagePoster:
@@ -55,19 +61,89 @@ class MessagePoster:
         if ticket is None or user is None:
             raise TicketNotFound(str(ticket_id))
         echo_id = _echo_id(user_id, idempotency_key)
-        if idempotency_key and (known := await self._posted(ticket.id, echo_id)) is not None:
-            return known
         link = await self._contacts.ensure_contact(user_id)
         outgoing = [OutgoingFile(f.name, f.content_type, f.file) for f in files]
-        sent = await helpdesk_call(
+        if not idempotency_key:
+            sent = await self._send(link.source_id, ticket, text, echo_id, outgoing)
+            return await self._store(ticket, user, sent, echo_id, text, origin)
+        if (known := await self._posted(ticket.id, echo_id)) is not None:
+            return known
+        async with self._sessions() as session:
+            newest = await repo.newest_chatwoot_message_id(session, ticket.id)
+        try:
+            async with claims.holding(self._sessions, echo_id, after_message_id=newest) as held:
+                # The holder before us (another process, or a request whose client gave up)
+                # may have stored it meanwhile.
+                if (known := await self._posted(ticket.id, echo_id)) is not None:
+                    return known
+                landed = None
+                if held.earlier:
+                    landed = await self._landed(link.source_id, ticket, text, files, held)
+                if landed is None:
+                    landed = await self._send(link.source_id, ticket, text, echo_id, outgoing)
+                return await self._store(ticket, user, landed, echo_id, text, origin)
+        except claims.ClaimBusy:
+            raise HelpdeskUnavailable("this message is still being sent") from None
+
+    async def _send(
+        self,
+        source_id: str,
+        ticket: Ticket,
+        text: str,
+        echo_id: str,
+        outgoing: Sequence[OutgoingFile],
+    ) -> Message:
+        return await helpdesk_call(
             self._chatwoot.create_message(
-                link.source_id,
+                source_id,
                 ticket.chatwoot_conversation_id,
                 content=text,
                 echo_id=echo_id,
                 files=outgoing,
             )
         )
+
+    async def _landed(
+        self, source_id: str, ticket: Ticket, text: str, files: Sequence[Upload], held: Held
+    ) -> Message | None:
+        """Find the message an earlier attempt under this key left in Chatwoot, if it did.
+
+        The earlier attempt failed or died after sending, so its answer never reached us. The
+        message is the contact's newest one after the mark it recorded with the same text and
+        files that no other request of ours has claimed (its echo id is stored on that row).
+        """
+        since = held.after_message_id or 0
+        listed = await helpdesk_call(
+            self._chatwoot.list_messages_since(source_id, ticket.chatwoot_conversation_id, since)
+        )
+        sizes = sorted(f.size for f in files)
+        candidates = [
+            m
+            for m in listed
+            if m.message_type is MessageType.INCOMING
+            and (m.content or "").strip() == text.strip()
+            and sorted(a.file_size or 0 for a in m.attachments) == sizes
+        ]
+        if not candidates:
+            return None
+        async with self._sessions() as session:
+            taken = await repo.echoed_message_ids(session, [m.id for m in candidates])
+        free = [m for m in candidates if m.id not in taken]
+        if not free:
+            return None
+        log.info("message %s of ticket %s had reached Chatwoot already", free[-1].id, ticket.id)
+        return free[-1]
+
+    async def _store(
+        self,
+        ticket: Ticket,
+        user: User,
+        sent: Message,
+        echo_id: str,
+        text: str,
+        origin: Origin,
+    ) -> TimelineItem:
+        """Store the sent message once, under our echo id, and settle its claim."""
         async with self._sessions.begin() as session:
             await repo.lock_ticket(session, ticket.id)  # timeline ids in commit order
             stored = await repo.add_message(
@@ -89,9 +165,10 @@ class MessagePoster:
                 assert stored is not None
                 if stored.echo_id is None:
                     stored.echo_id = echo_id
+            await claims.settle(session, echo_id)
             await repo.touch_ticket(session, ticket.id)
-            await accounts.set_current_ticket(session, user_id, ticket.id)
-            await notify_changed(session, TicketChanged(ticket.id, user_id))
+            await accounts.set_current_ticket(session, user.id, ticket.id)
+            await notify_changed(session, TicketChanged(ticket.id, user.id))
             return TimelineItem.of_message(stored)
 
     async def _posted(self, ticket_id: int, echo_id: str) -> TimelineItem | None:

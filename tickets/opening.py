@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,7 +15,7 @@ from chatwoot.client import ChatwootClient, OutgoingFile
 from chatwoot.errors import ChatwootRejected, ChatwootUnavailable
 from chatwoot.models import Conversation, Message
 from chatwoot.parsing import message_event_from_api
-from db import accounts, parked, repo
+from db import accounts, claims, parked, repo
 from db.models import ChatwootContactLink, Direction, Origin, User
 from tickets.attachments import stored_of
 from tickets.contacts import Contacts, name_of
@@ -66,10 +64,6 @@ class TicketOpener:
         self._inbox = inbox
         self._complexities = tuple(complexities)
         self._sectors = tuple(sectors)
-        # Serializes one user's ticket creations in this process (double clicks, two tabs).
-        self._user_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
 
     def validate_ticket_form(self, fields: Mapping[str, Any] | TicketForm) -> TicketForm:
         """Check a ticket request against the configured choices; raise FormInvalid if wrong."""
@@ -96,18 +90,20 @@ class TicketOpener:
         form = self.validate_ticket_form(fields)
         if (existing := await self._existing(user_id, idempotency_key)) is not None:
             return existing
-        lock = self._user_locks.setdefault(user_id, asyncio.Lock())
-        async with lock:
-            # Checked again under the lock: a double click waited for the first click here.
-            if (existing := await self._existing(user_id, idempotency_key)) is not None:
-                return existing
-            try:
-                return await self._open_ticket(user_id, form, origin, idempotency_key, files)
-            except IntegrityError:
-                # A concurrent request in another process stored the same key or conversation.
+        try:
+            # One creation per user at a time in every process (double clicks, two tabs, a
+            # retry that reached another process): a second waits, then finds the first's.
+            async with claims.holding(self._sessions, f"open:{user_id}"):
                 if (existing := await self._existing(user_id, idempotency_key)) is not None:
                     return existing
-                raise HelpdeskUnavailable("a concurrent request is opening this ticket") from None
+                return await self._open_ticket(user_id, form, origin, idempotency_key, files)
+        except claims.ClaimBusy:
+            raise HelpdeskUnavailable("another ticket of this user is being opened") from None
+        except IntegrityError:
+            # A request that did not wait (its claim had lapsed) stored the same key first.
+            if (existing := await self._existing(user_id, idempotency_key)) is not None:
+                return existing
+            raise HelpdeskUnavailable("a concurrent request is opening this ticket") from None
 
     async def _existing(self, user_id: int, idempotency_key: str | None) -> TicketInfo | None:
         """Return the ticket a request with this key already created, if any."""
@@ -169,6 +165,7 @@ class TicketOpener:
                 created_at=first.created_at,
             )
             await repo.clear_create_pending(session, link.id)
+            await claims.settle(session, f"open:{user_id}")
             await accounts.set_current_ticket(session, user_id, ticket.id)
             await notify_changed(session, TicketChanged(ticket.id, user_id))
         await self._after_commit(conversation, first.id, link.source_id)

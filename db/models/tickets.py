@@ -218,6 +218,25 @@ class ParkedEvent(Base):
     )
 
 
+class SendClaim(Base):
+    """A send to Chatwoot in flight, or one whose answer was lost, under one key.
+
+    One process at a time holds a key (`held_until` is its lease, renewed while it works), so a
+    retry in another process waits instead of sending twice. A row left after the holder failed
+    or died says "this may have reached Chatwoot": the next attempt looks there first.
+    """
+
+    __tablename__ = "send_claims"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(40), nullable=False)
+    held_until: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # The newest Chatwoot message id stored for the ticket when the first attempt began: a lost
+    # message, if Chatwoot has it, is newer (ids only grow; no clock is compared).
+    after_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = created_now()
+
+
 class HelpdeskBinding(Base):
     """Which Chatwoot and inbox this database belongs to (one row), so a switch is refused."""
 

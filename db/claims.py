@@ -1,0 +1,146 @@
+"""Send claims: one holder at a time for a key, across every service process.
+
+A key names one send to Chatwoot (a message's echo id, a user's ticket creation). Holding it is
+a lease in `send_claims`, renewed while the holder works, so a holder killed with SIGKILL frees
+it within one lease. A claim released without being settled stays as a trace: the next holder
+learns that an earlier attempt may have reached Chatwoot and must look there before sending.
+
+Only the database's clock is used (now() in every statement), so processes on hosts whose clocks
+differ still agree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+log = logging.getLogger(__name__)
+
+LEASE: Final = 15.0
+# Longer than one lease: a holder that died frees the key before a waiter gives up.
+WAIT: Final = 20.0
+POLL: Final = 0.1
+
+_TAKE = text(
+    """
+    INSERT INTO send_claims (key, holder, held_until, after_message_id)
+    VALUES (:key, :holder, now() + make_interval(secs => :lease), :after)
+    ON CONFLICT (key) DO UPDATE
+        SET holder = excluded.holder, held_until = excluded.held_until
+        WHERE send_claims.held_until < now()
+    RETURNING xmax <> 0 AS earlier, after_message_id
+    """
+)
+_RENEW = text(
+    "UPDATE send_claims SET held_until = now() + make_interval(secs => :lease)"
+    " WHERE key = :key AND holder = :holder"
+)
+_RELEASE = text(
+    "UPDATE send_claims SET held_until = now() - interval '1 microsecond'"
+    " WHERE key = :key AND holder = :holder"
+)
+_SETTLE = text(
+    # Unsettled traces a day old are forgotten too: no client retries a message a day later.
+    "DELETE FROM send_claims WHERE key = :key OR held_until < now() - interval '1 day'"
+)
+
+
+class ClaimBusy(Exception):
+    """Another request kept the key for longer than a waiter waits."""
+
+
+@dataclass(frozen=True)
+class Held:
+    """A key this process holds.
+
+    `earlier` is True when an attempt before this one was released unsettled (it may have
+    reached Chatwoot); `after_message_id` is what the first attempt recorded.
+    """
+
+    key: str
+    holder: str
+    earlier: bool
+    after_message_id: int | None
+
+
+@contextlib.asynccontextmanager
+async def holding(
+    sessions: async_sessionmaker[AsyncSession],
+    key: str,
+    *,
+    after_message_id: int | None = None,
+    lease: float = LEASE,
+    wait: float = WAIT,
+) -> AsyncIterator[Held]:
+    """Hold `key` for the block (waiting up to `wait` for another holder); raise ClaimBusy.
+
+    Settle the claim (`settle`) in the transaction that stores the outcome; a block that ends
+    without settling leaves a trace for the next attempt.
+    """
+    held = await _acquire(sessions, key, after_message_id, lease, wait)
+    renewing = asyncio.create_task(_renew(sessions, held, lease))
+    try:
+        yield held
+    finally:
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewing
+        await _release(sessions, held)
+
+
+async def settle(session: AsyncSession, key: str) -> None:
+    """Forget the key's claim in the caller's transaction: the send is stored, nothing to trace."""
+    await session.execute(_SETTLE, {"key": key})
+
+
+async def _acquire(
+    sessions: async_sessionmaker[AsyncSession],
+    key: str,
+    after_message_id: int | None,
+    lease: float,
+    wait: float,
+) -> Held:
+    holder = uuid.uuid4().hex
+    deadline = time.monotonic() + wait
+    params = {"key": key, "holder": holder, "lease": lease, "after": after_message_id}
+    while True:
+        async with sessions.begin() as session:
+            row = (await session.execute(_TAKE, params)).first()
+        if row is not None:
+            return Held(key, holder, bool(row.earlier), row.after_message_id)
+        if time.monotonic() >= deadline:
+            raise ClaimBusy(key)
+        await asyncio.sleep(POLL)
+
+
+async def _renew(sessions: async_sessionmaker[AsyncSession], held: Held, lease: float) -> None:
+    """Extend the lease every third of it while the holder works."""
+    params = {"key": held.key, "holder": held.holder, "lease": lease}
+    while True:
+        await asyncio.sleep(lease / 3)
+        try:
+            async with sessions.begin() as session:
+                await session.execute(_RENEW, params)
+        except (DBAPIError, SQLAlchemyError, OSError) as exc:
+            # The next round tries again; a lease lost meanwhile only lets a waiter look first.
+            log.warning("could not renew the claim on %s: %s", held.key, exc)
+
+
+async def _release(sessions: async_sessionmaker[AsyncSession], held: Held) -> None:
+    """End the lease; an unsettled claim stays as a trace (a settled one is already gone)."""
+    try:
+        async with sessions.begin() as session:
+            await session.execute(_RELEASE, {"key": held.key, "holder": held.holder})
+    except (DBAPIError, SQLAlchemyError, OSError) as exc:
+        # The lease runs out by itself; a waiter then takes the key.
+        log.warning("could not release the claim on %s: %s", held.key, exc)
