@@ -137,7 +137,7 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
                 return views.refused_text(refused, locale)
             except DownloadFailed:
                 return t("bot.file.download_failed", locale)
-            return await self._post(caller, ticket_id, text, spool.files)
+            return await self._post(caller, ticket_id, text, spool.files, _key_of(context))
 
     def _help_card(self, locale: str) -> dict[str, Any]:
         return cards.help_card(
@@ -173,7 +173,7 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
         choice = await self.actions.free_text_target(caller)
         if choice.ticket_id is not None:
             await context.send_activity(
-                text_message(await self._post(caller, choice.ticket_id, text))
+                text_message(await self._post(caller, choice.ticket_id, text, key=_key_of(context)))
             )
         elif choice.open_tickets:
             card = cards.choose_ticket_card(text, choice.open_tickets, caller.locale)
@@ -182,12 +182,22 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
             await self._no_current(context, caller.locale)
 
     async def _post(
-        self, caller: Caller, ticket_id: int, text: str, files: Sequence[Upload] = ()
+        self,
+        caller: Caller,
+        ticket_id: int,
+        text: str,
+        files: Sequence[Upload] = (),
+        key: str | None = None,
     ) -> str:
         locale = caller.locale
         try:
             await self._service.post_message(
-                caller.user_id, ticket_id, text, origin=Origin.TEAMS, files=files
+                caller.user_id,
+                ticket_id,
+                text,
+                origin=Origin.TEAMS,
+                files=files,
+                idempotency_key=key,
             )
             info = await self._service.get_ticket(caller.user_id, ticket_id)
         except TicketNotFound:
@@ -308,3 +318,9 @@ def _plain(text: str | None) -> str:
 
 def _error_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+def _key_of(context: TurnContext) -> str | None:
+    """Return the message's idempotency key: Teams redelivers an activity under the same id."""
+    activity_id = context.activity.id
+    return f"teams-activity:{activity_id}" if activity_id else None

@@ -144,3 +144,15 @@ async def test_my_tickets_counts_unread_until_the_ticket_is_opened(
     assert record["contact_seen_calls"] == 1
     await user.send(user.message("meus chamados"))
     assert "novas" not in card_texts(user.last_card())
+
+
+async def test_a_message_teams_delivers_twice_reaches_the_ticket_once(
+    bot_client: Client, user: TeamsUser, sandbox: SandboxServer
+) -> None:
+    await _open(user, "Monitor piscando")
+    typed = user.message("Piscou de novo agora")
+    await user.send(typed)
+    await user.send(typed)  # the same activity id again: Teams redelivered it
+    assert (await _incoming(sandbox))["Monitor piscando"] == ["Piscou de novo agora"]
+    sent = [r.text for r in user.inbox() if r.text and r.text.startswith("✉️")]
+    assert len(sent) == 2  # each delivery is answered, and both say the one message was sent
