@@ -70,3 +70,22 @@ async def settle(
             break
         await asyncio.sleep(2.0)
     return time.monotonic() - began, left
+
+
+async def unsettled(ctx: Context, stack: Stack) -> list[str]:
+    """Name the agent replies never stored (up to 10): their conversation and ticket, if any."""
+    inbox = stack.sandbox.server.config.inbox_id
+    truth = Truth.build(
+        ctx, inbox, await stack.sandbox.records(), await read_database(stack.database_url)
+    )
+    stored = {
+        t for r in truth.db_messages if r["direction"] == "agent" for t in tokens_in(r["content"])
+    }
+    ticket_of_conversation = {
+        int(r["chatwoot_conversation_id"]): int(r["id"]) for r in truth.db_tickets
+    }
+    return [
+        f"{token} in conversation {cid} (ticket {ticket_of_conversation.get(cid)})"
+        for token, cid in sorted(truth.public.items())
+        if token not in stored
+    ][:10]

@@ -23,7 +23,7 @@ from tests.soak.chaos import Chaos
 from tests.soak.desk import AGENTS, Desk
 from tests.soak.employees import TIMEOUT, Employee, TeamsEmployee, WebEmployee
 from tests.soak.ledger import AUDIT_TABLE, Context, plan_from_env
-from tests.soak.settle import settle
+from tests.soak.settle import settle, unsettled
 from tests.soak.stack import Stack, running_stack
 from tests.soak.table import Audit, render
 
@@ -110,6 +110,7 @@ async def test_soak(
             waited, left = await settle(ctx, stack, web, teams)
             audit = await run_audit(ctx, stack, web, teams)
             _judge_the_run(audit, left)
+            missing = await unsettled(ctx, stack) if left else []
             if audit.problems:
                 await keep_evidence(stack, tmp_path)
         finally:
@@ -125,6 +126,8 @@ async def test_soak(
             "sandbox 5xx": f"{chaos.outage_seconds:.1f} s in total",
             "Teams answered": teams_answers(teams),
         }
+        if missing:
+            extra["replies never stored"] = "; ".join(missing)
         table = render(ctx, audit, extra)
     request.config.stash[AUDIT_TABLE] = table
     print(table)
