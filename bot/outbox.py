@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 CHANNEL: Final = store.CHANNEL
 LEASE: Final = 60.0
 PRUNE_EVERY: Final = 60.0
+# Heartbeats of workers gone this long are deleted.
+HEARTS_KEPT: Final = 3600.0
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,9 @@ class OutboxTuning:
     lease: float = LEASE
     poll: float = 1.0
     max_attempts: int = MAX_ATTEMPTS
-    # A dead worker's leases are void this many seconds after it was last seen.
-    grace: float = 5.0
+    # A dead worker's leases are void this many seconds after its last heartbeat (beaten
+    # every `grace` / 5 s, so a few failed beats in a database blip do not void them).
+    grace: float = 10.0
 
 
 class OutboxWorker:
@@ -78,8 +81,8 @@ class OutboxWorker:
         self._dsn = dsn
         self.limiter = limiter or RateLimiter(sessions)
         self._tuning = tuning
-        # Also the LISTEN connection's application_name: while it is connected the worker is
-        # alive, and other workers respect its leases (PostgreSQL keeps 63 bytes of it).
+        # Its heartbeat's name (`outbox_workers`), and the LISTEN connection's application_name
+        # so an administrator sees whose it is (PostgreSQL keeps 63 bytes of it).
         host = socket.gethostname()[:30]
         self.worker_id = f"outbox:{host}:{os.getpid()}:{secrets.token_hex(4)}"
         self.stats = OutboxStats()
@@ -94,8 +97,9 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
+        self._heart: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
-        # Also the LISTEN connection's application_name: see worker_id above.
+        # The LISTEN connection carries the worker's name: see worker_id above.
         self._listener = ConnectionLoop(
             dsn, self._listen, name="outbox-listen", application_name=self.worker_id
         )
@@ -105,6 +109,8 @@ class OutboxWorker:
     async def start(self) -> None:
         """Start listening for hints and delivering."""
         self._listener.start()
+        await self._beat()  # alive before the first claim
+        self._heart = asyncio.create_task(self._beat_loop(), name="outbox-heartbeat")
         self._task = asyncio.create_task(self._run(), name="outbox-worker")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.listening.wait(), timeout=10)
@@ -123,6 +129,14 @@ class OutboxWorker:
         for task in list(self._inflight):
             task.cancel()
         await asyncio.gather(*self._inflight, return_exceptions=True)
+        heart, self._heart = self._heart, None
+        if heart is not None:
+            heart.cancel()
+            await asyncio.gather(heart, return_exceptions=True)
+        # Gone now: the leases still held lapse after the grace, for another worker to retry.
+        with contextlib.suppress(Exception):
+            async with self._sessions.begin() as session:
+                await store.forget_workers(session, self.worker_id, older_than=HEARTS_KEPT)
 
     @property
     def running(self) -> bool:
@@ -155,6 +169,20 @@ class OutboxWorker:
                 continue  # a full batch may mean more is due
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._tuning.poll)
+
+    async def _beat_loop(self) -> None:
+        """Beat the heart every fifth of the grace, whatever the claim loop is waiting for."""
+        while True:
+            await asyncio.sleep(self._tuning.grace / 5)
+            await self._beat()
+
+    async def _beat(self) -> None:
+        try:
+            async with self._sessions.begin() as session:
+                await store.heartbeat(session, self.worker_id)
+        except Exception as exc:
+            # The next beat tries again; only `grace` seconds of failures void our leases.
+            log.warning("outbox: heartbeat failed: %s", exc)
 
     async def _claim_more(self) -> bool:
         free = self._tuning.concurrency - len(self._inflight)

@@ -15,16 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    String,
     and_,
-    column,
     delete,
     exists,
     func,
     literal,
     or_,
     select,
-    table,
     text,
     update,
 )
@@ -35,6 +32,7 @@ from sqlalchemy.orm import aliased
 from db.models import (
     OutboxItem,
     OutboxState,
+    OutboxWorker,
     ReferenceState,
     TeamsConversationRef,
     TeamsSend,
@@ -82,9 +80,9 @@ async def claim_due(
 
     Rows of throttled tenants or conversations, of inactive references, or under someone
     else's live lease are left alone; locked rows are skipped, not waited for. A lease whose
-    worker has no connection left (its ``application_name`` is gone from
-    ``pg_stat_activity``: the process died) is void once `grace` seconds old, so a crash
-    delays that worker's rows by seconds, not by the whole lease.
+    worker has not beaten its heart (`heartbeat`) for `grace` seconds (the process died) is
+    void once `grace` seconds old, so a crash delays that worker's rows by seconds, not by the
+    whole lease.
     """
     now = func.now()
     picked = _due(limit=limit, lease=lease, grace=grace)
@@ -151,7 +149,7 @@ def _due(*, limit: int, lease: float, grace: float) -> Any:
                 OutboxItem.claimed_until < now,
                 and_(
                     OutboxItem.claimed_until < now + timedelta(seconds=lease - grace),
-                    OutboxItem.claimed_by.not_in(_live_workers()),
+                    OutboxItem.claimed_by.not_in(_live_workers(grace)),
                 ),
             ),
             ~exists().where(
@@ -176,9 +174,31 @@ def _due(*, limit: int, lease: float, grace: float) -> Any:
     )
 
 
-def _live_workers() -> Any:
-    activity = table("pg_stat_activity", column("application_name", String))
-    return select(activity.c.application_name).where(activity.c.application_name.is_not(None))
+def _live_workers(grace: float) -> Any:
+    seen = OutboxWorker.seen_at > func.now() - timedelta(seconds=grace)
+    return select(OutboxWorker.worker).where(seen)
+
+
+async def heartbeat(session: AsyncSession, worker: str) -> None:
+    """Say the worker is alive now (its leases stay its own)."""
+    statement = insert(OutboxWorker).values(worker=worker, seen_at=func.now())
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[OutboxWorker.worker], set_={"seen_at": func.now()}
+        )
+    )
+
+
+async def forget_workers(session: AsyncSession, worker: str, *, older_than: float) -> None:
+    """Drop this worker's heartbeat (it stopped) and the ones long dead."""
+    await session.execute(
+        delete(OutboxWorker).where(
+            or_(
+                OutboxWorker.worker == worker,
+                OutboxWorker.seen_at < func.now() - timedelta(seconds=older_than),
+            )
+        )
+    )
 
 
 def _owned(claim: Claim) -> Any:

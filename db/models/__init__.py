@@ -18,6 +18,7 @@ from db.models.mail import (
 from db.models.teams import (
     OutboxItem,
     OutboxState,
+    OutboxWorker,
     ReferenceState,
     TeamsConversationRef,
     TeamsSend,
@@ -52,6 +53,7 @@ __all__ = [
     "Origin",
     "OutboxItem",
     "OutboxState",
+    "OutboxWorker",
     "ParkedEvent",
     "RateHit",
     "ReferenceState",

@@ -108,6 +108,19 @@ class Throttle(Base):
     strikes: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
 
 
+class OutboxWorker(Base):
+    """An outbox worker's heartbeat: while it is recent, other workers leave its leases alone.
+
+    A connection's presence cannot say it: PostgreSQL terminating a live worker's backends (a
+    restart, a failover, an administrator) would void its leases while its sends are in flight.
+    """
+
+    __tablename__ = "outbox_workers"
+
+    worker: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
 class TeamsSend(Base):
     """One request made to Teams, per tenant and per conversation, for the sliding-window limits."""
 

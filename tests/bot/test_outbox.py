@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 
-import asyncpg
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.outbox import OutboxWorker
-from db.engine import make_engine, make_sessionmaker, plain_dsn
+from db.engine import make_engine, make_sessionmaker
 from db.models import OutboxState, ReferenceState, TeamsConversationRef
-from db.outbox import claim_due
+from db.outbox import claim_due, heartbeat
 from tests.bot.outbox_setup import (
     add_employee,
     add_ticket,
@@ -312,9 +311,17 @@ async def test_a_dead_workers_lease_is_void_after_the_grace_a_live_ones_is_kept(
     bia = await add_employee(sessionmaker, connector.url)
     await queue_agent_message(sessionmaker, ana, await add_ticket(sessionmaker, ana), "m0")
     await queue_agent_message(sessionmaker, bia, await add_ticket(sessionmaker, bia), "m0")
-    # A live worker is one with a connection named after it; the dead one has none.
-    named = {"application_name": "outbox:alive"}
-    alive = await asyncpg.connect(plain_dsn(database_url), server_settings=named)
+
+    async def beat_until(stop: asyncio.Event) -> None:
+        # A live worker beats its heart; it holds no connection at all here, as when
+        # PostgreSQL has just terminated its backends: its leases must still be kept.
+        while not stop.is_set():
+            async with sessionmaker.begin() as session:
+                await heartbeat(session, "outbox:alive")
+            await asyncio.sleep(0.1)
+
+    stop = asyncio.Event()
+    heart = asyncio.create_task(beat_until(stop))
     try:
         async with sessionmaker.begin() as session:
             [held] = await claim_due(session, worker="outbox:alive", limit=1, lease=60)
@@ -325,10 +332,14 @@ async def test_a_dead_workers_lease_is_void_after_the_grace_a_live_ones_is_kept(
         try:
             await connector.wait_for(orphan.target, timeout=5)
             await passes(worker)
+            await asyncio.sleep(1.0)  # twice the grace: the beating worker's lease holds
+            await passes(worker)
             assert connector.sent(held.target) == []
-            await alive.close()
+            stop.set()
+            await heart
             await connector.wait_for(held.target, timeout=5)
         finally:
             await worker.stop()
     finally:
-        await alive.close()
+        stop.set()
+        await heart
