@@ -88,13 +88,15 @@ async def holding(
     without settling leaves a trace for the next attempt.
     """
     held = await _acquire(sessions, key, after_message_id, lease, wait)
-    renewing = asyncio.create_task(_renew(sessions, held, lease))
+    done = asyncio.Event()
+    renewing = asyncio.create_task(_renew(sessions, held, lease, done))
     try:
         yield held
     finally:
-        renewing.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await renewing
+        # Stopped by the event, never cancelled: a query cancelled mid-way leaves its pooled
+        # connection unusable ("another operation is in progress").
+        done.set()
+        await renewing
         await _release(sessions, held)
 
 
@@ -123,11 +125,17 @@ async def _acquire(
         await asyncio.sleep(POLL)
 
 
-async def _renew(sessions: async_sessionmaker[AsyncSession], held: Held, lease: float) -> None:
-    """Extend the lease every third of it while the holder works."""
+async def _renew(
+    sessions: async_sessionmaker[AsyncSession], held: Held, lease: float, done: asyncio.Event
+) -> None:
+    """Extend the lease every third of it until the holder is done."""
     params = {"key": held.key, "holder": held.holder, "lease": lease}
     while True:
-        await asyncio.sleep(lease / 3)
+        try:
+            await asyncio.wait_for(done.wait(), lease / 3)
+            return
+        except TimeoutError:
+            pass
         try:
             async with sessions.begin() as session:
                 await session.execute(_RENEW, params)

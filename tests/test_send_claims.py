@@ -160,6 +160,17 @@ async def test_a_dead_holders_claim_lapses_and_says_an_attempt_came_before(
         assert not held.earlier
 
 
+async def test_a_working_holder_keeps_renewing_its_lease(app_client: Client) -> None:
+    sessions = app_client.app[keys.SESSIONMAKER]
+    async with claims.holding(sessions, "k-long", lease=0.3):
+        # Three leases long: without renewal the waiter would take the key after the first.
+        with pytest.raises(claims.ClaimBusy):
+            async with claims.holding(sessions, "k-long", wait=0.9):
+                pass
+    async with claims.holding(sessions, "k-long", wait=0.5) as held:
+        assert held.earlier  # released unsettled: a trace of the first holder's attempt
+
+
 async def _claims_left(client: Client) -> int:
     async with client.app[keys.SESSIONMAKER]() as session:
         return int(await session.scalar(text("SELECT count(*) FROM send_claims")) or 0)
