@@ -27,6 +27,8 @@ WEBHOOK_SECRET = "JPrOvvjuGqliV8RQvhsvHPQ_3INeSaw8pO8SkTw9j-U"
 INBOX_IDENTIFIER = "sandboxinbox0000000000001"  # the sandbox's default inbox
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
+# `tickets serve --workers N` runs of the benchmarks that compare them; the first is the headline.
+WORKER_COUNTS = (1, 2)
 
 
 @dataclass
@@ -295,6 +297,30 @@ async def service(
         yield await running.start()
     finally:
         await running.stop()
+
+
+@contextlib.asynccontextmanager
+async def fresh_service(
+    pg: Postgres,
+    logs: Path,
+    name: str,
+    *,
+    workers: int,
+    profile: Path | None = None,
+    **extra_env: str,
+) -> AsyncIterator[Service]:
+    """Run `tickets serve --workers N` on a database of its own, dropped afterwards.
+
+    A database per run: it is bound to the helpdesk (sandbox) of the service it met.
+    """
+    database_url = await pg.fresh_database(f"{name}{workers}")
+    try:
+        async with service(
+            database_url, logs, profile=profile, WORKERS=str(workers), **extra_env
+        ) as running:
+            yield running
+    finally:
+        await pg.drop(database_url)
 
 
 @contextlib.asynccontextmanager

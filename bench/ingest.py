@@ -10,10 +10,10 @@ import asyncpg
 
 from bench.context import Context, Figures
 from bench.db_baseline import POOL_SIZE, db_baseline
-from bench.harness import WEBHOOK_SECRET, Process, baseline, service, teams
+from bench.harness import WEBHOOK_SECRET, WORKER_COUNTS, Process, baseline, fresh_service, teams
 from bench.load import Run, Send, fixed_rate, flat_out, ratio
 from bench.payloads import Delivery, agent_message, sign
-from bench.report import headline
+from bench.report import headline, versus_one
 from bench.seed import count_rows, plain, seed_tickets, settle
 
 RATES = (100, 500, 1000)
@@ -22,8 +22,6 @@ CONCURRENCY = 50
 TICKETS = 200
 WARMUP = 40
 WRITTEN = ("messages", "outbox", "webhook_receipts")
-# `tickets serve --workers N` runs, flat out and at each rate; the first is the headline.
-WORKER_COUNTS = (1, 2)
 ALONE = "flat-out, no Teams chat"  # the level that measures ingest without the sends it queues
 
 
@@ -142,28 +140,25 @@ async def webhook_ingest(ctx: Context) -> dict[str, Figures]:
     conversations: list[int] = []
     async with teams() as connector:
         for workers in WORKER_COUNTS:
-            # A database per run: it is bound to the helpdesk (sandbox) of the service it met.
-            database_url = await ctx.pg.fresh_database(f"ingest{workers}")
-            try:
-                async with service(
-                    database_url,
-                    ctx.logs,
-                    profile=ctx.profile_path("ingest") if workers == 1 else None,
-                    WORKERS=str(workers),
-                ) as svc:
-                    # The service migrated the database: now it can be seeded.
-                    conversations = await _seed(database_url, connector.url)
-                    messages = Messages(conversations)
-                    runs[workers] = await _levels(
-                        ctx, svc.webhook_url, messages, database_url=database_url, process=svc.app
-                    )
-                    alone[workers] = await _ingest_alone(
-                        ctx, svc.webhook_url, messages, database_url, process=svc.app
-                    )
-                    if workers == 1:
-                        duplicates = await _duplicates(ctx, svc.webhook_url, messages, database_url)
-            finally:
-                await ctx.pg.drop(database_url)
+            async with fresh_service(
+                ctx.pg,
+                ctx.logs,
+                "ingest",
+                workers=workers,
+                profile=ctx.profile_path("ingest") if workers == 1 else None,
+            ) as svc:
+                database_url = svc.database_url
+                # The service migrated the database: now it can be seeded.
+                conversations = await _seed(database_url, connector.url)
+                messages = Messages(conversations)
+                runs[workers] = await _levels(
+                    ctx, svc.webhook_url, messages, database_url=database_url, process=svc.app
+                )
+                alone[workers] = await _ingest_alone(
+                    ctx, svc.webhook_url, messages, database_url, process=svc.app
+                )
+                if workers == 1:
+                    duplicates = await _duplicates(ctx, svc.webhook_url, messages, database_url)
     stored, bare = await _baselines(ctx, conversations)
     ours = runs[1]
     for row, base, floor in zip(ours, bare, stored, strict=True):
@@ -289,33 +284,22 @@ def _alone_headlines(alone: dict[int, Figures], floor: Figures) -> list[Figures]
             "ms",
             lower_is_better=True,
         ),
-        *(
-            headline(
-                f"accepted/s, {ALONE}, {workers} workers vs 1",
-                row["accepted_per_s"],
-                one["accepted_per_s"],
-                "req/s",
-                lower_is_better=False,
-            )
-            for workers, row in alone.items()
-            if workers != 1
+        *versus_one(
+            f"accepted/s, {ALONE}",
+            {workers: row["accepted_per_s"] for workers, row in alone.items()},
+            "req/s",
+            lower_is_better=False,
         ),
     ]
 
 
 def _worker_headlines(runs: dict[int, list[Figures]]) -> list[Figures]:
-    one = runs[1][-1]
-    return [
-        headline(
-            f"accepted/s, flat-out, {workers} workers vs 1",
-            rows[-1]["accepted_per_s"],
-            one["accepted_per_s"],
-            "req/s",
-            lower_is_better=False,
-        )
-        for workers, rows in runs.items()
-        if workers != 1
-    ]
+    return versus_one(
+        "accepted/s, flat-out",
+        {workers: rows[-1]["accepted_per_s"] for workers, rows in runs.items()},
+        "req/s",
+        lower_is_better=False,
+    )
 
 
 async def _duplicates(ctx: Context, url: str, messages: Messages, database_url: str) -> Figures:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bench.context import Figures
@@ -63,6 +63,20 @@ def headline(
         "unit": unit,
         "better": "lower" if lower_is_better else "higher",
     }
+
+
+def versus_one(
+    figure: str, by_workers: Mapping[int, float | None], unit: str, *, lower_is_better: bool
+) -> list[Figures]:
+    """Return a headline per worker count above 1: its figure against the 1-worker run's."""
+    one = by_workers[1]
+    return [
+        headline(
+            f"{figure}, {workers} workers vs 1", value, one, unit, lower_is_better=lower_is_better
+        )
+        for workers, value in by_workers.items()
+        if workers != 1
+    ]
 
 
 def markdown_document(document: dict[str, Any]) -> str:

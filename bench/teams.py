@@ -19,7 +19,7 @@ import httpx
 from bench.context import Context, Figures
 from bench.harness import Service, baseline, service, teams
 from bench.load import fixed_rate, ms, percentile
-from bench.reply import Employee, Replies, connector_arrivals, employees_with_chats
+from bench.replies import Employee, Replies, connector_arrivals, employees_with_chats
 from bench.report import headline
 from tests.fakes.connector import TENANT_LIMITS, FakeConnector
 

@@ -72,16 +72,26 @@ def test_growth(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(200)  # two services and a baseline one after another: minutes when busy
+@pytest.mark.timeout(200)  # two services (1 and 2 workers) and a baseline: minutes when busy
 def test_agent_reply(tmp_path: Path) -> None:
-    rows = run_bench("reply", tmp_path / "r.json")["agent_reply"]["rows"]
-    assert {(row["load"], row["path"]) for row in rows} == {
+    figures = run_bench("reply", tmp_path / "r.json")["agent_reply"]
+    rows, two = figures["rows"], figures["rows_2_workers"]
+    paths = ("web /ws", "Teams connector")
+    assert [(row["load"], row["path"]) for row in rows] == [
         (load, path)
-        for load in ("light (one at a time)", "100 replies/s")
-        for path in ("web /ws", "Teams connector")
-    }
-    for row in rows:
-        assert row["arrived"] == row["replies"] > 0, row
+        for load in ("light (one at a time)", "100 replies/s", "flat-out")
+        for path in paths
+    ]
+    # With 2 workers: the loads that rate throughput (the light one and its breakdown: 1 worker).
+    assert [(row["load"], row["path"]) for row in two] == [
+        (load, path) for load in ("100 replies/s", "flat-out") for path in paths
+    ]
+    for row in [*rows, *two]:
+        assert row["arrived"] == row["replies"] > 0 and row["completed_per_s"] > 0, row
+        assert row.get("breaches", 0) == 0, row
+    figures_named = {row["figure"] for row in figures["headline"]}
+    assert "replies/s completed, Teams connector, flat-out, 2 workers vs 1" in figures_named
+    assert "reply p99, web /ws, 100 replies/s, 2 workers vs 1" in figures_named
 
 
 @pytest.mark.slow
