@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from botbuilder.schema import Activity
@@ -82,16 +83,19 @@ class ConnectorPool:
     def __len__(self) -> int:
         return len(self._clients)
 
-    def for_turn(self, result: AuthenticateRequestResult) -> AuthenticateRequestResult:
+    def for_turn(
+        self, result: AuthenticateRequestResult, wrap: Callable[[Any], Any] | None = None
+    ) -> AuthenticateRequestResult:
         """Let an authenticated turn reply through the pool instead of a client of its own.
 
         A channel's turn (not a skill's) talks to the channel with the bot's own id and the
-        channel audience: exactly what the pooled clients were built for.
+        channel audience: exactly what the pooled clients were built for. ``wrap`` (the turn's
+        rate limits, ``bot.turn_limits``) wraps the pooled client the turn gets.
         """
         claims = result.claims_identity.claims if result.claims_identity else {}
         factory = result.connector_factory
         if factory is not None and not SkillValidation.is_skill_claim(claims):
-            result.connector_factory = _PooledFactory(self, factory, result.audience)
+            result.connector_factory = _PooledFactory(self, factory, result.audience, wrap)
         return result
 
     async def _build(self, service_url: str) -> ConnectorClient:
@@ -146,15 +150,23 @@ def _configure(client: ConnectorClient, timeout: float) -> None:
 class _PooledFactory(ConnectorFactory):  # type: ignore[misc]
     """A turn's connector factory: the pooled client for the turn's own audience."""
 
-    def __init__(self, pool: ConnectorPool, fallback: ConnectorFactory, audience: str | None):
+    def __init__(
+        self,
+        pool: ConnectorPool,
+        fallback: ConnectorFactory,
+        audience: str | None,
+        wrap: Callable[[Any], Any] | None = None,
+    ):
         self._pool = pool
         self._fallback = fallback
         self._audience = audience
+        self._wrap = wrap
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
-        """Return the pooled client, or a new one for any other audience."""
+        """Return the pooled client (wrapped), or a new one for any other audience."""
         if audience is None or audience == self._audience:
-            return await self._pool.client(service_url)
+            client = await self._pool.client(service_url)
+            return self._wrap(client) if self._wrap is not None else client
         return await self._fallback.create(service_url, audience)
 
 

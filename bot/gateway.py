@@ -126,9 +126,11 @@ class TeamsGateway:
         """The bot's app id (empty in loopback development)."""
         return self._app_id
 
-    def for_turn(self, result: AuthenticateRequestResult) -> AuthenticateRequestResult:
+    def for_turn(
+        self, result: AuthenticateRequestResult, wrap: Callable[[Any], Any] | None = None
+    ) -> AuthenticateRequestResult:
         """Let an incoming turn reply through the cached clients (``ConnectorPool.for_turn``)."""
-        return self._connectors.for_turn(result)
+        return self._connectors.for_turn(result, wrap)
 
     async def close(self) -> None:
         """Close the cached connector clients' HTTP sessions."""

@@ -2,11 +2,13 @@
 
 Teams allows a bot, per conversation, 7 sends a second, 8 in 2 s, 60 in 30 s and 1,800 an
 hour, and an app 50 requests a second per tenant. Each request is logged in ``teams_sends``
-under its tenant and its conversation; a send may go only when every sliding window still has
-room. Reservations for a tenant are serialized by a transaction-scoped advisory lock, so two
-processes never both take the last slot; within a process they are decided in batches. After a
-429, ``teams_throttle`` holds a "throttled until" for the tenant and the conversation that every
-reservation honours.
+under its tenant and its conversation (a roster read under its tenant only); a request may go
+only when every sliding window still has room. Every request counts: the outbox's sends,
+updates and 1:1 creates (``bot.outbox_send``) and a turn's own replies and roster reads
+(``bot.turn_limits``). Reservations for a tenant are serialized by a transaction-scoped
+advisory lock, so two processes never both take the last slot; within a process they are
+decided in batches. After a 429, ``teams_throttle`` holds a "throttled until" for the tenant
+and the conversation that every reservation honours.
 """
 
 from __future__ import annotations
@@ -114,24 +116,25 @@ def plan(
     now: datetime,
     states: Sequence[store.WindowState],
     tenant: str,
-    conversations: Sequence[str],
-) -> tuple[list[Verdict], list[str]]:
+    conversations: Sequence[str | None],
+) -> tuple[list[Verdict], list[str | None]]:
     """Decide a batch of requests of one tenant, in order: the verdicts and the keys granted.
 
     A request goes when its conversation's windows have room, no 429 holds the tenant or the
     conversation, and the tenant's windows still have room after the ones granted before it.
+    A request without a conversation (a roster read) answers to the tenant's windows only.
     """
     tenant_states = [s for s in states if s.key == tenant]
     ban = max((s.banned for s in tenant_states if s.banned is not None), default=None)
     room = min((s.limit - s.sends for s in tenant_states), default=len(conversations))
     verdicts: list[Verdict] = []
-    granted: list[str] = []
+    granted: list[str | None] = []
     for conversation in conversations:
         if ban is not None and ban > now:
             verdicts.append(Verdict(_seconds(ban, now) + SLACK, "throttle"))
             continue
         verdict = _conversation_wait(now, [s for s in states if s.key == conversation])
-        if conversation in granted:
+        if conversation is not None and conversation in granted:
             # One request per conversation and batch: the next waits for the next batch.
             verdict = Verdict(max(verdict.wait, SLACK), "conversation")
         if verdict.wait > 0:
@@ -147,7 +150,7 @@ def plan(
 
 @dataclass(eq=False)
 class _Request:
-    conversation: str
+    conversation: str | None
     answer: asyncio.Future[Verdict]
 
 
@@ -184,11 +187,12 @@ class RateLimiter:
         windows = self._conversation_windows + self._tenant_windows
         return max(window.seconds for window in windows) + self._margin
 
-    async def acquire(self, tenant_id: str, conversation_id: str, *, patience: float) -> float:
+    async def acquire(
+        self, tenant_id: str, conversation_id: str | None, *, patience: float
+    ) -> float:
         """Reserve a slot for one request, waiting up to `patience` s; return 0 or the wait left.
 
-        The caller must be the only one sending to this conversation (it holds the lease of the
-        conversation's head row), so a conversation verdict cannot change under it.
+        ``conversation_id`` None: a request only the tenant's windows count (a roster read).
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + patience
@@ -201,7 +205,7 @@ class RateLimiter:
             self.waits += 1
             await asyncio.sleep(verdict.wait)
 
-    def _ask(self, tenant_id: str, conversation_id: str) -> asyncio.Future[Verdict]:
+    def _ask(self, tenant_id: str, conversation_id: str | None) -> asyncio.Future[Verdict]:
         answer: asyncio.Future[Verdict] = asyncio.get_running_loop().create_future()
         self._pending.setdefault(tenant_id, []).append(_Request(conversation_id, answer))
         if tenant_id not in self._drainers:
@@ -231,13 +235,13 @@ class RateLimiter:
             for request in [*batch, *self._pending.pop(tenant_id, [])]:
                 request.answer.cancel()
 
-    async def _reserve(self, tenant_id: str, conversations: Sequence[str]) -> list[Verdict]:
+    async def _reserve(self, tenant_id: str, conversations: Sequence[str | None]) -> list[Verdict]:
         tenant = store.tenant_key(tenant_id)
-        keys = [store.conversation_key(c) for c in conversations]
+        keys = [store.conversation_key(c) if c is not None else None for c in conversations]
         windows = [(tenant, w.limit, w.seconds + self._tenant_margin) for w in self._tenant_windows]
         windows += [
             (key, w.limit, w.seconds + self._margin)
-            for key in dict.fromkeys(keys)
+            for key in dict.fromkeys(k for k in keys if k is not None)
             for w in self._conversation_windows
         ]
         self.batches += 1
@@ -246,8 +250,16 @@ class RateLimiter:
             now, states = await store.window_states(session, windows)
             verdicts, granted = plan(now, states, tenant, keys)
             if granted:
-                await store.log_sends(session, [k for key in granted for k in (tenant, key)], now)
+                logged = [tenant] * len(granted) + [key for key in granted if key is not None]
+                await store.log_sends(session, logged, now)
         return verdicts
+
+    async def throttled(
+        self, tenant_id: str, conversation_id: str, retry_after: float | None
+    ) -> float:
+        """Record a 429 answered to a call made outside the outbox (a turn's); return the delay."""
+        async with self._sessions.begin() as session:
+            return await record_throttle(session, tenant_id, conversation_id, retry_after)
 
     async def prune(self) -> int:
         """Drop send-log entries older than every window."""

@@ -20,7 +20,9 @@ from bot.gateway import TeamsGateway
 from bot.handler import TicketsBot
 from bot.identity import tenant_of
 from bot.keys import OUTBOX, TEAMS_GATEWAY
+from bot.limits import RateLimiter
 from bot.outbox import OutboxWorker
+from bot.turn_limits import limited
 from db.engine import plain_dsn
 from tickets import keys
 from tickets.setting_checks import exposure_problem
@@ -30,11 +32,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BotRuntime:
-    """The adapter, the bot and the credentials of the running app."""
+    """The adapter, the bot, the credentials and the Teams rate limiter of the running app."""
 
     adapter: CloudAdapter
     bot: TicketsBot
     credentials: CachingCredentialsFactory
+    # One per process: turns and the outbox reserve their calls to Teams in the same batches.
+    limiter: RateLimiter
 
 
 BOT: web.AppKey[BotRuntime] = web.AppKey("bot_runtime", BotRuntime)
@@ -64,7 +68,7 @@ async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
         http=app[keys.HTTP],
     )
     adapter.on_turn_error = bot.on_error
-    app[BOT] = BotRuntime(adapter, bot, credentials)
+    app[BOT] = BotRuntime(adapter, bot, credentials, RateLimiter(app[keys.SESSIONMAKER]))
     app[TEAMS_GATEWAY] = gateway
     yield
     # The outbox has stopped by now (it starts after this context), so no send is in flight.
@@ -81,6 +85,7 @@ async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:
         default_locale=settings.DEFAULT_LOCALE,
         labels=views.choice_labels(settings),
         links=views.file_links(settings),
+        limiter=app[BOT].limiter,
     )
     app[OUTBOX] = worker
     await worker.start()
@@ -114,9 +119,10 @@ async def messages(request: web.Request) -> web.Response:
         auth = await authenticate(runtime.adapter, activity, auth_header)
     except Unauthorized:
         return _unauthorized()
-    auth = request.app[TEAMS_GATEWAY].for_turn(auth)
+    tenant = tenant_of(activity)
+    auth = request.app[TEAMS_GATEWAY].for_turn(auth, limited(runtime.limiter, tenant))
     tenants = settings.allowed_tenants
-    if tenants and tenant_of(activity) not in tenants:
+    if tenants and tenant not in tenants:
         # A genuine token proves the activity came through the Bot Framework, not from whom:
         # any tenant that installs the app can reach the endpoint.
         log.warning("activity from a tenant outside ALLOWED_TENANTS refused")

@@ -45,6 +45,10 @@ class TeamsUser:
         self.app_id = app_id
         self.tenant = tenant
         self.conversation_id = f"a:chat-{self.oid}"
+        # Teams knows every chat's tenant; the SDK's replies in a turn do not name it (the
+        # incoming `tenantId` is not a field of its ConversationAccount), so tell the fake, or
+        # it could not count those replies against the tenant's limit.
+        connector.set_tenant(self.conversation_id, tenant)
         connector.add_member(
             self.conversation_id,
             {

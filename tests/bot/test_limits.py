@@ -43,6 +43,16 @@ def test_plan_holds_a_full_conversation_and_a_repeat_without_using_tenant_room()
     assert verdicts[2].blocker == "conversation" and verdicts[2].wait > 0
 
 
+def test_plan_counts_a_request_without_a_conversation_against_the_tenant_only() -> None:
+    states = [_state("tenant:t", 50, 48, oldest_ago=0.2), _state("conv:full", 7, 7, 0.5)]
+    verdicts, granted = plan(NOW, states, "tenant:t", [None, "conv:full", None, None])
+    # Two roster reads fill the tenant's window; a full chat holds only its own send.
+    assert granted == [None, None]
+    assert [v.wait for v in (verdicts[0], verdicts[2])] == [0.0, 0.0]
+    assert verdicts[1].blocker == "conversation"
+    assert verdicts[3].blocker == "tenant" and abs(verdicts[3].wait - 0.905) < 1e-6
+
+
 def test_plan_honours_a_tenant_throttle() -> None:
     banned = WindowState("tenant:t", 50, 1.1, 0, None, None, NOW + timedelta(seconds=2))
     verdicts, granted = plan(NOW, [banned, _state("conv:a", 7, 0)], "tenant:t", ["conv:a"])
