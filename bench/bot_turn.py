@@ -38,6 +38,9 @@ from tests.fakes.connector import ConnectorCredentialsFactory, FakeConnector
 from tests.fakes.teams_idp import TeamsIdentityProvider
 from tickets.app import create_app
 
+# Commands rotate over this many chats: a bot may send one chat 7 replies a second and 60 in
+# 30 s (Teams' limits, which its limiter keeps), which back-to-back turns would outpace.
+CHATS = 20
 FORM = {
     "title": "Bench: impressora não imprime",
     "description": "Medindo a latência do envio do formulário.",
@@ -105,8 +108,9 @@ async def _measure(server: EmbeddedPostgres, turns: int, warmup: int) -> dict[st
     await site.start()
     port = runner.addresses[0][1]
     try:
-        user = TeamsUser(f"http://127.0.0.1:{port}/api/messages", connector, idp)
-        figures = await _turn_figures(user, turns, warmup)
+        endpoint = f"http://127.0.0.1:{port}/api/messages"
+        users = [TeamsUser(endpoint, connector, idp) for _ in range(CHATS)]
+        figures = await _turn_figures(users, turns, warmup)
         figures["connector"] = {
             "token_requests": connector.token_requests,
             "breaches": len(connector.breaches),
@@ -120,11 +124,12 @@ async def _measure(server: EmbeddedPostgres, turns: int, warmup: int) -> dict[st
         await sandbox.stop()
 
 
-async def _turn_figures(user: TeamsUser, turns: int, warmup: int) -> dict[str, Any]:
-    """Time the command, submit and refresh turns after their warm-up."""
+async def _turn_figures(users: list[TeamsUser], turns: int, warmup: int) -> dict[str, Any]:
+    """Time the command (rotating over the chats), submit and refresh turns after a warm-up."""
+    user = users[0]
     async with httpx.AsyncClient(timeout=30) as http:
 
-        async def post(activity: dict[str, Any]) -> Any:
+        async def post(activity: dict[str, Any], user: TeamsUser = user) -> Any:
             header = user.authorization(activity)
             assert header is not None
             answer = await http.post(
@@ -133,8 +138,9 @@ async def _turn_figures(user: TeamsUser, turns: int, warmup: int) -> dict[str, A
             assert answer.status_code in (200, 201), answer.text
             return answer.json() if answer.content else None
 
-        async def command(_index: int) -> None:
-            await post(user.message("meus chamados"))
+        async def command(index: int) -> None:
+            chat = users[index % len(users)]
+            await post(chat.message("meus chamados"), chat)
 
         async def submit(index: int) -> None:
             data = {"formId": f"bench-{index}-{time.monotonic_ns()}", **FORM}
@@ -146,7 +152,7 @@ async def _turn_figures(user: TeamsUser, turns: int, warmup: int) -> dict[str, A
         async def refresh(_index: int) -> None:
             await post(user.execute("ticket.refresh", ticket, "m-card"))
 
-        await _timed(warmup, command)
+        await _timed(max(warmup, len(users)), command)
         await _timed(warmup, submit)
         body = await post(
             user.execute("ticket.create", {"formId": "bench-pinned", **FORM}, "m-card")

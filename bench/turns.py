@@ -25,6 +25,10 @@ from tests.fakes.teams_idp import TeamsIdentityProvider
 
 TURNS = 100
 WARMUP = 5
+# Commands (and echo turns) rotate over this many chats: one chat takes at most 7 replies a
+# second and 60 in 30 s from a bot (Teams' limits, which the bot's limiter keeps), and back-to-back
+# turns of one user would time the limiter's pacing instead of the turn.
+CHATS = 20
 FORM = {
     "title": "Bench: impressora não imprime",
     "description": "Medindo a latência do envio do formulário.",
@@ -131,17 +135,19 @@ async def bot_turns(ctx: Context) -> dict[str, Figures]:
     async with teams() as connector, issuer() as idp, httpx.AsyncClient(timeout=30) as http:
         async with _bot(ctx, "tickets", connector, idp) as svc:
             endpoint = f"{svc.url}/api/messages"
-            texts, forms = (TeamsUser(endpoint, connector, idp) for _ in range(2))
+            texts = [TeamsUser(endpoint, connector, idp) for _ in range(CHATS)]
+            forms = TeamsUser(endpoint, connector, idp)
 
-            async def command(_index: int) -> float | None:
-                return await _turn(http, texts, texts.message("meus chamados"), expect_send=True)
+            async def command(index: int) -> float | None:
+                user = texts[index % CHATS]
+                return await _turn(http, user, user.message("meus chamados"), expect_send=True)
 
             async def submit(index: int) -> float | None:
                 data = {"formId": f"bench-{index}-{time.monotonic_ns()}", **FORM}
                 activity = forms.execute("ticket.create", data, "m-form")
                 return await _turn(http, forms, activity, expect_send=False)
 
-            await _series(WARMUP, command)
+            await _series(CHATS, command)  # every chat once: its user is known after
             await _series(WARMUP, submit)
             rows.append(
                 {"turn": "text command 'meus chamados'", **_figures(*await _series(count, command))}
@@ -150,12 +156,13 @@ async def bot_turns(ctx: Context) -> dict[str, Figures]:
                 {"turn": "form submit ticket.create", **_figures(*await _series(count, submit))}
             )
         async with _bot(ctx, "echo", connector, idp) as svc:
-            echo = TeamsUser(f"{svc.url}/api/messages", connector, idp)
+            echoes = [TeamsUser(f"{svc.url}/api/messages", connector, idp) for _ in range(CHATS)]
 
-            async def echoed(_index: int) -> float | None:
+            async def echoed(index: int) -> float | None:
+                echo = echoes[index % CHATS]
                 return await _turn(http, echo, echo.message("meus chamados"), expect_send=True)
 
-            await _series(WARMUP, echoed)
+            await _series(CHATS, echoed)
             base = _figures(*await _series(count, echoed))
         breaches = len(connector.breaches)
     return {"bot_turn": _report(rows, base, breaches)}
