@@ -155,6 +155,7 @@ async def bot_turns(ctx: Context) -> dict[str, Figures]:
             rows.append(
                 {"turn": "form submit ticket.create", **_figures(*await _series(count, submit))}
             )
+        ours = len(connector.breaches)
         async with _bot(ctx, "echo", connector, idp) as svc:
             echoes = [TeamsUser(f"{svc.url}/api/messages", connector, idp) for _ in range(CHATS)]
 
@@ -164,8 +165,9 @@ async def bot_turns(ctx: Context) -> dict[str, Figures]:
 
             await _series(CHATS, echoed)
             base = _figures(*await _series(count, echoed))
-        breaches = len(connector.breaches)
-    return {"bot_turn": _report(rows, base, breaches)}
+        # The stock echo bot has no limiter: its fast turns may outpace the tenant's 50/s.
+        base["connector_limit_breaches"] = len(connector.breaches) - ours
+    return {"bot_turn": _report(rows, base, ours)}
 
 
 def _report(rows: list[Figures], base: Figures, breaches: int) -> Figures:

@@ -7,7 +7,9 @@ safety checks (leaks, private notes, final state, bad input) in `tests.soak.audi
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
+from tests.fakes.connector import Breach
 from tests.soak import audit_files, audit_safety
 from tests.soak.employees import TeamsEmployee, WebEmployee
 from tests.soak.ledger import Context, tokens_in
@@ -47,7 +49,17 @@ async def run_audit(
         f"outbox rows: {scene.truth.outbox}",
         f"Teams limit breaches seen by the fake connector: {len(stack.connector.breaches)}",
     ]
+    check_limits(stack.connector.breaches, audit)
     return audit
+
+
+def check_limits(breaches: Sequence[Breach], audit: Audit) -> None:
+    """Fail on any request the fake connector counted over a Teams limit, by scope and window."""
+    if not breaches:
+        return
+    windows = Counter(f"{breach.scope} {breach.limit}/{breach.window:g} s" for breach in breaches)
+    counts = ", ".join(f"{window}: {count}" for window, count in sorted(windows.items()))
+    audit.fail(f"{len(breaches)} Teams limit breaches ({counts})")
 
 
 def check_replies(scene: Scene, audit: Audit) -> None:
