@@ -42,6 +42,8 @@ from db.models import (
 
 # Workers LISTEN here; ingest and workers NOTIFY when rows become due.
 CHANNEL = "outbox"
+# How many leases long a live worker may hold a row before another worker takes it anyway.
+LIVE_LEASES = 10
 
 
 def tenant_key(tenant_id: str) -> str:
@@ -82,7 +84,8 @@ async def claim_due(
     else's live lease are left alone; locked rows are skipped, not waited for. A lease whose
     worker has not beaten its heart (`heartbeat`) for `grace` seconds (the process died) is
     void once `grace` seconds old, so a crash delays that worker's rows by seconds, not by the
-    whole lease.
+    whole lease; a live worker's lease lasts until it records the outcome (at most
+    `LIVE_LEASES` leases).
     """
     now = func.now()
     picked = _due(limit=limit, lease=lease, grace=grace)
@@ -146,7 +149,10 @@ def _due(*, limit: int, lease: float, grace: float) -> Any:
             OutboxItem.next_attempt_at <= now,
             or_(
                 OutboxItem.claimed_until.is_(None),
-                OutboxItem.claimed_until < now,
+                # A live worker keeps its lease until it records the outcome: a database blip
+                # can hold the record up past the lease, and taking the row then would send it
+                # twice. Only a lease `LIVE_LEASES` times over is void for a live worker too.
+                OutboxItem.claimed_until < now - timedelta(seconds=(LIVE_LEASES - 1) * lease),
                 and_(
                     OutboxItem.claimed_until < now + timedelta(seconds=lease - grace),
                     OutboxItem.claimed_by.not_in(_live_workers(grace)),
