@@ -30,6 +30,7 @@ LEASE: Final = 15.0
 # Longer than one lease: a holder that died frees the key before a waiter gives up.
 WAIT: Final = 20.0
 POLL: Final = 0.1
+RETRY: Final = 0.5
 
 _TAKE = text(
     """
@@ -130,18 +131,22 @@ async def _renew(
 ) -> None:
     """Extend the lease every third of it until the holder is done."""
     params = {"key": held.key, "holder": held.holder, "lease": lease}
+    pause = lease / 3
     while True:
         try:
-            await asyncio.wait_for(done.wait(), lease / 3)
+            await asyncio.wait_for(done.wait(), pause)
             return
         except TimeoutError:
             pass
         try:
             async with sessions.begin() as session:
                 await session.execute(_RENEW, params)
+            pause = lease / 3
         except (DBAPIError, SQLAlchemyError, OSError) as exc:
-            # The next round tries again; a lease lost meanwhile only lets a waiter look first.
+            # Soon again: a terminated connection is replaced at once, and the lease must not
+            # lapse while the holder still works (a waiter would send a second time).
             log.warning("could not renew the claim on %s: %s", held.key, exc)
+            pause = RETRY
 
 
 async def _release(sessions: async_sessionmaker[AsyncSession], held: Held) -> None:
