@@ -6,6 +6,7 @@ Every function takes the session and never commits: the caller owns the transact
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -309,22 +310,39 @@ async def message_of(session: AsyncSession, ticket_id: int, message_id: int) -> 
     return message if message is not None and message.ticket_id == ticket_id else None
 
 
-async def mark_create_pending(session: AsyncSession, link_id: int) -> bool:
-    """Flag a ticket create in flight on a contact link; True when an earlier one was flagged."""
+# Digests of unfinished creates kept per contact link (the oldest are forgotten beyond it).
+PENDING_KEPT = 20
+
+
+@dataclass(frozen=True)
+class EarlierCreate:
+    """Ticket creates flagged before this one and never finished: they may have left orphans."""
+
+    digests: frozenset[str]
+
+
+async def mark_create_pending(
+    session: AsyncSession, link_id: int, digest: str
+) -> EarlierCreate | None:
+    """Flag a ticket create in flight on a contact link; return the unfinished earlier ones."""
     link = await session.get(ChatwootContactLink, link_id, with_for_update=True)
     assert link is not None
-    earlier = link.pending_since is not None
+    digests = (link.pending_digest or "").split()
+    earlier = EarlierCreate(frozenset(digests)) if link.pending_since is not None else None
     link.pending_since = datetime.now(UTC)
+    others = [d for d in digests if d != digest][-PENDING_KEPT + 1 :]
+    link.pending_digest = " ".join([*others, digest])
     return earlier
 
 
-async def clear_create_pending(session: AsyncSession, link_id: int) -> None:
-    """Clear the in-flight flag once the ticket is stored."""
-    await session.execute(
-        update(ChatwootContactLink)
-        .where(ChatwootContactLink.id == link_id)
-        .values(pending_since=None)
-    )
+async def clear_create_pending(session: AsyncSession, link_id: int, digest: str) -> None:
+    """Forget a create once its ticket is stored; the link is clear when none is left."""
+    link = await session.get(ChatwootContactLink, link_id, with_for_update=True)
+    assert link is not None
+    left = [d for d in (link.pending_digest or "").split() if d != digest]
+    link.pending_digest = " ".join(left) or None
+    if not left:
+        link.pending_since = None
 
 
 async def pubsub_tokens(session: AsyncSession) -> set[str]:

@@ -123,6 +123,10 @@ async def test_an_orphan_is_adopted_only_by_the_request_that_made_it(
     first_of = {cid: c["messages"][0]["content"] for cid, c in conversations.items()}
     assert first_of[other.chatwoot_conversation_id].startswith("VPN fora do ar")
     assert first_of[retried.chatwoot_conversation_id].startswith("Impressora")
+    # The empty orphan carries the interrupted request's title: only its retry may take it.
+    title_of = {cid: c["custom_attributes"]["title"] for cid, c in conversations.items()}
+    assert title_of[other.chatwoot_conversation_id] == "VPN fora do ar"
+    assert title_of[retried.chatwoot_conversation_id] == "Impressora"
 
 
 async def test_current_ticket_and_recent_are_owner_scoped(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
@@ -130,7 +132,10 @@ class TicketOpener:
         if user is None:
             raise TicketNotFound("unknown user")
         link = await self._contacts.ensure_contact(user_id)
-        conversation = await self._conversation_for(link, form, user)
+        attributes = self._attributes(form, user)
+        # Names this request among the creates in flight (see `_conversation_for`).
+        digest = hashlib.sha256(json.dumps(attributes, sort_keys=True).encode()).hexdigest()
+        conversation = await self._conversation_for(link, form, attributes, digest)
         first = await self._first_message(link, conversation, form, files)
         async with self._sessions.begin() as session:
             # Events that reached us before this commit were parked under this lock; the ones
@@ -164,7 +169,7 @@ class TicketOpener:
                 # Chatwoot's clock, like every agent reply: the timeline shows its order.
                 created_at=first.created_at,
             )
-            await repo.clear_create_pending(session, link.id)
+            await repo.clear_create_pending(session, link.id, digest)
             await claims.settle(session, f"open:{user_id}")
             await accounts.set_current_ticket(session, user_id, ticket.id)
             await notify_changed(session, TicketChanged(ticket.id, user_id))
@@ -173,16 +178,19 @@ class TicketOpener:
         return TicketInfo.of(ticket)
 
     async def _conversation_for(
-        self, link: ChatwootContactLink, form: TicketForm, user: User
+        self, link: ChatwootContactLink, form: TicketForm, attributes: dict[str, str], digest: str
     ) -> Conversation:
-        """Adopt the orphan a lost create left, or create a new conversation."""
-        adopt = await self._mark_pending(link.id)
-        conversation = await self._adoptable(link, form.first_message()) if adopt else None
+        """Adopt the orphan a lost create of this request left, or create a new conversation."""
+        earlier = await self._mark_pending(link.id, digest)
+        conversation = None
+        if earlier is not None and digest in earlier.digests:
+            # Empty orphans are told apart by nothing the Client API shows: adopt one only
+            # when every unfinished create was this request's.
+            only_ours = earlier.digests == {digest}
+            conversation = await self._adoptable(link, form.first_message(), only_ours)
         if conversation is None:
             conversation = await helpdesk_call(
-                self._chatwoot.create_conversation(
-                    link.source_id, custom_attributes=self._attributes(form, user)
-                )
+                self._chatwoot.create_conversation(link.source_id, custom_attributes=attributes)
             )
             await self._refuse_a_known_conversation(conversation.id, link)
         return conversation
@@ -247,23 +255,31 @@ class TicketOpener:
         )
         raise HelpdeskRejected(CONVERSATION_OF_ANOTHER_CONTACT)
 
-    async def _mark_pending(self, link_id: int) -> bool:
-        """Flag a create in flight; return True when an earlier one may have left an orphan."""
+    async def _mark_pending(self, link_id: int, digest: str) -> repo.EarlierCreate | None:
+        """Flag a create in flight; return the earlier one that may have left an orphan."""
         async with self._sessions.begin() as session:
-            return await repo.mark_create_pending(session, link_id)
+            return await repo.mark_create_pending(session, link_id, digest)
 
-    async def _adoptable(self, link: ChatwootContactLink, expected: str) -> Conversation | None:
-        """Find a conversation of this contact that Chatwoot has and we do not (a lost create)."""
+    async def _adoptable(
+        self, link: ChatwootContactLink, expected: str, same_request: bool
+    ) -> Conversation | None:
+        """Find a conversation of this contact that Chatwoot has and we do not (a lost create).
+
+        Only one this very request could have made: opened with the same first message, or
+        empty when the interrupted create was for this same request (`same_request`: an empty
+        conversation carries the title and sector of whichever request made it).
+        """
         conversations = await helpdesk_call(self._chatwoot.list_conversations(link.source_id))
         async with self._sessions() as session:
             known = await repo.conversation_ids_of(session, link.id)
-        # Only a conversation this very request could have made: empty, or opened with the
-        # same first message. Anything else belongs to some other interrupted attempt.
         orphans = [
             c
             for c in conversations
             if c.id not in known
-            and ((first := c.first_incoming()) is None or first.content == expected)
+            and (
+                ((first := c.first_incoming()) is None and same_request)
+                or (first is not None and first.content == expected)
+            )
         ]
         if not orphans:
             return None
