@@ -261,19 +261,17 @@ class WebEmployee(Employee):
         return {"data": form}
 
     async def send_message(self) -> None:
-        """POST the message; a 503 or a refused connection keeps it for a retry.
+        """POST the message under its token as Idempotency-Key, as the page's composer does.
 
-        Some messages carry a file; those go with their token as Idempotency-Key, so one whose
-        answer was lost (ambiguous) is retried too.
+        A 503, a refused connection or a lost answer (ambiguous) keeps it for a retry under
+        the same key, which must not send it twice. Some messages carry a file.
         """
         ticket, message = self.next_message()
         first_try = not message.file and message.refused + message.ambiguous == 0
         if first_try and self.ctx.rng.random() < 0.3:
             message.file = self.ctx.token("F")
             self.ctx.ledger.files[message.file] = message.token
-        headers = {"X-CSRF-Token": self.csrf}
-        if message.file:
-            headers["Idempotency-Key"] = message.token
+        headers = {"X-CSRF-Token": self.csrf, "Idempotency-Key": message.token}
         try:
             status, body = await request(
                 self.http,
@@ -288,8 +286,7 @@ class WebEmployee(Employee):
             return
         except Ambiguous:
             message.ambiguous += 1
-            if message.file:
-                self.retry.append(message)
+            self.retry.append(message)
             return
         if status == 201:
             message.confirmed = True
@@ -299,8 +296,7 @@ class WebEmployee(Employee):
             self.retry.append(message)
         elif status >= 500:
             message.ambiguous += 1
-            if message.file:
-                self.retry.append(message)
+            self.retry.append(message)
         else:
             self.ctx.ledger.error(f"{self.key} message answered {status}: {str(body)[:200]}")
 

@@ -323,10 +323,9 @@ async def running_stack(server: EmbeddedPostgres, logs: Path) -> AsyncIterator[S
             # Each web employee comes through our proxy from their own address (sign-in
             # throttles count per address, and 127.0.0.1 for all would soon be refused).
             "TRUSTED_PROXY_HOPS": "1",
-            # Service processes on the port. 1 by default: with 2, a ticket form or a message
-            # retried into the other process is sent to Chatwoot twice (opening and posting
-            # serialize per user in-process only); SOAK_WORKERS=2 shows it (issue 20).
-            "WORKERS": os.environ.get("SOAK_WORKERS") or "1",
+            # Service processes on the port (`tickets serve --workers`): 2, so retries land in
+            # the other process too; SOAK_WORKERS=1 runs one.
+            "WORKERS": os.environ.get("SOAK_WORKERS") or "2",
         }
         argv = [sys.executable, "-m", "tests.soak.service", "--port", str(port)]
         argv += ["--metadata-url", idp.metadata_url, "--token-url", connector.token_url]
