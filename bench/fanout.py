@@ -1,4 +1,9 @@
-"""Benchmark 3: thousands of /ws sockets on one process: memory each, one event to 1,000."""
+"""Benchmark 3: thousands of /ws sockets on one process: memory each, one event to 1,000.
+
+The service lets one employee hold at most `MAX_SOCKETS_PER_USER` sockets (tabs, devices) and
+a ticket is watched only by its owner, so the 1,000 watchers are 50 employees with 20 sockets
+each, and "one event" is one agent reply on each of their tickets, posted at once.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +23,9 @@ from bench.load import ms, percentile
 from bench.payloads import agent_message, sign
 from bench.report import headline
 from bench.seed import mint_sessions, seed_tickets
+from web.ws import MAX_SOCKETS_PER_USER
 
-WATCHERS = 1_000  # sockets of one employee (tabs, devices) on the ticket that changes
+WATCHERS = 1_000  # sockets on the tickets that change: employees' tabs and devices
 TOTAL = 10_000  # sockets open on the process in the second phase
 OPEN_CONCURRENCY = 50
 WAIT = 60.0
@@ -99,15 +105,15 @@ async def _settled_rss(process: Process) -> int:
     return process.rss_bytes()
 
 
-async def _reach(watchers: list[Socket], post: asyncio.Task[bool], text: str) -> Figures:
-    """Wait until every watcher got `text`; return arrival figures from the post's start."""
+async def _reach(watchers: list[tuple[Socket, str]], posts: list[asyncio.Task[bool]]) -> Figures:
+    """Wait until every watcher got its text; return arrival figures from the posts' start."""
     started = time.monotonic()
-    ok = await post
+    ok = all(await asyncio.gather(*posts))
     deadline = started + WAIT
     # Polling a thousand sockets every 5 ms costs less than an event per socket per frame.
-    while time.monotonic() < deadline and not all(text in s.arrived for s in watchers):  # noqa: ASYNC110
+    while time.monotonic() < deadline and not all(text in s.arrived for s, text in watchers):  # noqa: ASYNC110
         await asyncio.sleep(0.005)
-    values = [s.arrived[text] - started for s in watchers if text in s.arrived]
+    values = [s.arrived[text] - started for s, text in watchers if text in s.arrived]
     return {
         "accepted": ok,
         "reached": len(values),
@@ -116,6 +122,12 @@ async def _reach(watchers: list[Socket], post: asyncio.Task[bool], text: str) ->
         "p99_ms": ms(percentile(values, 99)),
         "last_ms": ms(max(values, default=math.nan)),
     }
+
+
+def _groups(watchers: int) -> list[int]:
+    """Split the watchers into employees of at most `MAX_SOCKETS_PER_USER` sockets each."""
+    full, rest = divmod(watchers, MAX_SOCKETS_PER_USER)
+    return [MAX_SOCKETS_PER_USER] * full + ([rest] if rest else [])
 
 
 async def _post_webhook(http: aiohttp.ClientSession, url: str, body: bytes) -> bool:
@@ -136,9 +148,10 @@ async def fan_out(ctx: Context) -> dict[str, Figures]:
     for row in rows:
         row.pop("baseline_phase", None)
     figures: Figures = {
-        "what": f"{watchers:,} sockets of one employee watching one ticket, then up to "
+        "what": f"{watchers:,} sockets watching {len(_groups(watchers))} tickets (their owners' "
+        f"tabs and devices, {MAX_SOCKETS_PER_USER} each: the per-employee cap), then up to "
         f"{total:,} sockets (other employees, each watching their own ticket) on one process; "
-        "one agent reply webhook for the watched ticket",
+        "one agent reply webhook for each watched ticket, posted at once",
         "baseline": "bare aiohttp app: the same sockets, the same webhook routed to the "
         "conversation's sockets (no database, no per-socket re-read)",
         "phases": rows,
@@ -180,16 +193,17 @@ async def _ours(ctx: Context, watchers: int, total: int) -> dict[str, Figures]:
             teams() as connector,
             service(database_url, ctx.logs, profile=ctx.profile_path("fanout")) as svc,
         ):
+            groups = _groups(watchers)
             others = total - watchers
             seeded = await seed_tickets(
                 database_url,
                 first=0,
-                stop=others + 1,
+                stop=len(groups) + others,
                 per_user=1,
                 messages_per_ticket=0,
                 service_url=connector.url,
             )
-            users = [seeded.user(i) for i in range(others + 1)]
+            users = [seeded.user(i) for i in range(len(groups) + others)]
             tokens = await mint_sessions(database_url, users)
             ws_url = svc.url.replace("http://", "ws://", 1) + "/ws"
 
@@ -198,29 +212,51 @@ async def _ours(ctx: Context, watchers: int, total: int) -> dict[str, Figures]:
                 ticket = {"type": "subscribe", "ticketId": seeded.ticket(index), "after": 0}
                 return headers, ticket
 
+            def event(phase: int) -> tuple[list[tuple[Socket, str]], list[asyncio.Task[bool]]]:
+                """One reply on each watched ticket; which text each watcher waits for."""
+                texts = [f"bench-fanout-{phase}-{g}" for g in range(len(groups))]
+                posts = [
+                    asyncio.create_task(
+                        _post_webhook(
+                            group.http,
+                            svc.webhook_url,
+                            agent_message(
+                                phase * 100_000 + g, seeded.conversation(g), content=text
+                            ),
+                        )
+                    )
+                    for g, text in enumerate(texts)
+                ]
+                return [(socket, texts[g]) for socket, g in watching], posts
+
             assert svc.app is not None
             gate = asyncio.Semaphore(OPEN_CONCURRENCY)
             async with crowd() as group:
                 rss0 = await _settled_rss(svc.app)
                 started = time.monotonic()
-                watching = await asyncio.gather(
-                    *(group.open(ws_url, *plan(0), gate) for _ in range(watchers))
+                opened = await asyncio.gather(
+                    *(
+                        group.open(ws_url, *plan(g), gate)
+                        for g, size in enumerate(groups)
+                        for _ in range(size)
+                    )
                 )
+                owners = [g for g, size in enumerate(groups) for _ in range(size)]
+                watching = list(zip(opened, owners, strict=True))
                 opened_1 = time.monotonic() - started
                 rss1 = await _settled_rss(svc.app)
-                body = agent_message(1, seeded.conversation(0), content="bench-fanout-1")
-                post = asyncio.create_task(_post_webhook(group.http, svc.webhook_url, body))
-                reach_1 = await _reach(watching, post, "bench-fanout-1")
+                reach_1 = await _reach(*event(1))
                 out["open_1"] = _phase(watchers, rss0, rss1, opened_1, reach_1)
                 started = time.monotonic()
                 await asyncio.gather(
-                    *(group.open(ws_url, *plan(i), gate) for i in range(1, others + 1))
+                    *(
+                        group.open(ws_url, *plan(i), gate)
+                        for i in range(len(groups), len(groups) + others)
+                    )
                 )
                 opened_2 = time.monotonic() - started
                 rss2 = await _settled_rss(svc.app)
-                body = agent_message(2, seeded.conversation(0), content="bench-fanout-2")
-                post = asyncio.create_task(_post_webhook(group.http, svc.webhook_url, body))
-                reach_2 = await _reach(watching, post, "bench-fanout-2")
+                reach_2 = await _reach(*event(2))
                 out["open_2"] = _phase(total, rss0, rss2, opened_2 + opened_1, reach_2)
     finally:
         await ctx.pg.drop(database_url)
@@ -229,36 +265,47 @@ async def _ours(ctx: Context, watchers: int, total: int) -> dict[str, Figures]:
 
 async def _bare(ctx: Context, watchers: int, total: int) -> dict[str, Figures]:
     out: dict[str, Figures] = {}
+    groups = _groups(watchers)
     async with baseline(ctx.logs) as (base_url, process), crowd() as group:
         ws_url = base_url.replace("http://", "ws://", 1) + "/ws"
         hook = f"{base_url}/api/chatwoot/webhook"
         gate = asyncio.Semaphore(OPEN_CONCURRENCY)
+
+        def event(phase: int) -> tuple[list[tuple[Socket, str]], list[asyncio.Task[bool]]]:
+            texts = [f"bench-fanout-{phase}-{g}" for g in range(len(groups))]
+            posts = [
+                asyncio.create_task(
+                    _post_webhook(group.http, hook, agent_message(g + 1, g + 1, content=text))
+                )
+                for g, text in enumerate(texts)
+            ]
+            return [(socket, texts[g]) for socket, g in watching], posts
+
         rss0 = await _settled_rss(process)
         started = time.monotonic()
-        watching = await asyncio.gather(
-            *(group.open(f"{ws_url}?conversation=1", {}, None, gate) for _ in range(watchers))
+        opened = await asyncio.gather(
+            *(
+                group.open(f"{ws_url}?conversation={g + 1}", {}, None, gate)
+                for g, size in enumerate(groups)
+                for _ in range(size)
+            )
+        )
+        watching = list(
+            zip(opened, [g for g, n in enumerate(groups) for _ in range(n)], strict=True)
         )
         opened_1 = time.monotonic() - started
         rss1 = await _settled_rss(process)
-        body = agent_message(1, 1, content="bench-fanout-1")
-        post = asyncio.create_task(_post_webhook(group.http, hook, body))
-        out["open_1"] = _phase(
-            watchers, rss0, rss1, opened_1, await _reach(watching, post, "bench-fanout-1")
-        )
+        out["open_1"] = _phase(watchers, rss0, rss1, opened_1, await _reach(*event(1)))
         started = time.monotonic()
         await asyncio.gather(
             *(
-                group.open(f"{ws_url}?conversation={i + 2}", {}, None, gate)
+                group.open(f"{ws_url}?conversation={i + len(groups) + 1}", {}, None, gate)
                 for i in range(total - watchers)
             )
         )
         opened_2 = time.monotonic() - started
         rss2 = await _settled_rss(process)
-        body = agent_message(2, 1, content="bench-fanout-2")
-        post = asyncio.create_task(_post_webhook(group.http, hook, body))
-        out["open_2"] = _phase(
-            total, rss0, rss2, opened_1 + opened_2, await _reach(watching, post, "bench-fanout-2")
-        )
+        out["open_2"] = _phase(total, rss0, rss2, opened_1 + opened_2, await _reach(*event(2)))
     return out
 
 
