@@ -26,6 +26,8 @@ from tests.fakes.connector import FakeConnector
 
 # A socket to open: its URL, the headers of the upgrade, and the frame to send once open.
 SocketPlan = tuple[str, dict[str, str], dict[str, object] | None]
+# How long to wait for every socket's subscription to be answered before a load starts.
+SUBSCRIBE_WAIT = 30.0
 
 
 @dataclass
@@ -44,6 +46,8 @@ class Arrivals:
 
     at: dict[str, float] = field(default_factory=dict)
     event: asyncio.Event = field(default_factory=asyncio.Event)
+    # Sockets whose subscription was answered (the ticket's snapshot frame came).
+    subscribed: int = 0
 
 
 async def _sandbox_conversations(sandbox_url: str, count: int) -> list[int]:
@@ -111,6 +115,12 @@ async def sockets(urls: Sequence[SocketPlan], arrivals: Arrivals) -> AsyncIterat
             if subscribe is not None:
                 await socket.send_json(subscribe)
         readers = [asyncio.create_task(_read(socket, arrivals)) for socket in opened]
+        # Every subscription answered before the first reply: a backlog read still running
+        # for another socket would be timed as the reply's latency.
+        expected = sum(1 for _, _, subscribe in urls if subscribe is not None)
+        deadline = time.monotonic() + SUBSCRIBE_WAIT
+        while arrivals.subscribed < expected and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
         try:
             yield
         finally:
@@ -126,7 +136,9 @@ async def _read(socket: aiohttp.ClientWebSocketResponse, arrivals: Arrivals) -> 
         if message.type is not aiohttp.WSMsgType.TEXT:
             continue
         frame = json.loads(message.data)
-        if frame.get("type") == "item":
+        if frame.get("type") == "ticket":
+            arrivals.subscribed += 1
+        elif frame.get("type") == "item":
             content = str(frame["item"].get("content") or "")
             if content.startswith("bench-reply-"):
                 arrivals.at.setdefault(content, time.monotonic())
