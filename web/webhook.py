@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # Chatwoot payloads are a few KB; refuse anything absurd early.
 # Deliveries waiting beyond this many would not be answered inside Chatwoot's 5 s timeout on
-# this hardware (about 110 ingests/s per process); past it we answer 503 at once and read the
-# conversations back through the Client API instead (the cable carries the same events too).
+# 2 cores (about 600 ingests/s per process with the Teams sends they queue, 1,300 without:
+# docs/performance.md); past it we answer 503 at once and read the conversations back through
+# the Client API instead (the cable carries the same events too).
 MAX_INFLIGHT = 256
 
 
