@@ -52,7 +52,9 @@ class MessagePoster:
         """Send the employee's message (text, files or both) to Chatwoot and store it once.
 
         The same `idempotency_key` again (a retry after an error) returns the message already
-        stored under it instead of sending it twice.
+        stored under it instead of sending it twice. Keyed sends are claimed in PostgreSQL
+        (`db.claims`): a retry in any process waits while the first attempt sends, and after an
+        attempt whose answer was lost it adopts the message Chatwoot already has.
         """
         text = validate_message(content, allow_empty=bool(files))
         async with self._sessions() as session:
