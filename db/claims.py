@@ -29,8 +29,12 @@ log = logging.getLogger(__name__)
 LEASE: Final = 15.0
 # Longer than one lease: a holder that died frees the key before a waiter gives up.
 WAIT: Final = 20.0
+# A waiter looks again after POLL, then less and less often (up to POLL_MAX).
 POLL: Final = 0.1
+POLL_MAX: Final = 1.0
 RETRY: Final = 0.5
+# A holder acts on its claim only while this much of the lease is surely left.
+MARGIN: Final = 2.0
 
 _TAKE = text(
     """
@@ -50,9 +54,12 @@ _RELEASE = text(
     "UPDATE send_claims SET held_until = now() - interval '1 microsecond'"
     " WHERE key = :key AND holder = :holder"
 )
-_SETTLE = text(
-    # Unsettled traces a day old are forgotten too: no client retries a message a day later.
-    "DELETE FROM send_claims WHERE key = :key OR held_until < now() - interval '1 day'"
+_SETTLE = text("DELETE FROM send_claims WHERE key = :key AND holder = :holder")
+# Unsettled traces a day old are forgotten: no client retries a message a day later. Rows
+# another transaction is deleting are skipped, never waited for.
+_PURGE = text(
+    "DELETE FROM send_claims WHERE ctid IN (SELECT ctid FROM send_claims"
+    " WHERE held_until < now() - interval '1 day' LIMIT 100 FOR UPDATE SKIP LOCKED)"
 )
 
 
@@ -60,18 +67,25 @@ class ClaimBusy(Exception):
     """Another request kept the key for longer than a waiter waits."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Held:
     """A key this process holds.
 
     `earlier` is True when an attempt before this one was released unsettled (it may have
-    reached Chatwoot); `after_message_id` is what the first attempt recorded.
+    reached Chatwoot); `after_message_id` is what the first attempt recorded. The renewer keeps
+    `valid_until` (this process's monotonic clock) and sets `lost` if someone else took the key.
     """
 
     key: str
     holder: str
     earlier: bool
     after_message_id: int | None
+    valid_until: float
+    lost: bool = False
+
+    def secure(self) -> bool:
+        """Tell whether the key is surely still ours for a while (act on it only then)."""
+        return not self.lost and time.monotonic() + MARGIN < self.valid_until
 
 
 @contextlib.asynccontextmanager
@@ -101,9 +115,10 @@ async def holding(
         await _release(sessions, held)
 
 
-async def settle(session: AsyncSession, key: str) -> None:
-    """Forget the key's claim in the caller's transaction: the send is stored, nothing to trace."""
-    await session.execute(_SETTLE, {"key": key})
+async def settle(session: AsyncSession, held: Held) -> None:
+    """Forget the claim in the caller's transaction: the send is stored, nothing to trace."""
+    await session.execute(_SETTLE, {"key": held.key, "holder": held.holder})
+    await session.execute(_PURGE)
 
 
 async def _acquire(
@@ -116,14 +131,17 @@ async def _acquire(
     holder = uuid.uuid4().hex
     deadline = time.monotonic() + wait
     params = {"key": key, "holder": holder, "lease": lease, "after": after_message_id}
+    pause = POLL
     while True:
+        asked = time.monotonic()
         async with sessions.begin() as session:
             row = (await session.execute(_TAKE, params)).first()
         if row is not None:
-            return Held(key, holder, bool(row.earlier), row.after_message_id)
+            return Held(key, holder, bool(row.earlier), row.after_message_id, asked + lease)
         if time.monotonic() >= deadline:
             raise ClaimBusy(key)
-        await asyncio.sleep(POLL)
+        await asyncio.sleep(pause)
+        pause = min(POLL_MAX, pause * 1.5)
 
 
 async def _renew(
@@ -139,8 +157,15 @@ async def _renew(
         except TimeoutError:
             pass
         try:
+            asked = time.monotonic()
             async with sessions.begin() as session:
-                await session.execute(_RENEW, params)
+                renewed = (await session.execute(_RENEW, params)).rowcount  # type: ignore[attr-defined]
+            if not renewed:
+                # The lease lapsed and another request took the key: stop acting on it.
+                log.warning("the claim on %s was taken over", held.key)
+                held.lost = True
+                return
+            held.valid_until = asked + lease
             pause = lease / 3
         except (DBAPIError, SQLAlchemyError, OSError) as exc:
             # Soon again: a terminated connection is replaced at once, and the lease must not

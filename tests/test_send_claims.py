@@ -171,6 +171,31 @@ async def test_a_working_holder_keeps_renewing_its_lease(app_client: Client) -> 
         assert held.earlier  # released unsettled: a trace of the first holder's attempt
 
 
+async def test_a_holder_whose_key_was_taken_over_stops_acting_on_it(app_client: Client) -> None:
+    sessions = app_client.app[keys.SESSIONMAKER]
+    async with claims.holding(sessions, "k-taken", lease=0.6) as held:
+        assert held.secure() is False  # a 0.6 s lease never leaves the 2 s margin
+        async with sessions.begin() as session:
+            # What a lapse looks like from the holder's side: another request owns the row.
+            await session.execute(
+                text("UPDATE send_claims SET holder = 'other' WHERE key = 'k-taken'")
+            )
+        for _ in range(50):
+            if held.lost:
+                break
+            await asyncio.sleep(0.05)
+        assert held.lost and not held.secure()
+    async with sessions() as session:
+        owner = await session.scalar(text("SELECT holder FROM send_claims WHERE key = 'k-taken'"))
+    assert owner == "other"  # releasing did not touch the new holder's claim
+
+
+async def test_a_long_lease_is_secure_while_renewed(app_client: Client) -> None:
+    sessions = app_client.app[keys.SESSIONMAKER]
+    async with claims.holding(sessions, "k-secure") as held:
+        assert held.secure()
+
+
 async def _claims_left(client: Client) -> int:
     async with client.app[keys.SESSIONMAKER]() as session:
         return int(await session.scalar(text("SELECT count(*) FROM send_claims")) or 0)

@@ -67,8 +67,8 @@ class MessagePoster:
         outgoing = [OutgoingFile(f.name, f.content_type, f.file) for f in files]
         if not idempotency_key:
             sent = await self._send(link.source_id, ticket, text, echo_id, outgoing)
-            return await self._store(ticket, user, sent, echo_id, text, origin)
-        if (known := await self._posted(ticket.id, echo_id)) is not None:
+            return await self._store(ticket, user, sent, echo_id, text, origin, None)
+        if (known := await self._posted(echo_id)) is not None:
             return known
         async with self._sessions() as session:
             newest = await repo.newest_chatwoot_message_id(session, ticket.id)
@@ -76,14 +76,18 @@ class MessagePoster:
             async with claims.holding(self._sessions, echo_id, after_message_id=newest) as held:
                 # The holder before us (another process, or a request whose client gave up)
                 # may have stored it meanwhile.
-                if (known := await self._posted(ticket.id, echo_id)) is not None:
+                if (known := await self._posted(echo_id)) is not None:
                     return known
                 landed = None
                 if held.earlier:
                     landed = await self._landed(link.source_id, ticket, text, files, held)
                 if landed is None:
+                    if not held.secure():
+                        # The lease lapsed under us (a long database blip): a retry may be
+                        # sending it now. Refusing is safe; the client retries under the key.
+                        raise HelpdeskUnavailable("this message's claim lapsed; try again")
                     landed = await self._send(link.source_id, ticket, text, echo_id, outgoing)
-                return await self._store(ticket, user, landed, echo_id, text, origin)
+                return await self._store(ticket, user, landed, echo_id, text, origin, held)
         except claims.ClaimBusy:
             raise HelpdeskUnavailable("this message is still being sent") from None
 
@@ -111,7 +115,7 @@ class MessagePoster:
         """Find the message an earlier attempt under this key left in Chatwoot, if it did.
 
         The earlier attempt failed or died after sending, so its answer never reached us. The
-        message is the contact's newest one after the mark it recorded with the same text and
+        message is the contact's oldest one after the mark it recorded with the same text and
         files that no other request of ours has claimed (its echo id is stored on that row).
         """
         since = held.after_message_id or 0
@@ -133,8 +137,10 @@ class MessagePoster:
         free = [m for m in candidates if m.id not in taken]
         if not free:
             return None
-        log.info("message %s of ticket %s had reached Chatwoot already", free[-1].id, ticket.id)
-        return free[-1]
+        # The lost message came right after the mark: the oldest free one (a newer one with the
+        # same text may be another request's, stored by its webhook before its own commit).
+        log.info("message %s of ticket %s had reached Chatwoot already", free[0].id, ticket.id)
+        return free[0]
 
     async def _store(
         self,
@@ -144,8 +150,9 @@ class MessagePoster:
         echo_id: str,
         text: str,
         origin: Origin,
+        held: Held | None,
     ) -> TimelineItem:
-        """Store the sent message once, under our echo id, and settle its claim."""
+        """Store the sent message once, under our echo id, and settle its claim (if held)."""
         async with self._sessions.begin() as session:
             await repo.lock_ticket(session, ticket.id)  # timeline ids in commit order
             stored = await repo.add_message(
@@ -167,19 +174,23 @@ class MessagePoster:
                 assert stored is not None
                 if stored.echo_id is None:
                     stored.echo_id = echo_id
-            await claims.settle(session, echo_id)
+            if held is not None:
+                await claims.settle(session, held)
             await repo.touch_ticket(session, ticket.id)
             await accounts.set_current_ticket(session, user.id, ticket.id)
             await notify_changed(session, TicketChanged(ticket.id, user.id))
             return TimelineItem.of_message(stored)
 
-    async def _posted(self, ticket_id: int, echo_id: str) -> TimelineItem | None:
-        """Return the message a request with this echo id already stored on the ticket."""
+    async def _posted(self, echo_id: str) -> TimelineItem | None:
+        """Return the message a request with this echo id already stored.
+
+        The echo id derives from the user and the key, so it is this user's message, even when
+        it went to another of their tickets (a Teams redelivery after the current ticket
+        changed): it is returned, never sent a second time.
+        """
         async with self._sessions() as session:
             known = await repo.message_known(session, 0, echo_id)
-        if known is None or known.ticket_id != ticket_id:
-            return None
-        return TimelineItem.of_message(known)
+        return None if known is None else TimelineItem.of_message(known)
 
 
 def _echo_id(user_id: int, idempotency_key: str | None) -> str:

@@ -95,10 +95,10 @@ class TicketOpener:
         try:
             # One creation per user at a time in every process (double clicks, two tabs, a
             # retry that reached another process): a second waits, then finds the first's.
-            async with claims.holding(self._sessions, f"open:{user_id}"):
+            async with claims.holding(self._sessions, f"open:{user_id}") as held:
                 if (existing := await self._existing(user_id, idempotency_key)) is not None:
                     return existing
-                return await self._open_ticket(user_id, form, origin, idempotency_key, files)
+                return await self._open_ticket(user_id, form, origin, idempotency_key, files, held)
         except claims.ClaimBusy:
             raise HelpdeskUnavailable("another ticket of this user is being opened") from None
         except IntegrityError:
@@ -126,6 +126,7 @@ class TicketOpener:
         origin: Origin,
         idempotency_key: str | None,
         files: Sequence[Upload],
+        held: claims.Held,
     ) -> TicketInfo:
         async with self._sessions() as session:
             user = await accounts.get_user(session, user_id)
@@ -170,7 +171,7 @@ class TicketOpener:
                 created_at=first.created_at,
             )
             await repo.clear_create_pending(session, link.id, digest)
-            await claims.settle(session, f"open:{user_id}")
+            await claims.settle(session, held)
             await accounts.set_current_ticket(session, user_id, ticket.id)
             await notify_changed(session, TicketChanged(ticket.id, user_id))
         await self._after_commit(conversation, first.id, link.source_id)
