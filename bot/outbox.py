@@ -98,6 +98,11 @@ class OutboxWorker:
         self._inflight: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._heart: asyncio.Task[None] | None = None
+        self._heart_stop = asyncio.Event()
+        # Since when (loop time) every heartbeat has succeeded; None after a failed one. Only a
+        # worker whose own beats have held for a whole grace may judge another one dead: after
+        # a blip, the others' beats may not have come through yet either.
+        self._beating_since: float | None = None
         self.listening = asyncio.Event()
         # The LISTEN connection carries the worker's name: see worker_id above.
         self._listener = ConnectionLoop(
@@ -131,7 +136,9 @@ class OutboxWorker:
         await asyncio.gather(*self._inflight, return_exceptions=True)
         heart, self._heart = self._heart, None
         if heart is not None:
-            heart.cancel()
+            # Stopped by the event, not cancelled mid-query (the pooled connection would be
+            # left unusable).
+            self._heart_stop.set()
             await asyncio.gather(heart, return_exceptions=True)
         # Gone now: the leases still held lapse after the grace, for another worker to retry.
         with contextlib.suppress(Exception):
@@ -158,6 +165,8 @@ class OutboxWorker:
                 if loop.time() >= next_prune:
                     next_prune = loop.time() + PRUNE_EVERY
                     await self.limiter.prune()
+                    async with self._sessions.begin() as session:
+                        await store.prune_workers(session, older_than=HEARTS_KEPT)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -172,17 +181,28 @@ class OutboxWorker:
 
     async def _beat_loop(self) -> None:
         """Beat the heart every fifth of the grace, whatever the claim loop is waiting for."""
-        while True:
-            await asyncio.sleep(self._tuning.grace / 5)
+        while not self._heart_stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._heart_stop.wait(), self._tuning.grace / 5)
+                return
             await self._beat()
 
     async def _beat(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
             async with self._sessions.begin() as session:
                 await store.heartbeat(session, self.worker_id)
+            if self._beating_since is None:
+                self._beating_since = loop.time()
         except Exception as exc:
             # The next beat tries again; only `grace` seconds of failures void our leases.
+            self._beating_since = None
             log.warning("outbox: heartbeat failed: %s", exc)
+
+    def _may_judge_others(self) -> bool:
+        """Tell whether this worker's own beats held for a grace (see `_beating_since`)."""
+        since = self._beating_since
+        return since is not None and asyncio.get_running_loop().time() - since > self._tuning.grace
 
     async def _claim_more(self) -> bool:
         free = self._tuning.concurrency - len(self._inflight)
@@ -196,6 +216,7 @@ class OutboxWorker:
                 limit=want,
                 lease=self._tuning.lease,
                 grace=self._tuning.grace,
+                void_dead=self._may_judge_others(),
             )
         self.stats.claimed += len(claims)
         for claim in claims:

@@ -36,6 +36,10 @@ BACKOFF_BASE: Final = 0.5
 BACKOFF_CAP: Final = 60.0
 
 
+# About ten minutes of tries at most 5 s apart: the horizon of a live worker's lease.
+RECORD_TRIES: Final = 125
+
+
 def transient_backoff(attempts: int) -> float:
     """Return the jittered exponential delay before retry number `attempts` (1-based)."""
     ceiling: float = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(attempts - 1, 0))
@@ -150,10 +154,11 @@ class Sender:
         """Store a send Teams accepted, retrying through a database blip.
 
         Never downgraded to a retryable outcome: that would post the message a second time.
-        Only if the database stays away past the lease can another worker resend it.
+        A live worker's lease lasts until it records the outcome (`db.outbox.LIVE_LEASES`), so
+        this keeps trying about that long; only a database away longer lets the row go again.
         """
         delay = 0.2
-        for _ in range(8):
+        for _ in range(RECORD_TRIES):
             try:
                 await self._record(claim, delivery, shown=shown)
                 return

@@ -76,7 +76,13 @@ class Claim:
 
 
 async def claim_due(
-    session: AsyncSession, *, worker: str, limit: int, lease: float, grace: float = 5.0
+    session: AsyncSession,
+    *,
+    worker: str,
+    limit: int,
+    lease: float,
+    grace: float = 10.0,
+    void_dead: bool = True,
 ) -> list[Claim]:
     """Lease up to `limit` due rows, each the oldest pending row of its conversation.
 
@@ -85,10 +91,11 @@ async def claim_due(
     worker has not beaten its heart (`heartbeat`) for `grace` seconds (the process died) is
     void once `grace` seconds old, so a crash delays that worker's rows by seconds, not by the
     whole lease; a live worker's lease lasts until it records the outcome (at most
-    `LIVE_LEASES` leases).
+    `LIVE_LEASES` leases). `void_dead` False (the caller's own heartbeat is not steady yet, as
+    right after a database blip) leaves other workers' leases alone altogether.
     """
     now = func.now()
-    picked = _due(limit=limit, lease=lease, grace=grace)
+    picked = _due(limit=limit, lease=lease, grace=grace, void_dead=void_dead)
     item = OutboxItem
     claimed = (
         update(item)
@@ -134,7 +141,7 @@ async def claim_due(
     ]
 
 
-def _due(*, limit: int, lease: float, grace: float) -> Any:
+def _due(*, limit: int, lease: float, grace: float, void_dead: bool) -> Any:
     """Select the oldest due row of each conversation that no live worker holds (a CTE)."""
     earlier = aliased(OutboxItem)
     ref = TeamsConversationRef
@@ -154,6 +161,7 @@ def _due(*, limit: int, lease: float, grace: float) -> Any:
                 # twice. Only a lease `LIVE_LEASES` times over is void for a live worker too.
                 OutboxItem.claimed_until < now - timedelta(seconds=(LIVE_LEASES - 1) * lease),
                 and_(
+                    literal(void_dead),
                     OutboxItem.claimed_until < now + timedelta(seconds=lease - grace),
                     OutboxItem.claimed_by.not_in(_live_workers(grace)),
                 ),
@@ -191,6 +199,15 @@ async def heartbeat(session: AsyncSession, worker: str) -> None:
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[OutboxWorker.worker], set_={"seen_at": func.now()}
+        )
+    )
+
+
+async def prune_workers(session: AsyncSession, *, older_than: float) -> None:
+    """Drop the heartbeats of workers long dead (killed: they never said goodbye)."""
+    await session.execute(
+        delete(OutboxWorker).where(
+            OutboxWorker.seen_at < func.now() - timedelta(seconds=older_than)
         )
     )
 
