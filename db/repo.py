@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -312,6 +312,9 @@ async def message_of(session: AsyncSession, ticket_id: int, message_id: int) -> 
 
 # Digests of unfinished creates kept per contact link (the oldest are forgotten beyond it).
 PENDING_KEPT = 20
+# An unfinished create older than this is forgotten: its request failed for good or was given
+# up, and remembering it would stop every later orphan from being adopted.
+PENDING_FORGOTTEN_AFTER = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -321,17 +324,37 @@ class EarlierCreate:
     digests: frozenset[str]
 
 
+def _pending(raw: str | None) -> dict[str, float]:
+    """Read `digest@epoch` entries, dropping those too old to matter (and malformed ones)."""
+    oldest = (datetime.now(UTC) - PENDING_FORGOTTEN_AFTER).timestamp()
+    entries: dict[str, float] = {}
+    for item in (raw or "").split():
+        digest, _, when = item.partition("@")
+        try:
+            at = float(when)
+        except ValueError:
+            continue
+        if at >= oldest:
+            entries[digest] = at
+    return entries
+
+
+def _written(entries: dict[str, float]) -> str | None:
+    kept = sorted(entries.items(), key=lambda item: item[1])[-PENDING_KEPT:]
+    return " ".join(f"{digest}@{at:.0f}" for digest, at in kept) or None
+
+
 async def mark_create_pending(
     session: AsyncSession, link_id: int, digest: str
 ) -> EarlierCreate | None:
     """Flag a ticket create in flight on a contact link; return the unfinished earlier ones."""
     link = await session.get(ChatwootContactLink, link_id, with_for_update=True)
     assert link is not None
-    digests = (link.pending_digest or "").split()
-    earlier = EarlierCreate(frozenset(digests)) if link.pending_since is not None else None
+    entries = _pending(link.pending_digest)
+    earlier = EarlierCreate(frozenset(entries)) if link.pending_since is not None else None
     link.pending_since = datetime.now(UTC)
-    others = [d for d in digests if d != digest][-PENDING_KEPT + 1 :]
-    link.pending_digest = " ".join([*others, digest])
+    entries[digest] = link.pending_since.timestamp()
+    link.pending_digest = _written(entries)
     return earlier
 
 
@@ -339,9 +362,10 @@ async def clear_create_pending(session: AsyncSession, link_id: int, digest: str)
     """Forget a create once its ticket is stored; the link is clear when none is left."""
     link = await session.get(ChatwootContactLink, link_id, with_for_update=True)
     assert link is not None
-    left = [d for d in (link.pending_digest or "").split() if d != digest]
-    link.pending_digest = " ".join(left) or None
-    if not left:
+    entries = _pending(link.pending_digest)
+    entries.pop(digest, None)
+    link.pending_digest = _written(entries)
+    if not entries:
         link.pending_since = None
 
 

@@ -74,9 +74,10 @@ class ChatwootContactLink(Base):
     # Set while a conversation create is in flight: if it fails after reaching Chatwoot, the
     # next attempt adopts the orphan conversation instead of opening a second one.
     pending_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Which requests those creates were for (digests of their custom attributes, space
-    # separated): an empty orphan (its first message never went) carries the title and sector
-    # of the request that made it, so only a retry of that request may adopt it.
+    # Which requests those creates were for (`digest@epoch` of their custom attributes, space
+    # separated, forgotten after hours): an empty orphan (its first message never went)
+    # carries the title and sector of the request that made it, so only a retry of that
+    # request may adopt it.
     pending_digest: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_now()
 
