@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,8 +45,18 @@ class BotRuntime:
 
 
 BOT: web.AppKey[BotRuntime] = web.AppKey("bot_runtime", BotRuntime)
+# Threads for the SDK's blocking requests: more than the outbox's sends in flight (16) plus
+# turns' calls, so none waits for a thread.
+TEAMS_THREADS = 48
+
 # Test seam: a botframework credentials factory used instead of Entra (set before start-up).
 BOT_CREDENTIALS: web.AppKey[Any] = web.AppKey("bot_credentials")
+
+
+@functools.cache
+def _teams_executor() -> ThreadPoolExecutor:
+    """Return the process's one executor for the SDK's requests (threads start on demand)."""
+    return ThreadPoolExecutor(max_workers=TEAMS_THREADS, thread_name_prefix="teams-io")
 
 
 def setup_bot(app: web.Application) -> None:
@@ -55,6 +68,10 @@ def setup_bot(app: web.Application) -> None:
 
 async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
+    # The SDK makes every Teams request with `requests` on the loop's default executor (6
+    # threads on 2 cores). A send that queues there for a thread leaves later than the slot
+    # the limiter granted it, and a burst of them can go over Teams' per-second limits.
+    asyncio.get_running_loop().set_default_executor(_teams_executor())
     adapter, credentials = make_adapter(settings, app.get(BOT_CREDENTIALS))
     gateway = TeamsGateway(adapter, settings.MICROSOFT_APP_ID)
     bot = TicketsBot(
