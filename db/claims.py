@@ -26,13 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 
-LEASE: Final = 15.0
+# Twice the pool's wait for a connection (a renewal can queue that long under load).
+LEASE: Final = 60.0
 # Longer than one lease: a holder that died frees the key before a waiter gives up.
-WAIT: Final = 20.0
+WAIT: Final = 65.0
 # A waiter looks again after POLL, then less and less often (up to POLL_MAX).
 POLL: Final = 0.1
 POLL_MAX: Final = 1.0
 RETRY: Final = 0.5
+# A holder renews this often, so a lease long enough for a slow pool still runs well ahead.
+RENEW_EVERY: Final = 5.0
 # A holder acts on its claim only while this much of the lease is surely left.
 MARGIN: Final = 2.0
 
@@ -149,7 +152,7 @@ async def _renew(
 ) -> None:
     """Extend the lease every third of it until the holder is done."""
     params = {"key": held.key, "holder": held.holder, "lease": lease}
-    pause = lease / 3
+    pause = min(RENEW_EVERY, lease / 3)
     while True:
         try:
             await asyncio.wait_for(done.wait(), pause)
@@ -161,12 +164,13 @@ async def _renew(
             async with sessions.begin() as session:
                 renewed = (await session.execute(_RENEW, params)).rowcount  # type: ignore[attr-defined]
             if not renewed:
-                # The lease lapsed and another request took the key: stop acting on it.
-                log.warning("the claim on %s was taken over", held.key)
+                # Settled (the row is gone), or the lease lapsed and another request took the
+                # key: either way, stop acting on it.
+                log.info("the claim on %s is no longer held", held.key)
                 held.lost = True
                 return
             held.valid_until = asked + lease
-            pause = lease / 3
+            pause = min(RENEW_EVERY, lease / 3)
         except (DBAPIError, SQLAlchemyError, OSError) as exc:
             # Soon again: a terminated connection is replaced at once, and the lease must not
             # lapse while the holder still works (a waiter would send a second time).

@@ -136,6 +136,10 @@ class TicketOpener:
         attributes = self._attributes(form, user)
         # Names this request among the creates in flight (see `_conversation_for`).
         digest = hashlib.sha256(json.dumps(attributes, sort_keys=True).encode()).hexdigest()
+        if not held.secure():
+            # The claim lapsed under us (a long database blip): another attempt may be
+            # creating this ticket now. Refusing is safe; the client retries.
+            raise HelpdeskUnavailable("this ticket's claim lapsed; try again")
         conversation = await self._conversation_for(link, form, attributes, digest)
         first = await self._first_message(link, conversation, form, files)
         async with self._sessions.begin() as session:
