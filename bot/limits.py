@@ -3,7 +3,10 @@
 Teams allows a bot, per conversation, 7 sends a second, 8 in 2 s, 60 in 30 s and 1,800 an
 hour, and an app 50 requests a second per tenant. Each request is logged in ``teams_sends``
 under its tenant and its conversation (a roster read under its tenant only); a request may go
-only when every sliding window still has room. Every request counts: the outbox's sends,
+only when every sliding window still has room. A request counts from its reservation until a
+window after its answer: it reaches Teams somewhere in between, however slowly it travelled, so
+no window Teams counts can hold more than the limit (a margin fixed in advance would not cover
+a request held up longer than it on a busy machine). Every request counts: the outbox's sends,
 updates and 1:1 creates (``bot.outbox_send``) and a turn's own replies and roster reads
 (``bot.turn_limits``). Reservations for a tenant are serialized by a transaction-scoped
 advisory lock, so two processes never both take the last slot; within a process they are
@@ -14,8 +17,10 @@ and the conversation that every reservation honours.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import random
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -23,6 +28,8 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import outbox as store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,12 +42,15 @@ class Window:
 
 CONVERSATION_WINDOWS: Final = (Window(7, 1), Window(8, 2), Window(60, 30), Window(1800, 3600))
 TENANT_WINDOWS: Final = (Window(50, 1),)
-# Each window is widened by this much: a slot is reserved a moment before the request reaches
-# Teams, and two requests may travel at different speeds.
-MARGIN: Final = 0.2
-# The tenant's 1 s window gets less: its sustained rate is limit / (1 s + margin), and 0.1 s
-# keeps it above 45/s while still absorbing 100 ms of difference between two requests' travel.
-TENANT_MARGIN: Final = 0.1
+# Each window is widened by this much, for rounding only: travel is covered by counting a
+# request until its answer (a tenant's sustained rate is limit / (1 s + margin + round trip)).
+MARGIN: Final = 0.01
+TENANT_MARGIN: Final = 0.01
+# A request whose answer was never recorded (its process died) stops counting this long after
+# its reservation: longer than any request to Teams may take (the gateway's timeout is 20 s).
+IN_FLIGHT_CAP: Final = 30.0
+# Answers not yet recorded are retried this many times (about a minute), then left to the cap.
+DONE_TRIES: Final = 12
 # A few ms more on every wait: the window must have moved past the oldest send.
 SLACK: Final = 0.005
 # 429 without Retry-After: 1 s, 2 s, 4 s ... 64 s, each jittered down to half.
@@ -79,6 +89,7 @@ class Verdict:
 
     wait: float
     blocker: str = ""
+    rows: tuple[int, ...] = ()  # the send-log entries of a granted request
 
 
 def _seconds(later: datetime, now: datetime) -> float:
@@ -158,8 +169,9 @@ class RateLimiter:
     """Reserve slots in the shared send log before each request to Teams.
 
     Requests of one tenant are decided in batches: whatever queued while the previous batch was
-    in the database goes in one transaction (lock, read every window, log the grants), so the
-    rate a tenant can reach does not depend on how long one round trip takes.
+    in the database goes in one transaction (lock, record this process's answered requests, read
+    every window, log the grants), so the rate a tenant can reach does not depend on how long one
+    round trip takes. Answers are recorded in batches too, by a task of their own.
     """
 
     def __init__(
@@ -170,14 +182,18 @@ class RateLimiter:
         tenant_windows: Sequence[Window] = TENANT_WINDOWS,
         margin: float = MARGIN,
         tenant_margin: float = TENANT_MARGIN,
+        in_flight_cap: float = IN_FLIGHT_CAP,
     ) -> None:
         self._sessions = sessions
         self._conversation_windows = tuple(conversation_windows)
         self._tenant_windows = tuple(tenant_windows)
         self._margin = margin
         self._tenant_margin = tenant_margin
+        self._in_flight_cap = in_flight_cap
         self._pending: dict[str, list[_Request]] = {}
         self._drainers: dict[str, asyncio.Task[None]] = {}
+        self._done: list[int] = []
+        self._recorder: asyncio.Task[None] | None = None
         self.waits = 0
         self.batches = 0
 
@@ -185,13 +201,16 @@ class RateLimiter:
     def history(self) -> float:
         """Return how long the send log must remember a request."""
         windows = self._conversation_windows + self._tenant_windows
-        return max(window.seconds for window in windows) + self._margin
+        return max(window.seconds for window in windows) + self._margin + self._in_flight_cap
 
-    async def acquire(
+    @contextlib.asynccontextmanager
+    async def slot(
         self, tenant_id: str, conversation_id: str | None, *, patience: float
-    ) -> float:
-        """Reserve a slot for one request, waiting up to `patience` s; return 0 or the wait left.
+    ) -> AsyncIterator[float]:
+        """Reserve a slot for one request, waiting up to `patience` s; yield 0 or the wait left.
 
+        Make the request inside the block when 0 is yielded: leaving the block records that it
+        was answered (or failed), from which moment its windows start to close.
         ``conversation_id`` None: a request only the tenant's windows count (a roster read).
         """
         loop = asyncio.get_running_loop()
@@ -199,11 +218,16 @@ class RateLimiter:
         while True:
             verdict = await self._ask(tenant_id, conversation_id)
             if verdict.wait <= 0:
-                return 0.0
+                break
             if loop.time() + verdict.wait > deadline:
-                return verdict.wait
+                yield verdict.wait
+                return
             self.waits += 1
             await asyncio.sleep(verdict.wait)
+        try:
+            yield 0.0
+        finally:
+            self._answered(verdict.rows)
 
     def _ask(self, tenant_id: str, conversation_id: str | None) -> asyncio.Future[Verdict]:
         answer: asyncio.Future[Verdict] = asyncio.get_running_loop().create_future()
@@ -227,7 +251,9 @@ class RateLimiter:
                             request.answer.set_exception(exc)
                     continue
                 for request, verdict in zip(batch, verdicts, strict=True):
-                    if not request.answer.done():
+                    if request.answer.done():  # its caller gave up: the slot goes unused
+                        self._answered(verdict.rows)
+                    else:
                         request.answer.set_result(verdict)
         finally:
             self._drainers.pop(tenant_id, None)
@@ -245,14 +271,59 @@ class RateLimiter:
             for w in self._conversation_windows
         ]
         self.batches += 1
-        async with self._sessions.begin() as session:
-            await store.lock_key(session, tenant)
-            now, states = await store.window_states(session, windows)
-            verdicts, granted = plan(now, states, tenant, keys)
-            if granted:
-                logged = [tenant] * len(granted) + [key for key in granted if key is not None]
-                await store.log_sends(session, logged, now)
+        done, self._done = self._done, []
+        try:
+            async with self._sessions.begin() as session:
+                await store.lock_key(session, tenant)
+                if done:  # this process's answered requests count in this very decision
+                    await store.mark_done(session, done)
+                now, states = await store.window_states(
+                    session, windows, in_flight_cap=self._in_flight_cap
+                )
+                verdicts, granted = plan(now, states, tenant, keys)
+                if granted:
+                    logged = [tenant] * len(granted) + [key for key in granted if key is not None]
+                    ids = await store.log_sends(session, logged, now)
+        except BaseException:
+            self._done[:0] = done
+            raise
+        if granted:
+            verdicts = _with_rows(verdicts, granted, ids)
         return verdicts
+
+    def _answered(self, rows: Sequence[int]) -> None:
+        """Queue the answered requests' entries; the recorder writes them in batches."""
+        if not rows:
+            return
+        self._done.extend(rows)
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_done(), name="limiter-done")
+
+    async def _record_done(self) -> None:
+        """Write every queued answer; retry a failed write for about a minute, then let go."""
+        delay, tries = 0.1, 0
+        while self._done:
+            await asyncio.sleep(0)  # answers of the same moment go in one write
+            done, self._done = self._done, []
+            try:
+                async with self._sessions.begin() as session:
+                    await store.mark_done(session, done)
+                delay, tries = 0.1, 0
+            except Exception:
+                tries += 1
+                if tries >= DONE_TRIES:  # they stop counting at the in-flight cap
+                    log.warning("limiter: %d answered requests left unrecorded", len(done))
+                    delay, tries = 0.1, 0
+                    continue
+                self._done[:0] = done
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def close(self) -> None:
+        """Record the answers still queued (at shutdown), within a few seconds."""
+        if self._recorder is not None and not self._recorder.done():
+            with contextlib.suppress(Exception, asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._recorder), 5)
 
     async def throttled(
         self, tenant_id: str, conversation_id: str, retry_after: float | None
@@ -265,3 +336,22 @@ class RateLimiter:
         """Drop send-log entries older than every window."""
         async with self._sessions.begin() as session:
             return await store.prune_sends(session, older_than=self.history + 60)
+
+
+def _with_rows(
+    verdicts: Sequence[Verdict], granted: Sequence[str | None], ids: Sequence[int]
+) -> list[Verdict]:
+    """Give each granted verdict its send-log entries: its tenant's, then its conversation's."""
+    conversation_ids = iter(ids[len(granted) :])
+    out: list[Verdict] = []
+    index = 0  # plan grants in order: the n-th verdict of 0 is the n-th grant
+    for verdict in verdicts:
+        if verdict.wait > 0:
+            out.append(verdict)
+            continue
+        rows = [ids[index]]
+        if granted[index] is not None:
+            rows.append(next(conversation_ids))
+        out.append(Verdict(0.0, verdict.blocker, tuple(rows)))
+        index += 1
+    return out

@@ -80,6 +80,7 @@ class OutboxWorker:
         self._sessions = sessions
         self._dsn = dsn
         self.limiter = limiter or RateLimiter(sessions)
+        self._owns_limiter = limiter is None
         self._tuning = tuning
         # Its heartbeat's name (`outbox_workers`), and the LISTEN connection's application_name
         # so an administrator sees whose it is (PostgreSQL keeps 63 bytes of it).

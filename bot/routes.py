@@ -90,6 +90,7 @@ async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     # The outbox has stopped by now (it starts after this context), so no send is in flight.
     await gateway.close()
+    await app[BOT].limiter.close()  # the answers of the last sends, or they count 30 s more
 
 
 async def _outbox_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -64,13 +64,24 @@ class LimitedClient:
 
     async def _call(self, conversation: str | None, call: Callable[[], Awaitable[Any]]) -> Any:
         """Reserve a slot (tenant, and the chat for a send), make the call, remember a 429."""
+        entered = False
         try:
-            wait = await self._limiter.acquire(self._tenant, conversation, patience=self._patience)
-        except Exception:  # the database is away: the turn still answers, as before limits
-            log.warning("turn call to Teams made without a slot: the send log is unreachable")
-            wait = 0.0
-        if wait > 0:
-            raise LimitReached(wait)
+            async with self._limiter.slot(
+                self._tenant, conversation, patience=self._patience
+            ) as wait:
+                entered = True
+                if wait > 0:
+                    raise LimitReached(wait)
+                return await self._unlimited(conversation, call)
+        except Exception:
+            if entered:
+                raise
+        # The database is away: the turn still answers, as before limits.
+        log.warning("turn call to Teams made without a slot: the send log is unreachable")
+        return await self._unlimited(conversation, call)
+
+    async def _unlimited(self, conversation: str | None, call: Callable[[], Awaitable[Any]]) -> Any:
+        """Make the call; remember a 429 for every later reservation."""
         try:
             return await call()
         except Exception as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     and_,
@@ -193,6 +193,13 @@ def _live_workers(grace: float) -> Any:
     return select(OutboxWorker.worker).where(seen)
 
 
+# The same heartbeat, for a plain asyncpg connection of the worker's own ($1: the worker).
+HEARTBEAT_SQL: Final = (
+    "INSERT INTO outbox_workers (worker, seen_at) VALUES ($1, now()) "
+    "ON CONFLICT (worker) DO UPDATE SET seen_at = now()"
+)
+
+
 async def heartbeat(session: AsyncSession, worker: str) -> None:
     """Say the worker is alive now (its leases stay its own)."""
     statement = insert(OutboxWorker).values(worker=worker, seen_at=func.now())
@@ -371,14 +378,19 @@ async def lock_key(session: AsyncSession, key: str) -> None:
 
 @dataclass(frozen=True)
 class WindowState:
-    """One sliding window of one key as the send log holds it now."""
+    """One sliding window of one key as the send log holds it now.
+
+    A request counts from its reservation until ``seconds`` after its answer; one not yet
+    answered counts as ending now (and, if never answered, ending at its reservation plus the
+    in-flight cap). ``oldest`` and ``kth`` are those ends.
+    """
 
     key: str
     limit: int
     seconds: float
-    sends: int  # requests logged within the window
-    oldest: datetime | None  # the oldest of them: the window's next slot frees after it
-    kth: datetime | None  # the `limit`-th most recent (None when fewer): full until it leaves
+    sends: int  # requests counting in the window
+    oldest: datetime | None  # the earliest end among them: the window's next slot frees after it
+    kth: datetime | None  # the `limit`-th latest end (None when fewer): full until it leaves
     banned: datetime | None  # the key's "throttled until", if any
 
 
@@ -390,10 +402,18 @@ _WINDOW_STATE = text(
     FROM unnest(CAST(:keys AS text[]), CAST(:limits AS int[]), CAST(:spans AS float8[]))
          WITH ORDINALITY AS w(key, n, span, i)
     CROSS JOIN LATERAL (
-        SELECT count(*) AS sends, min(s.sent_at) AS oldest,
-               (array_agg(s.sent_at ORDER BY s.sent_at DESC))[w.n] AS kth
-        FROM teams_sends s
-        WHERE s.key = w.key AND s.sent_at > statement_timestamp() - make_interval(secs => w.span)
+        SELECT count(*) AS sends, min(e.end_at) AS oldest,
+               (array_agg(e.end_at ORDER BY e.end_at DESC))[w.n] AS kth
+        FROM (
+            SELECT coalesce(
+                       s.done_at,
+                       least(s.sent_at + make_interval(secs => :cap), statement_timestamp())
+                   ) AS end_at
+            FROM teams_sends s
+            WHERE s.key = w.key
+              AND s.sent_at > statement_timestamp() - make_interval(secs => w.span + :cap)
+        ) AS e
+        WHERE e.end_at > statement_timestamp() - make_interval(secs => w.span)
     ) AS c
     ORDER BY w.i
     """
@@ -401,15 +421,19 @@ _WINDOW_STATE = text(
 
 
 async def window_states(
-    session: AsyncSession, windows: Sequence[tuple[str, int, float]]
+    session: AsyncSession, windows: Sequence[tuple[str, int, float]], *, in_flight_cap: float
 ) -> tuple[datetime, list[WindowState]]:
-    """Read, in one round trip, the clock and each ``(key, limit, seconds)`` window's state."""
+    """Read, in one round trip, the clock and each ``(key, limit, seconds)`` window's state.
+
+    ``in_flight_cap``: how long after its reservation a request never answered stops counting.
+    """
     result = await session.execute(
         _WINDOW_STATE,
         {
             "keys": [key for key, _, _ in windows],
             "limits": [limit for _, limit, _ in windows],
             "spans": [seconds for _, _, seconds in windows],
+            "cap": in_flight_cap,
         },
     )
     rows = result.all()
@@ -424,9 +448,22 @@ async def window_states(
     return now, states
 
 
-async def log_sends(session: AsyncSession, keys: Iterable[str], at: datetime) -> None:
-    """Record one request to Teams under each key."""
-    await session.execute(insert(TeamsSend).values([{"key": key, "sent_at": at} for key in keys]))
+async def log_sends(session: AsyncSession, keys: Sequence[str], at: datetime) -> list[int]:
+    """Record one request to Teams under each key; return the entries' ids, in order."""
+    result = await session.execute(
+        insert(TeamsSend).returning(TeamsSend.id, sort_by_parameter_order=True),
+        [{"key": key, "sent_at": at} for key in keys],
+    )
+    return list(result.scalars())
+
+
+async def mark_done(session: AsyncSession, ids: Sequence[int]) -> None:
+    """Record that these requests have been answered (or failed): their windows start closing."""
+    await session.execute(
+        update(TeamsSend)
+        .where(TeamsSend.id.in_(ids), TeamsSend.done_at.is_(None))
+        .values(done_at=func.statement_timestamp())
+    )
 
 
 async def prune_sends(session: AsyncSession, *, older_than: float) -> int:

@@ -122,7 +122,12 @@ class OutboxWorker(Base):
 
 
 class TeamsSend(Base):
-    """One request made to Teams, per tenant and per conversation, for the sliding-window limits."""
+    """One request made to Teams, per tenant and per conversation, for the sliding-window limits.
+
+    ``sent_at`` is when its slot was reserved, ``done_at`` when Teams' answer (or the failure)
+    came back: in between, the request may reach Teams at any moment, so it counts until one
+    window after ``done_at``. A request never answered (its process died) counts for a while.
+    """
 
     __tablename__ = "teams_sends"
     __table_args__ = (Index("ix_teams_sends_key_at", "key", "sent_at"),)
@@ -130,3 +135,4 @@ class TeamsSend(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     key: Mapped[str] = mapped_column(String(400), nullable=False)
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

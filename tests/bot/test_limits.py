@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -59,6 +60,12 @@ def test_plan_honours_a_tenant_throttle() -> None:
     assert granted == [] and verdicts[0].blocker == "throttle" and verdicts[0].wait > 2
 
 
+async def _request(limiter: RateLimiter, conversation: str, patience: float = 30) -> float:
+    """Take a slot and leave at once (a request answered in no time); return the wait left."""
+    async with limiter.slot("t", conversation, patience=patience) as wait:
+        return wait
+
+
 async def test_concurrent_reservations_of_two_limiters_never_overfill_a_window(
     sessionmaker: Sessions,
 ) -> None:
@@ -67,27 +74,80 @@ async def test_concurrent_reservations_of_two_limiters_never_overfill_a_window(
     limiters = [
         RateLimiter(sessionmaker, tenant_windows=windows, tenant_margin=0.0) for _ in range(2)
     ]
-    waits = await asyncio.gather(
-        *(limiters[n % 2].acquire("t", f"chat-{n}", patience=30) for n in range(60))
-    )
+    waits = await asyncio.gather(*(_request(limiters[n % 2], f"chat-{n}") for n in range(60)))
     assert waits == [0.0] * 60
+    for limiter in limiters:
+        await limiter.close()
     async with sessionmaker() as session:
-        times = sorted(
-            await session.scalars(select(TeamsSend.sent_at).where(TeamsSend.key == "tenant:t"))
-        )
-    assert len(times) == 60
-    for index in range(len(times) - 10):
-        # The 11th send after any send is at least a window later.
-        assert times[index + 10] - times[index] >= timedelta(seconds=0.3)
+        rows = (
+            await session.execute(
+                select(TeamsSend.sent_at, TeamsSend.done_at).where(TeamsSend.key == "tenant:t")
+            )
+        ).all()
+    assert len(rows) == 60 and all(done is not None and done >= sent for sent, done in rows)
+    for n, (sent, _) in enumerate(sorted(rows)):
+        # The 11th send after any one is reserved a window after the earlier one's answer.
+        if n >= 10:
+            earlier = sorted(rows)[n - 10]
+            assert sent - earlier.done_at >= timedelta(seconds=0.3)
     # Batched: far fewer transactions than requests.
     assert sum(limiter.batches for limiter in limiters) < 60
+
+
+async def test_requests_that_travel_slowly_still_never_overfill_the_window_teams_counts(
+    sessionmaker: Sessions,
+) -> None:
+    """Each request reaches "Teams" anywhere up to 0.15 s after its slot, its answer later still.
+
+    Half a window of travel, far beyond any margin: two limiters, 80 requests, 10 per 0.3 s,
+    and no 0.3 s stretch of arrivals may hold more than 10 (the breach Teams answers with 429).
+    """
+    rng = random.Random(20)
+    windows = (Window(10, 0.3),)
+    limiters = [
+        RateLimiter(sessionmaker, tenant_windows=windows, tenant_margin=0.0) for _ in range(2)
+    ]
+    arrivals: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def travel(n: int) -> None:
+        async with limiters[n % 2].slot("t", f"chat-{n}", patience=60) as wait:
+            assert wait == 0
+            await asyncio.sleep(rng.uniform(0, 0.15))
+            arrivals.append(loop.time())
+            await asyncio.sleep(rng.uniform(0, 0.05))
+
+    await asyncio.gather(*(travel(n) for n in range(80)))
+    arrivals.sort()
+    busiest = max(
+        sum(1 for later in arrivals[i:] if later - first < 0.3) for i, first in enumerate(arrivals)
+    )
+    assert len(arrivals) == 80 and busiest <= 10
+
+
+async def test_a_request_never_answered_counts_until_the_in_flight_cap(
+    sessionmaker: Sessions,
+) -> None:
+    """A process that died mid-request leaves its slot open: it holds the window, then lets go."""
+    windows = (Window(1, 0.2),)
+    dead = RateLimiter(sessionmaker, tenant_windows=windows, in_flight_cap=1.5)
+    slot = dead.slot("t", "chat-1", patience=1)
+    assert await slot.__aenter__() == 0  # entered, never left: no answer is ever recorded
+    alive = RateLimiter(sessionmaker, tenant_windows=windows, in_flight_cap=1.5)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await _request(alive, "chat-2", patience=0.5) > 0  # still in flight: the window is full
+    assert await _request(alive, "chat-2", patience=5) == 0
+    # Free once the cap (1.5 s) and the window (0.2 s) have passed since the reservation.
+    assert 1.0 < loop.time() - started < 3.0
+    await alive.close()
 
 
 async def test_a_throttled_tenant_waits_and_patience_runs_out(sessionmaker: Sessions) -> None:
     async with sessionmaker.begin() as session:
         await record_throttle(session, "t", "chat-1", retry_after=3)
     limiter = RateLimiter(sessionmaker)
-    left = await limiter.acquire("t", "chat-2", patience=0.5)
+    left = await _request(limiter, "chat-2", patience=0.5)
     assert left > 2.0
     async with sessionmaker() as session:
         assert list(await session.scalars(select(TeamsSend))) == []

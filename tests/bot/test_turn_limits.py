@@ -38,9 +38,10 @@ async def _proactive_burst(app: web.Application, connector: FakeConnector, count
 
     async def one(number: int) -> None:
         chat = f"a:busy-{number}"
-        assert await limiter.acquire(TENANT, chat, patience=5) == 0.0
         reference = serialized_reference(connector.url, chat, tenant=TENANT, oid=f"oid-{number}")
-        delivery = await gateway.send(reference, OutgoingMessage(text=f"reply {number}"))
+        async with limiter.slot(TENANT, chat, patience=5) as wait:
+            assert wait == 0.0
+            delivery = await gateway.send(reference, OutgoingMessage(text=f"reply {number}"))
         assert delivery.ok, delivery
 
     await asyncio.gather(*(one(n) for n in range(count)))
