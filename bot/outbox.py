@@ -101,9 +101,14 @@ class OutboxWorker:
         self._heart: asyncio.Task[None] | None = None
         self._heart_stop = asyncio.Event()
         # Since when (loop time) every heartbeat has succeeded; None after a failed one. Only a
-        # worker whose own beats have held for a whole grace may judge another one dead: after
-        # a blip, the others' beats may not have come through yet either.
+        # worker whose own beats have held for a whole grace, the last one lately, may judge
+        # another one dead: after a blip, the others' beats may not have come through yet either.
         self._beating_since: float | None = None
+        self._last_beat: float | None = None
+        # Beats go on a connection of their own: through the shared pool they can wait longer
+        # than a grace for a connection when the process is busy, and another worker would
+        # then take this live worker's rows and send them a second time.
+        self._heart_connection: asyncpg.Connection | None = None
         self.listening = asyncio.Event()
         # The LISTEN connection carries the worker's name: see worker_id above.
         self._listener = ConnectionLoop(
@@ -141,6 +146,9 @@ class OutboxWorker:
             # left unusable).
             self._heart_stop.set()
             await asyncio.gather(heart, return_exceptions=True)
+        await self._drop_heart_connection()
+        if self._owns_limiter:
+            await self.limiter.close()
         # Gone now: the leases still held lapse after the grace, for another worker to retry.
         with contextlib.suppress(Exception):
             async with self._sessions.begin() as session:
@@ -190,20 +198,41 @@ class OutboxWorker:
 
     async def _beat(self) -> None:
         loop = asyncio.get_running_loop()
+        within = self._tuning.grace / 2
         try:
-            async with self._sessions.begin() as session:
-                await store.heartbeat(session, self.worker_id)
+            if self._heart_connection is None or self._heart_connection.is_closed():
+                self._heart_connection = await asyncpg.connect(
+                    self._dsn,
+                    timeout=within,
+                    server_settings={"application_name": f"{self.worker_id}:heart"[:63]},
+                )
+            await self._heart_connection.execute(
+                store.HEARTBEAT_SQL, self.worker_id, timeout=within
+            )
+            self._last_beat = loop.time()
             if self._beating_since is None:
-                self._beating_since = loop.time()
+                self._beating_since = self._last_beat
         except Exception as exc:
             # The next beat tries again; only `grace` seconds of failures void our leases.
             self._beating_since = None
-            log.warning("outbox: heartbeat failed: %s", exc)
+            await self._drop_heart_connection()
+            log.warning("outbox: heartbeat failed: %s", exc or type(exc).__name__)
+
+    async def _drop_heart_connection(self) -> None:
+        connection, self._heart_connection = self._heart_connection, None
+        if connection is not None and not connection.is_closed():
+            try:
+                await connection.close(timeout=2)
+            except Exception:  # a broken connection is dropped hard
+                connection.terminate()
 
     def _may_judge_others(self) -> bool:
-        """Tell whether this worker's own beats held for a grace (see `_beating_since`)."""
-        since = self._beating_since
-        return since is not None and asyncio.get_running_loop().time() - since > self._tuning.grace
+        """Tell whether this worker's own beats held for a grace and came through lately."""
+        now = asyncio.get_running_loop().time()
+        since, last = self._beating_since, self._last_beat
+        if since is None or last is None:
+            return False
+        return now - since > self._tuning.grace and now - last < self._tuning.grace / 2
 
     async def _claim_more(self) -> bool:
         free = self._tuning.concurrency - len(self._inflight)
