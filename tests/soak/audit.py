@@ -113,7 +113,8 @@ def _once_in_teams(scene: Scene, audit: Audit, owner: TeamsEmployee, token: str,
             audit.explained += len(times) - 1
         else:
             row.duplicates += len(times) - 1
-            audit.fail(f"{token} posted {len(times)}x to {owner.key} in Teams")
+            placed = scene.ctx.ledger.placed(times)
+            audit.fail(f"{token} posted {len(times)}x to {owner.key} in Teams ({placed})")
 
 
 def check_employee_messages(scene: Scene, audit: Audit) -> int:

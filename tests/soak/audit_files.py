@@ -38,6 +38,8 @@ def check(scene: Scene, audit: Audit, crash_window: float) -> None:
         if len(times) > 1 and any(0 <= c - times[0] <= crash_window for c in crashes):
             explained += len(times) - 1
             times = times[:1]
+        if len(times) > 1:
+            where += f" ({ledger.placed(times)})"
         _count(audit, rows[FILE_ROWS[1]], len(times), f"{where} in Teams")
     rows[FILE_ROWS[1]].note = f"+{explained} in the send/commit crash window"
     for token, carrier in sorted(ledger.files.items()):

@@ -55,7 +55,9 @@ class Chaos:
     async def kill(self) -> None:
         """SIGKILL the service and start it again."""
         self.ctx.ledger.crash_moments.append(time.monotonic())
+        self.ctx.ledger.fault_log.append((time.monotonic(), "SIGKILL"))
         down = await self.stack.service.kill_and_restart()
+        self.ctx.ledger.fault_log.append((time.monotonic(), "restart"))
         self.ctx.ledger.faults["service SIGKILLs"] += 1
         self.ctx.ledger.counts["downtime_ms"] += int(down * 1000)
 
@@ -71,6 +73,7 @@ class Chaos:
     async def drop_connections(self) -> None:
         """Terminate every PostgreSQL backend of the service's database."""
         self.ctx.ledger.crash_moments.append(time.monotonic())
+        self.ctx.ledger.fault_log.append((time.monotonic(), "pg drop"))
         killed = await self.stack.terminate_backends()
         self.ctx.ledger.faults["pg_terminate_backend rounds"] += 1
         self.ctx.ledger.faults["pg backends terminated"] += killed

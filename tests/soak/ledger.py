@@ -176,7 +176,21 @@ class Ledger:
     faults: Counter[str] = field(default_factory=Counter)
     # When a send could have landed without its commit: SIGKILLs and dropped connections.
     crash_moments: list[float] = field(default_factory=list)
+    # Every fault moment with its name (kills, their restarts, drops), to place a duplicate.
+    fault_log: list[tuple[float, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+    def placed(self, times: list[float]) -> str:
+        """Say where each moment falls among the faults: "12.3 s after SIGKILL" and so on."""
+        said = []
+        for moment in times:
+            before = [(at, name) for at, name in self.fault_log if at <= moment]
+            if before:
+                at, name = max(before)
+                said.append(f"{moment - at:.1f} s after {name}")
+            else:
+                said.append("before any fault")
+        return "; ".join(said)
 
     def observe(self, user: str, channel: str, text: str) -> None:
         """Record the tokens a user was shown on a channel."""
