@@ -6,6 +6,7 @@ import asyncio
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -57,3 +58,43 @@ async def probe(connection: asyncpg.Connection, *, within: float) -> None:
 async def try_advisory_lock(connection: asyncpg.Connection, key: int) -> bool:
     """Take a session-level advisory lock if it is free; held until the connection closes."""
     return bool(await connection.fetchval("SELECT pg_try_advisory_lock($1)", key))
+
+
+# Failures that say the database is out of reach or dropped the connection, not that a
+# statement was wrong: the same request may work again in a moment.
+_UNREACHABLE = (
+    ConnectionError,
+    TimeoutError,
+    sa_exc.TimeoutError,  # no pooled connection came free in time
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # shutdown, backend terminated, cancelled
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
+    asyncpg.exceptions.InternalClientError,  # a connection left mid-operation by a drop
+    asyncpg.InterfaceError,
+)
+
+
+def unreachable(failure: BaseException) -> bool:
+    """Tell whether a database failure means "out of reach for now" rather than a bug.
+
+    A connection refused, dropped or terminated by an administrator, a pool with no connection
+    free in time, and any failure outside a statement (connecting, committing) but a
+    constraint's count; a statement PostgreSQL refused (bad SQL, a constraint) does not.
+    """
+    if not isinstance(
+        failure, (sa_exc.SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError)
+    ):
+        return False
+    seen: set[int] = set()
+    link: BaseException | None = failure
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if isinstance(link, _UNREACHABLE):
+            return True
+        if isinstance(link, sa_exc.DBAPIError):
+            if link.connection_invalidated:
+                return True
+            if link.statement is None and not isinstance(link, sa_exc.IntegrityError):
+                return True
+        link = link.__cause__ or link.__context__
+    return False

@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 import i18n
+from db.engine import unreachable
 from tickets import keys
 from web.render import locale_of, render
 from web.sessions import is_foreign
@@ -28,6 +29,8 @@ JSON_ERRORS = {
     503: "unavailable",
 }
 HSTS_MAX_AGE = 365 * 24 * 3600
+# Seconds a client is told to wait when the database is out of reach.
+RETRY_AFTER = 5
 KNOWN_PAGES = frozenset({400, 401, 403, 404, 405, 413, 429, 500, 503})
 
 # Request flag: this page may show https images from Chatwoot content (bot cards).
@@ -100,12 +103,29 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if client_gone(request, exc):
             raise
         error_id = uuid.uuid4().hex[:8]
-        log.exception("web error %s on %s %s", error_id, request.method, request.path)
+        # The database out of reach (a restart, a failover, dropped connections) is no bug of
+        # this request: 503 and "try again in a moment", and nothing was half written (every
+        # write is one transaction).
+        status = 503 if unreachable(exc) else 500
+        if status == 503:
+            log.warning(
+                "web error %s on %s %s: database unreachable: %s",
+                error_id,
+                request.method,
+                request.path,
+                exc.__class__.__name__,
+            )
+        else:
+            log.exception("web error %s on %s %s", error_id, request.method, request.path)
+        headers = {"Retry-After": str(RETRY_AFTER)} if status == 503 else {}
         try:
-            return error_response(request, 500, error_id=error_id)
+            response = error_response(request, status, error_id=error_id)
         except Exception:  # the error page itself failed (database gone, ...)
             log.exception("error page for %s failed", error_id)
-            return web.Response(status=500, text=f"Internal error ({error_id})")
+            text = "Service unavailable" if status == 503 else "Internal error"
+            response = web.Response(status=status, text=f"{text} ({error_id})")
+        response.headers.update(headers)
+        return response
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
