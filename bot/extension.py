@@ -25,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import cards
 from bot import views
 from bot.extension_prefill import message_form_id, prefill
-from bot.gateway import TeamsGateway
+from bot.gateway import Delivery, TeamsGateway
 from bot.identity import locale_of, tenant_of
+from bot.limits import RateLimiter
 from bot.source_message import SourceMessage, parse_source
 from cards import InvalidAction, Verb, parse_action
 from db import accounts
@@ -80,11 +81,13 @@ class MessageActions:
         sessions: async_sessionmaker[AsyncSession],
         settings: Settings,
         gateway: TeamsGateway | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._service = service
         self._sessions = sessions
         self._settings = settings
         self._gateway = gateway
+        self._limiter = limiter
 
     async def handle(self, context: TurnContext) -> InvokeResponse:
         """Answer ``fetchTask`` with the dialog and ``submitAction`` with the dialog or a line."""
@@ -211,10 +214,7 @@ class MessageActions:
             return None
         try:
             delivery, reference = await asyncio.wait_for(
-                self._gateway.create_personal_conversation(
-                    service_url=service_url, tenant_id=clicker.tenant, user_aad_id=clicker.oid
-                ),
-                CREATE_TIMEOUT,
+                self._create_chat(clicker, service_url), CREATE_TIMEOUT
             )
         except TimeoutError:
             delivery, reference = None, None
@@ -233,6 +233,27 @@ class MessageActions:
                 reference=reference,
             )
         return conversation
+
+    async def _create_chat(
+        self, clicker: Clicker, service_url: str
+    ) -> tuple[Delivery | None, dict[str, Any] | None]:
+        """Create the 1:1 chat inside the tenant's Teams limits (a slot in the shared log)."""
+        assert self._gateway is not None
+        create = self._gateway.create_personal_conversation
+        if self._limiter is None:
+            return await create(
+                service_url=service_url, tenant_id=clicker.tenant, user_aad_id=clicker.oid
+            )
+        chat = f"create:{clicker.oid}"
+        async with self._limiter.slot(clicker.tenant, chat, patience=CREATE_TIMEOUT) as grant:
+            if grant.wait > 0:
+                return None, None
+            delivery, reference = await create(
+                service_url=service_url, tenant_id=clicker.tenant, user_aad_id=clicker.oid
+            )
+            if delivery.in_flight:
+                grant.in_doubt()
+            return delivery, reference
 
     async def _author_email(self, context: TurnContext, oid: str, tenant: str) -> str | None:
         """Return the author's e-mail if we know them, else as the roster says; None otherwise."""

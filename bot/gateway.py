@@ -60,6 +60,8 @@ class Delivery:
     status: int | None = None
     code: str | None = None
     detail: str = ""
+    # The call was abandoned at the timeout while its thread may still be sending it.
+    in_flight: bool = False
 
     @property
     def ok(self) -> bool:
@@ -248,7 +250,7 @@ def _addressed(activity: Activity, ref: ConversationReference) -> Activity:
 def classify(exc: BaseException) -> Delivery:
     """Map an SDK/HTTP failure to a :class:`Delivery` (REFERENCE §4.4 and §6)."""
     if isinstance(exc, TimeoutError):
-        return Delivery(Outcome.TRANSIENT, detail="timed out")
+        return Delivery(Outcome.TRANSIENT, detail="timed out", in_flight=True)
     if isinstance(exc, HttpOperationError):
         return _classify_http(exc)
     if isinstance(exc, ClientRequestError | ConnectionError | OSError):

@@ -24,6 +24,7 @@ from bot.files import DownloadFailed, IncomingFile, download, incoming_files
 from bot.gateway import TeamsGateway
 from bot.help import search_query
 from bot.identity import Caller, Identities, locale_of
+from bot.limits import RateLimiter
 from cards import InvalidAction, parse_action
 from db.models import Origin
 from i18n import t
@@ -62,6 +63,7 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
         help_service: HelpService | None = None,
         *,
         gateway: TeamsGateway | None = None,
+        limiter: RateLimiter | None = None,
         answers: AnswerService | None = None,
         presence: PresenceService | None = None,
         http: httpx.AsyncClient | None = None,
@@ -71,7 +73,7 @@ class TicketsBot(TeamsActivityHandler):  # type: ignore[misc]
         self._settings = settings
         self._identities = Identities(sessions, settings.DEFAULT_LOCALE)
         self.actions = CardActions(service, sessions, settings, help_service, answers, presence)
-        self.message_actions = MessageActions(service, sessions, settings, gateway)
+        self.message_actions = MessageActions(service, sessions, settings, gateway, limiter)
 
     # ---- install / uninstall ----------------------------------------------------------------
 

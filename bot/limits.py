@@ -92,6 +92,23 @@ class Verdict:
     rows: tuple[int, ...] = ()  # the send-log entries of a granted request
 
 
+@dataclass
+class Grant:
+    """What `RateLimiter.slot` yields: 0 and the request may go, or how long it would wait."""
+
+    wait: float
+    rows: tuple[int, ...] = ()
+    doubt: bool = False
+
+    def in_doubt(self) -> None:
+        """Say the request may still reach Teams after the block.
+
+        A call left running on a thread past a timeout: no answer is recorded, and the request
+        counts until the in-flight cap.
+        """
+        self.doubt = True
+
+
 def _seconds(later: datetime, now: datetime) -> float:
     return (later - now).total_seconds()
 
@@ -206,28 +223,45 @@ class RateLimiter:
     @contextlib.asynccontextmanager
     async def slot(
         self, tenant_id: str, conversation_id: str | None, *, patience: float
-    ) -> AsyncIterator[float]:
-        """Reserve a slot for one request, waiting up to `patience` s; yield 0 or the wait left.
+    ) -> AsyncIterator[Grant]:
+        """Reserve a slot for one request, waiting up to `patience` s; yield the grant.
 
-        Make the request inside the block when 0 is yielded: leaving the block records that it
-        was answered (or failed), from which moment its windows start to close.
+        Make the request inside the block when the grant's wait is 0: leaving the block records
+        that it was answered (or failed), from which moment its windows start to close. A block
+        left by a cancellation, or whose grant was put `in_doubt`, records nothing: its request
+        may still be travelling, so it counts until the in-flight cap.
         ``conversation_id`` None: a request only the tenant's windows count (a roster read).
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + patience
         while True:
-            verdict = await self._ask(tenant_id, conversation_id)
+            verdict = await self._verdict(tenant_id, conversation_id)
             if verdict.wait <= 0:
                 break
             if loop.time() + verdict.wait > deadline:
-                yield verdict.wait
+                yield Grant(verdict.wait)
                 return
             self.waits += 1
             await asyncio.sleep(verdict.wait)
+        grant = Grant(0.0, verdict.rows)
         try:
-            yield 0.0
+            yield grant
+        except asyncio.CancelledError:
+            grant.in_doubt()  # e.g. a wait_for around a call that runs on in a thread
+            raise
         finally:
-            self._answered(verdict.rows)
+            if not grant.doubt:
+                self._answered(grant.rows)
+
+    async def _verdict(self, tenant_id: str, conversation_id: str | None) -> Verdict:
+        """Ask for a slot; a caller cancelled after its slot was granted gives the slot back."""
+        answer = self._ask(tenant_id, conversation_id)
+        try:
+            return await answer
+        except asyncio.CancelledError:
+            if answer.done() and not answer.cancelled() and answer.exception() is None:
+                self._answered(answer.result().rows)  # granted, never used
+            raise
 
     def _ask(self, tenant_id: str, conversation_id: str | None) -> asyncio.Future[Verdict]:
         answer: asyncio.Future[Verdict] = asyncio.get_running_loop().create_future()
@@ -285,7 +319,8 @@ class RateLimiter:
                     logged = [tenant] * len(granted) + [key for key in granted if key is not None]
                     ids = await store.log_sends(session, logged, now)
         except BaseException:
-            self._done[:0] = done
+            if done:
+                self._answered(done)  # the recorder writes them instead
             raise
         if granted:
             verdicts = _with_rows(verdicts, granted, ids)
@@ -293,10 +328,8 @@ class RateLimiter:
 
     def _answered(self, rows: Sequence[int]) -> None:
         """Queue the answered requests' entries; the recorder writes them in batches."""
-        if not rows:
-            return
         self._done.extend(rows)
-        if self._recorder is None or self._recorder.done():
+        if self._done and (self._recorder is None or self._recorder.done()):
             self._recorder = asyncio.create_task(self._record_done(), name="limiter-done")
 
     async def _record_done(self) -> None:
@@ -321,6 +354,7 @@ class RateLimiter:
 
     async def close(self) -> None:
         """Record the answers still queued (at shutdown), within a few seconds."""
+        self._answered(())  # starts the recorder if answers wait without one
         if self._recorder is not None and not self._recorder.done():
             with contextlib.suppress(Exception, asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._recorder), 5)

@@ -216,7 +216,7 @@ class OutboxWorker:
             # The next beat tries again; only `grace` seconds of failures void our leases.
             self._beating_since = None
             await self._drop_heart_connection()
-            log.warning("outbox: heartbeat failed: %s", exc or type(exc).__name__)
+            log.warning("outbox: heartbeat failed: %s", str(exc) or type(exc).__name__)
 
     async def _drop_heart_connection(self) -> None:
         connection, self._heart_connection = self._heart_connection, None
@@ -240,6 +240,9 @@ class OutboxWorker:
             return False
         want = min(free, self._tuning.batch)
         async with self._sessions.begin() as session:
+            # The pooled connection first: waiting for it can take longer than a beat, and the
+            # judgement below must be as fresh as the query it goes into.
+            await session.connection()
             claims = await store.claim_due(
                 session,
                 worker=self.worker_id,

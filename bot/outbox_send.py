@@ -173,16 +173,20 @@ class Sender:
     async def _call(self, claim: store.Claim, rendered: Rendered) -> Delivery | None:
         """Reserve a slot and make one request; None when the row was put back to wait."""
         assert rendered.message is not None
-        async with self.limiter.slot(claim.tenant_id, claim.target, patience=PATIENCE) as wait:
-            if wait == 0:
+        async with self.limiter.slot(claim.tenant_id, claim.target, patience=PATIENCE) as grant:
+            if grant.wait == 0:
                 trace.mark("outbox.reserved", claim.id)
                 if rendered.activity_id is not None:
-                    return await self._gateway.update(
+                    delivery = await self._gateway.update(
                         claim.reference, rendered.activity_id, rendered.message
                     )
-                return await self._gateway.send(claim.reference, rendered.message)
+                else:
+                    delivery = await self._gateway.send(claim.reference, rendered.message)
+                if delivery.in_flight:
+                    grant.in_doubt()
+                return delivery
         async with self._sessions.begin() as session:
-            await store.reschedule(session, claim, delay=wait, count_attempt=False)
+            await store.reschedule(session, claim, delay=grant.wait, count_attempt=False)
         return None
 
     async def _recreate(self, claim: store.Claim) -> store.Claim | None:
@@ -193,14 +197,16 @@ class Sender:
         if not oid:
             await self._record(claim, Delivery(Outcome.FAILED, detail="gone; no Entra id"))
             return None
-        async with self.limiter.slot(claim.tenant_id, f"create:{oid}", patience=PATIENCE) as wait:
-            if wait == 0:
+        async with self.limiter.slot(claim.tenant_id, f"create:{oid}", patience=PATIENCE) as grant:
+            if grant.wait == 0:
                 created, reference = await self._gateway.create_personal_conversation(
                     service_url=claim.service_url, tenant_id=claim.tenant_id, user_aad_id=oid
                 )
-        if wait > 0:
+                if created.in_flight:
+                    grant.in_doubt()
+        if grant.wait > 0:
             async with self._sessions.begin() as session:
-                await store.reschedule(session, claim, delay=wait, count_attempt=False)
+                await store.reschedule(session, claim, delay=grant.wait, count_attempt=False)
             return None
         if not created.ok or reference is None:
             if created.outcome is Outcome.SENT:

@@ -74,18 +74,20 @@ async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     asyncio.get_running_loop().set_default_executor(_teams_executor())
     adapter, credentials = make_adapter(settings, app.get(BOT_CREDENTIALS))
     gateway = TeamsGateway(adapter, settings.MICROSOFT_APP_ID)
+    limiter = RateLimiter(app[keys.SESSIONMAKER])
     bot = TicketsBot(
         app[keys.SERVICE],
         app[keys.SESSIONMAKER],
         settings,
         app[keys.HELP],
         gateway=gateway,
+        limiter=limiter,
         answers=app[keys.ANSWERS],
         presence=app[keys.PRESENCE],
         http=app[keys.HTTP],
     )
     adapter.on_turn_error = bot.on_error
-    app[BOT] = BotRuntime(adapter, bot, credentials, RateLimiter(app[keys.SESSIONMAKER]))
+    app[BOT] = BotRuntime(adapter, bot, credentials, limiter)
     app[TEAMS_GATEWAY] = gateway
     yield
     # The outbox has stopped by now (it starts after this context), so no send is in flight.

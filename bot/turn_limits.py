@@ -68,10 +68,10 @@ class LimitedClient:
         try:
             async with self._limiter.slot(
                 self._tenant, conversation, patience=self._patience
-            ) as wait:
+            ) as grant:
                 entered = True
-                if wait > 0:
-                    raise LimitReached(wait)
+                if grant.wait > 0:
+                    raise LimitReached(grant.wait)
                 return await self._unlimited(conversation, call)
         except Exception:
             if entered:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.limits import RateLimiter, Window, plan, record_throttle
+from bot.limits import RateLimiter, Verdict, Window, plan, record_throttle
 from db.models import TeamsSend
 from db.outbox import WindowState
 
@@ -62,8 +63,8 @@ def test_plan_honours_a_tenant_throttle() -> None:
 
 async def _request(limiter: RateLimiter, conversation: str, patience: float = 30) -> float:
     """Take a slot and leave at once (a request answered in no time); return the wait left."""
-    async with limiter.slot("t", conversation, patience=patience) as wait:
-        return wait
+    async with limiter.slot("t", conversation, patience=patience) as grant:
+        return grant.wait
 
 
 async def test_concurrent_reservations_of_two_limiters_never_overfill_a_window(
@@ -85,11 +86,15 @@ async def test_concurrent_reservations_of_two_limiters_never_overfill_a_window(
             )
         ).all()
     assert len(rows) == 60 and all(done is not None and done >= sent for sent, done in rows)
-    for n, (sent, _) in enumerate(sorted(rows)):
-        # The 11th send after any one is reserved a window after the earlier one's answer.
-        if n >= 10:
-            earlier = sorted(rows)[n - 10]
-            assert sent - earlier.done_at >= timedelta(seconds=0.3)
+    for reserved, _ in rows:
+        # At each reservation, at most 10 requests (itself included) count in the window:
+        # reserved by then and answered less than a window before.
+        counting = [
+            1
+            for sent, done in rows
+            if sent <= reserved and done > reserved - timedelta(seconds=0.3)
+        ]
+        assert len(counting) <= 10
     # Batched: far fewer transactions than requests.
     assert sum(limiter.batches for limiter in limiters) < 60
 
@@ -111,8 +116,8 @@ async def test_requests_that_travel_slowly_still_never_overfill_the_window_teams
     loop = asyncio.get_running_loop()
 
     async def travel(n: int) -> None:
-        async with limiters[n % 2].slot("t", f"chat-{n}", patience=60) as wait:
-            assert wait == 0
+        async with limiters[n % 2].slot("t", f"chat-{n}", patience=60) as grant:
+            assert grant.wait == 0
             await asyncio.sleep(rng.uniform(0, 0.15))
             arrivals.append(loop.time())
             await asyncio.sleep(rng.uniform(0, 0.05))
@@ -132,7 +137,9 @@ async def test_a_request_never_answered_counts_until_the_in_flight_cap(
     windows = (Window(1, 0.2),)
     dead = RateLimiter(sessionmaker, tenant_windows=windows, in_flight_cap=1.5)
     slot = dead.slot("t", "chat-1", patience=1)
-    assert await slot.__aenter__() == 0  # entered, never left: no answer is ever recorded
+    grant = await slot.__aenter__()
+    assert grant.wait == 0
+    grant.in_doubt()  # as a process that died mid-request: no answer is ever recorded
     alive = RateLimiter(sessionmaker, tenant_windows=windows, in_flight_cap=1.5)
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -140,7 +147,66 @@ async def test_a_request_never_answered_counts_until_the_in_flight_cap(
     assert await _request(alive, "chat-2", patience=5) == 0
     # Free once the cap (1.5 s) and the window (0.2 s) have passed since the reservation.
     assert 1.0 < loop.time() - started < 3.0
+    await slot.__aexit__(None, None, None)
     await alive.close()
+    async with sessionmaker() as session:
+        done = dict((await session.execute(select(TeamsSend.key, TeamsSend.done_at))).all())
+    assert done["conv:chat-1"] is None  # the doubtful request was never marked answered
+
+
+async def _answered(sessions: Sessions) -> list[bool]:
+    async with sessions() as session:
+        rows = await session.scalars(select(TeamsSend.done_at).order_by(TeamsSend.id))
+        return [done is not None for done in rows]
+
+
+async def test_a_request_cancelled_mid_call_keeps_counting_until_the_cap(
+    sessionmaker: Sessions,
+) -> None:
+    """A wait_for gave up on a call a thread still makes: it may reach Teams later still."""
+    limiter = RateLimiter(sessionmaker)
+
+    async def call() -> None:
+        async with limiter.slot("t", "chat-1", patience=5) as grant:
+            assert grant.wait == 0
+            await asyncio.sleep(10)  # the call, still running when the caller gives up
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(call(), 0.3)
+    await _request(limiter, "chat-2")  # answered at once
+    await limiter.close()
+    # Tenant and conversation rows of each: the cancelled one stays unanswered.
+    assert await _answered(sessionmaker) == [False, False, True, True]
+
+
+async def test_a_slot_granted_to_a_caller_already_cancelled_is_given_back(
+    sessionmaker: Sessions,
+) -> None:
+    """Granted in its batch, but its caller was cancelled before it ran again: no slot lost."""
+    entered = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+
+    class CancelledOnGrant(RateLimiter):
+        """Cancels the caller the moment its answer is set, before the caller wakes up."""
+
+        def _ask(self, tenant_id: str, conversation_id: str | None) -> asyncio.Future[Verdict]:
+            answer = super()._ask(tenant_id, conversation_id)
+            answer.add_done_callback(lambda _: tasks[0].cancel())
+            return answer
+
+    limiter = CancelledOnGrant(sessionmaker)
+
+    async def caller() -> None:
+        async with limiter.slot("t", "chat-1", patience=5):
+            entered.set()
+
+    tasks.append(asyncio.create_task(caller()))
+    with contextlib.suppress(asyncio.CancelledError):
+        await tasks[0]
+    await limiter.close()
+    assert not entered.is_set()
+    # Both entries (tenant, conversation) were logged, and both are marked answered.
+    assert await _answered(sessionmaker) == [True, True]
 
 
 async def test_a_throttled_tenant_waits_and_patience_runs_out(sessionmaker: Sessions) -> None:

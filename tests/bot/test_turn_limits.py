@@ -39,8 +39,8 @@ async def _proactive_burst(app: web.Application, connector: FakeConnector, count
     async def one(number: int) -> None:
         chat = f"a:busy-{number}"
         reference = serialized_reference(connector.url, chat, tenant=TENANT, oid=f"oid-{number}")
-        async with limiter.slot(TENANT, chat, patience=5) as wait:
-            assert wait == 0.0
+        async with limiter.slot(TENANT, chat, patience=5) as grant:
+            assert grant.wait == 0.0
             delivery = await gateway.send(reference, OutgoingMessage(text=f"reply {number}"))
         assert delivery.ok, delivery
 
