@@ -34,8 +34,7 @@ def check(scene: Scene, audit: Audit, crash_window: float) -> None:
             continue
         assert isinstance(owner, TeamsEmployee)
         times = sorted(teams_sends(owner, "F").get(token, []))
-        crashes = ledger.crash_moments
-        if len(times) > 1 and any(0 <= c - times[0] <= crash_window for c in crashes):
+        if len(times) > 1 and ledger.in_crash_window(times[0], crash_window):
             explained += len(times) - 1
             times = times[:1]
         if len(times) > 1:

@@ -54,10 +54,12 @@ class Chaos:
 
     async def kill(self) -> None:
         """SIGKILL the service and start it again."""
-        self.ctx.ledger.crash_moments.append(time.monotonic())
-        self.ctx.ledger.fault_log.append((time.monotonic(), "SIGKILL"))
+        killed = time.monotonic()
+        self.ctx.ledger.fault_log.append((killed, "SIGKILL"))
         down = await self.stack.service.kill_and_restart()
-        self.ctx.ledger.fault_log.append((time.monotonic(), "restart"))
+        restarted = time.monotonic()
+        self.ctx.ledger.fault_log.append((restarted, "restart"))
+        self.ctx.ledger.crash_spans.append((killed, restarted))
         self.ctx.ledger.faults["service SIGKILLs"] += 1
         self.ctx.ledger.counts["downtime_ms"] += int(down * 1000)
 
@@ -72,8 +74,9 @@ class Chaos:
 
     async def drop_connections(self) -> None:
         """Terminate every PostgreSQL backend of the service's database."""
-        self.ctx.ledger.crash_moments.append(time.monotonic())
-        self.ctx.ledger.fault_log.append((time.monotonic(), "pg drop"))
+        dropped = time.monotonic()
+        self.ctx.ledger.crash_spans.append((dropped, dropped))
+        self.ctx.ledger.fault_log.append((dropped, "pg drop"))
         killed = await self.stack.terminate_backends()
         self.ctx.ledger.faults["pg_terminate_backend rounds"] += 1
         self.ctx.ledger.faults["pg backends terminated"] += killed

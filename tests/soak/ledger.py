@@ -174,11 +174,20 @@ class Ledger:
     deleted: set[str] = field(default_factory=set)
     counts: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
-    # When a send could have landed without its commit: SIGKILLs and dropped connections.
-    crash_moments: list[float] = field(default_factory=list)
+    # When a send could have landed without its commit: SIGKILLs (from the kill until the
+    # restarted service is up: a killed process's requests still on the wire land in between)
+    # and dropped connections (a moment).
+    crash_spans: list[tuple[float, float]] = field(default_factory=list)
     # Every fault moment with its name (kills, their restarts, drops), to place a duplicate.
     fault_log: list[tuple[float, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+    def in_crash_window(self, moment: float, lead: float) -> bool:
+        """Tell whether a send at `moment` may have missed its commit in a crash.
+
+        It landed at most `lead` seconds before a crash, or while a killed service was down.
+        """
+        return any(start - lead <= moment <= end for start, end in self.crash_spans)
 
     def placed(self, times: list[float]) -> str:
         """Say where each moment falls among the faults: "12.3 s after SIGKILL" and so on."""
