@@ -49,6 +49,10 @@ TENANT_MARGIN: Final = 0.01
 # A request whose answer was never recorded (its process died) stops counting this long after
 # its reservation: longer than any request to Teams may take (the gateway's timeout is 20 s).
 IN_FLIGHT_CAP: Final = 30.0
+# Answers are written this long after the first of a batch (when no reservation took them): a
+# request then counts this much longer, and a busy process writes 20 batches a second, not one
+# per request.
+RECORD_AFTER: Final = 0.05
 # Answers not yet recorded are retried this many times (about a minute), then left to the cap.
 DONE_TRIES: Final = 12
 # A few ms more on every wait: the window must have moved past the oldest send.
@@ -336,7 +340,11 @@ class RateLimiter:
         """Write every queued answer; retry a failed write for about a minute, then let go."""
         delay, tries = 0.1, 0
         while self._done:
-            await asyncio.sleep(0)  # answers of the same moment go in one write
+            # Answers of the next moments go in one write, unless a reservation of this
+            # process takes them first (it writes them in its own transaction).
+            await asyncio.sleep(RECORD_AFTER)
+            if not self._done:
+                return
             done, self._done = self._done, []
             try:
                 async with self._sessions.begin() as session:
