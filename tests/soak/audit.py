@@ -109,7 +109,7 @@ def _once_in_teams(scene: Scene, audit: Audit, owner: TeamsEmployee, token: str,
         audit.fail(f"{token} (conversation {cid}) never posted to {owner.key} in Teams")
     elif len(times) > 1:
         first = times[0]
-        if scene.ctx.ledger.in_crash_window(first, CRASH_WINDOW):
+        if scene.ctx.ledger.in_crash_window(token, first, CRASH_WINDOW):
             audit.explained += len(times) - 1
         else:
             row.duplicates += len(times) - 1

@@ -34,7 +34,7 @@ def check(scene: Scene, audit: Audit, crash_window: float) -> None:
             continue
         assert isinstance(owner, TeamsEmployee)
         times = sorted(teams_sends(owner, "F").get(token, []))
-        if len(times) > 1 and ledger.in_crash_window(times[0], crash_window):
+        if len(times) > 1 and ledger.in_crash_window(token, times[0], crash_window):
             explained += len(times) - 1
             times = times[:1]
         if len(times) > 1:

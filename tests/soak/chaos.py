@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 
 from chatwoot.webhooks import sign_webhook
 from tests.bot.harness import APP_ID, TENANT
 from tests.fakes.connector import throttled, unavailable
 from tests.soak.employees import Ambiguous, Refused, TeamsEmployee, WebEmployee, request
-from tests.soak.ledger import BadInput, Context
+from tests.soak.ledger import BadInput, Context, tokens_in
 from tests.soak.stack import WEBHOOK_SECRET, WEBHOOK_TOKEN, Stack
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures/chatwoot/payloads/webhooks"
@@ -56,12 +57,23 @@ class Chaos:
         """SIGKILL the service and start it again."""
         killed = time.monotonic()
         self.ctx.ledger.fault_log.append((killed, "SIGKILL"))
-        down = await self.stack.service.kill_and_restart()
+        down = await self.stack.service.kill_and_restart(self._note_leased)
         restarted = time.monotonic()
         self.ctx.ledger.fault_log.append((restarted, "restart"))
         self.ctx.ledger.crash_spans.append((killed, restarted))
         self.ctx.ledger.faults["service SIGKILLs"] += 1
         self.ctx.ledger.counts["downtime_ms"] += int(down * 1000)
+
+    async def _note_leased(self) -> None:
+        """Remember which replies and files the killed workers held (sent, maybe not stored)."""
+        try:
+            text = await self.stack.leased_outbox_text()
+        except (OSError, asyncpg.PostgresError) as exc:
+            self.ctx.ledger.error(f"reading the leased outbox rows failed: {exc}")
+            return
+        found = tokens_in(text)
+        self.ctx.ledger.leased_at_kills.update(found)
+        self.ctx.ledger.counts["tokens held by killed workers"] += len(set(found))
 
     async def outage(self) -> None:
         """The sandbox answers 503 to every Client API call for a while."""

@@ -178,15 +178,20 @@ class Ledger:
     # restarted service is up: a killed process's requests still on the wire land in between)
     # and dropped connections (a moment).
     crash_spans: list[tuple[float, float]] = field(default_factory=list)
+    # Tokens of the outbox rows a worker held when a SIGKILL landed (send/commit window).
+    leased_at_kills: set[str] = field(default_factory=set)
     # Every fault moment with its name (kills, their restarts, drops), to place a duplicate.
     fault_log: list[tuple[float, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
-    def in_crash_window(self, moment: float, lead: float) -> bool:
-        """Tell whether a send at `moment` may have missed its commit in a crash.
+    def in_crash_window(self, token: str, moment: float, lead: float) -> bool:
+        """Tell whether a Teams send at `moment` may have missed its commit in a crash.
 
-        It landed at most `lead` seconds before a crash, or while a killed service was down.
+        Its outbox row was held by a worker when a SIGKILL landed, or it landed at most `lead`
+        seconds before a crash, or while a killed service was down.
         """
+        if token in self.leased_at_kills:
+            return True
         return any(start - lead <= moment <= end for start, end in self.crash_spans)
 
     def placed(self, times: list[float]) -> str:

@@ -170,8 +170,13 @@ class ServiceProcess:
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"service did not answer in {START_TIMEOUT}s:\n{self.tail()}")
 
-    async def kill_and_restart(self) -> float:
-        """SIGKILL the process, start it again; return how long it was down."""
+    async def kill_and_restart(
+        self, while_down: Callable[[], Awaitable[None]] | None = None
+    ) -> float:
+        """SIGKILL the process, start it again; return how long it was down.
+
+        ``while_down`` runs once every process is dead, before the restart.
+        """
         assert self.proc is not None
         began = time.monotonic()
         self.kills.append(began)
@@ -180,6 +185,8 @@ class ServiceProcess:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         await self.proc.wait()
+        if while_down is not None:
+            await while_down()
         await self.start()
         down = time.monotonic() - began
         self.downtime += down
@@ -237,6 +244,24 @@ class Stack:
                     return r.status, body
             except (aiohttp.ClientError, TimeoutError, ValueError):
                 return 0, None
+
+    async def leased_outbox_text(self) -> str:
+        """Return, as text, the outbox rows a worker holds and the messages they carry.
+
+        Read while every service process is dead: these rows are exactly the ones whose send may
+        have reached Teams without its outcome being stored, so they alone may go twice.
+        """
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            rows = await connection.fetch(
+                "SELECT o.payload::text AS payload, row_to_json(m)::text AS message"
+                " FROM outbox o LEFT JOIN messages m"
+                " ON m.id = (o.payload->>'message_id')::bigint"
+                " WHERE o.state = 'pending' AND o.claimed_by IS NOT NULL"
+            )
+        finally:
+            await connection.close()
+        return " ".join(f"{row['payload']} {row['message'] or ''}" for row in rows)
 
     async def terminate_backends(self) -> int:
         """Drop every other connection to the service's database; return how many."""
