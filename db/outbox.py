@@ -193,7 +193,7 @@ def _live_workers(grace: float) -> Any:
     return select(OutboxWorker.worker).where(seen)
 
 
-# The same heartbeat, for a plain asyncpg connection of the worker's own ($1: the worker).
+# A worker's heartbeat ($1: the worker), for the asyncpg connection it beats on.
 HEARTBEAT_SQL: Final = (
     "INSERT INTO outbox_workers (worker, seen_at) VALUES ($1, now()) "
     "ON CONFLICT (worker) DO UPDATE SET seen_at = now()"
@@ -201,13 +201,9 @@ HEARTBEAT_SQL: Final = (
 
 
 async def heartbeat(session: AsyncSession, worker: str) -> None:
-    """Say the worker is alive now (its leases stay its own)."""
-    statement = insert(OutboxWorker).values(worker=worker, seen_at=func.now())
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[OutboxWorker.worker], set_={"seen_at": func.now()}
-        )
-    )
+    """Say the worker is alive now (its leases stay its own), in the session's transaction."""
+    connection = await session.connection()
+    await connection.exec_driver_sql(HEARTBEAT_SQL, (worker,))
 
 
 async def prune_workers(session: AsyncSession, *, older_than: float) -> None:
