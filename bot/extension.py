@@ -27,7 +27,7 @@ from bot import views
 from bot.extension_prefill import message_form_id, prefill
 from bot.gateway import Delivery, TeamsGateway
 from bot.identity import locale_of, tenant_of
-from bot.limits import RateLimiter
+from bot.limits import RateLimiter, create_chat
 from bot.source_message import SourceMessage, parse_source
 from cards import InvalidAction, Verb, parse_action
 from db import accounts
@@ -239,21 +239,19 @@ class MessageActions:
     ) -> tuple[Delivery | None, dict[str, Any] | None]:
         """Create the 1:1 chat inside the tenant's Teams limits (a slot in the shared log)."""
         assert self._gateway is not None
-        create = self._gateway.create_personal_conversation
         if self._limiter is None:
-            return await create(
+            return await self._gateway.create_personal_conversation(
                 service_url=service_url, tenant_id=clicker.tenant, user_aad_id=clicker.oid
             )
-        chat = f"create:{clicker.oid}"
-        async with self._limiter.slot(clicker.tenant, chat, patience=CREATE_TIMEOUT) as grant:
-            if grant.wait > 0:
-                return None, None
-            delivery, reference = await create(
-                service_url=service_url, tenant_id=clicker.tenant, user_aad_id=clicker.oid
-            )
-            if delivery.in_flight:
-                grant.in_doubt()
-            return delivery, reference
+        _, delivery, reference = await create_chat(
+            self._limiter,
+            self._gateway,
+            tenant_id=clicker.tenant,
+            service_url=service_url,
+            oid=clicker.oid,
+            patience=CREATE_TIMEOUT,
+        )
+        return delivery, reference
 
     async def _author_email(self, context: TurnContext, oid: str, tenant: str) -> str | None:
         """Return the author's e-mail if we know them, else as the roster says; None otherwise."""

@@ -23,10 +23,11 @@ import random
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.gateway import Delivery, TeamsGateway
 from db import outbox as store
 
 log = logging.getLogger(__name__)
@@ -378,6 +379,31 @@ class RateLimiter:
         """Drop send-log entries older than every window."""
         async with self._sessions.begin() as session:
             return await store.prune_sends(session, older_than=self.history + 60)
+
+
+async def create_chat(
+    limiter: RateLimiter,
+    gateway: TeamsGateway,
+    *,
+    tenant_id: str,
+    service_url: str,
+    oid: str,
+    patience: float,
+) -> tuple[float, Delivery | None, dict[str, Any] | None]:
+    """Open the bot's 1:1 chat with a user inside the tenant's limits.
+
+    Return (0, Teams' answer, the new reference), or (the wait left, None, None) when no slot
+    came within `patience`.
+    """
+    async with limiter.slot(tenant_id, f"create:{oid}", patience=patience) as grant:
+        if grant.wait > 0:
+            return grant.wait, None, None
+        delivery, reference = await gateway.create_personal_conversation(
+            service_url=service_url, tenant_id=tenant_id, user_aad_id=oid
+        )
+        if delivery.in_flight:
+            grant.in_doubt()
+        return 0.0, delivery, reference
 
 
 def _with_rows(

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import cards
 from bot.gateway import Delivery, Outcome, OutgoingMessage, TeamsGateway
-from bot.limits import RateLimiter, record_throttle
+from bot.limits import RateLimiter, create_chat, record_throttle
 from bot.outbox_render import Rendered, render
 from db import accounts, teams
 from db import outbox as store
@@ -197,16 +197,17 @@ class Sender:
         if not oid:
             await self._record(claim, Delivery(Outcome.FAILED, detail="gone; no Entra id"))
             return None
-        async with self.limiter.slot(claim.tenant_id, f"create:{oid}", patience=PATIENCE) as grant:
-            if grant.wait == 0:
-                created, reference = await self._gateway.create_personal_conversation(
-                    service_url=claim.service_url, tenant_id=claim.tenant_id, user_aad_id=oid
-                )
-                if created.in_flight:
-                    grant.in_doubt()
-        if grant.wait > 0:
+        wait, created, reference = await create_chat(
+            self.limiter,
+            self._gateway,
+            tenant_id=claim.tenant_id,
+            service_url=claim.service_url,
+            oid=oid,
+            patience=PATIENCE,
+        )
+        if created is None:
             async with self._sessions.begin() as session:
-                await store.reschedule(session, claim, delay=grant.wait, count_attempt=False)
+                await store.reschedule(session, claim, delay=wait, count_attempt=False)
             return None
         if not created.ok or reference is None:
             if created.outcome is Outcome.SENT:
